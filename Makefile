@@ -1,0 +1,65 @@
+# ketch: every set-up step lives here. `make demo` and `make test` work on a
+# fresh clone; both share one build profile (see ../shared/TOOLCHAIN.md).
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+# A fixed target directory outside the clone: a machine that built once
+# rebuilds only the workspace crates.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/ketch/target
+export CARGO_INCREMENTAL ?= 0
+# pyo3's build looks at this interpreter; keep it identical for every target.
+export PYO3_PYTHON := $(abspath $(PY))
+SF          ?= 0.1
+DATA        := data/tpch-sf$(SF)
+
+.PHONY: all venv develop build demo test test-rust test-python lint fmt bench clean-venv
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --group dev
+	touch $@
+
+venv: $(VENV)/.deps
+
+# The shared development profile (dependencies at opt-level 1): used by test and demo.
+develop: venv
+	$(VENV)/bin/maturin develop --quiet --profile dev --locked
+
+# An optimized (release) build of the extension into the venv, for benchmarks and wheels.
+build: venv
+	$(VENV)/bin/maturin develop --quiet --release --locked
+
+$(DATA)/.done: | venv
+	$(PY) examples/gen_tpch.py --scale-factor $(SF) --output $(DATA)
+	touch $@
+
+demo: develop $(DATA)/.done
+	$(PY) examples/tpch.py --data $(DATA)
+
+test-rust:
+	cargo test --locked --workspace --exclude ketch-python
+
+test-python: develop
+	$(PY) -m pytest -q tests
+
+test: test-rust test-python
+
+lint: venv
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests examples
+	$(VENV)/bin/ruff format --check python tests examples
+
+fmt: venv
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests examples
+	$(VENV)/bin/ruff check --fix python tests examples
+
+bench:
+	@echo "make bench: the TPC-H benchmark harness arrives with the benchmarks issue (#3)."

@@ -1,0 +1,12 @@
+//! Execution: the session (threads, batch size), the tokio runtime that runs
+//! queries, file sources and sinks.
+//!
+//! Everything here takes already-validated arguments; user input is checked
+//! in the Python API and the bindings.
+
+pub mod runtime;
+pub mod session;
+pub mod sink;
+pub mod source;
+
+pub use session::{ExecConfig, new_session};

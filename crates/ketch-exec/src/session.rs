@@ -1,0 +1,43 @@
+//! Session configuration: one place for batch size and parallelism.
+
+use std::sync::Arc;
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+/// The execution settings a query runs under (Daft's `execution_config` and
+/// `set_runner_native`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecConfig {
+    /// Rows per batch (Daft's `default_morsel_size`; DataFusion's `batch_size`).
+    pub batch_size: usize,
+    /// Partitions run in parallel (DataFusion's `target_partitions`).
+    pub num_threads: usize,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        Self { batch_size: 8192, num_threads: cores }
+    }
+}
+
+/// A DataFusion session configured by `config`, with ketch's functions registered.
+pub fn new_session(config: &ExecConfig) -> SessionContext {
+    let mut cfg = SessionConfig::new()
+        .with_batch_size(config.batch_size)
+        .with_target_partitions(config.num_threads.max(1))
+        .with_information_schema(true);
+    let opts = cfg.options_mut();
+    opts.execution.parquet.pushdown_filters = false;
+    opts.execution.parquet.enable_page_index = true;
+    opts.sql_parser.enable_ident_normalization = false;
+    // Daft keeps hive partition columns inside the written files too.
+    opts.execution.keep_partition_by_columns = true;
+    let state = SessionStateBuilder::new().with_config(cfg).with_default_features().build();
+    let ctx = SessionContext::new_with_state(state);
+    for udf in ketch_functions::scalar_udfs() {
+        ctx.register_udf(Arc::unwrap_or_clone(udf));
+    }
+    ctx
+}

@@ -1,0 +1,270 @@
+//! File sources: Parquet, CSV and newline-delimited JSON over local paths,
+//! globs and lists of them, as DataFusion listing tables.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::config::CsvOptions;
+use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+
+/// CSV dialect (Daft's `read_csv` options).
+#[derive(Debug, Clone)]
+pub struct CsvDialect {
+    pub has_headers: bool,
+    pub delimiter: u8,
+    pub quote: u8,
+    pub escape_char: Option<u8>,
+    pub comment: Option<u8>,
+    pub double_quote: bool,
+}
+
+/// A file format to read.
+#[derive(Debug, Clone)]
+pub enum Format {
+    Parquet,
+    Csv(CsvDialect),
+    Json,
+}
+
+/// What to read and how (Daft's reader arguments).
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// With `infer_schema`, types that override the inferred ones by column name;
+    /// without it, the whole schema.
+    pub schema: Option<SchemaRef>,
+    pub infer_schema: bool,
+    /// Adds a String column holding each row's source file path.
+    pub file_path_column: Option<String>,
+    /// Reads `key=value` directories as columns.
+    pub hive_partitioning: bool,
+}
+
+fn not_found(path: &str) -> DataFusionError {
+    DataFusionError::External(Box::new(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("No files found at {path}: check the path or glob pattern"),
+    )))
+}
+
+fn file_format(format: &Format) -> Arc<dyn FileFormat> {
+    match format {
+        Format::Parquet => Arc::new(ParquetFormat::default()),
+        Format::Json => Arc::new(JsonFormat::default()),
+        Format::Csv(d) => {
+            let options = CsvOptions {
+                has_header: Some(d.has_headers),
+                delimiter: d.delimiter,
+                quote: d.quote,
+                escape: d.escape_char,
+                comment: d.comment,
+                double_quote: Some(d.double_quote),
+                ..Default::default()
+            };
+            Arc::new(CsvFormat::default().with_options(options))
+        }
+    }
+}
+
+/// Hidden files and folders (`.name`, `_name`, e.g. `_SUCCESS` or a writer's
+/// staging folder) are not data.
+fn is_hidden(relative: &str) -> bool {
+    relative.split('/').any(|seg| seg.starts_with('.') || seg.starts_with('_'))
+}
+
+/// The files `path` names: itself, the files under a folder, or the matches of
+/// a glob. Errors with `NotFound` when nothing matches.
+pub async fn list_files(ctx: &SessionContext, path: &str) -> Result<(ListingTableUrl, Vec<String>)> {
+    let url = ListingTableUrl::parse(path)?;
+    let state = ctx.state();
+    let store = state.runtime_env().object_store(url.object_store())?;
+    let prefix = url.prefix().to_string();
+    let listed: Vec<_> = match url.list_all_files(&state, store.as_ref(), "").await {
+        Ok(stream) => match stream.try_collect().await {
+            Ok(files) => files,
+            Err(_) => return Err(not_found(path)),
+        },
+        Err(_) => return Err(not_found(path)),
+    };
+    let mut files: Vec<String> = listed
+        .into_iter()
+        .map(|m| m.location.to_string())
+        .filter(|loc| !is_hidden(loc.strip_prefix(&prefix).unwrap_or(loc)))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(not_found(path));
+    }
+    let base = url.object_store();
+    let files = files.into_iter().map(|loc| format!("{}{}", base.as_str(), loc)).collect();
+    Ok((url, files))
+}
+
+/// `key=value` pairs in the folders of `file` below `base` (the listing prefix).
+fn hive_values(base: &str, file: &str) -> Vec<(String, String)> {
+    let rel = file.split_once(base).map(|(_, r)| r).unwrap_or(file);
+    let mut segs: Vec<&str> = rel.split('/').filter(|s| !s.is_empty()).collect();
+    segs.pop(); // the file name
+    segs.iter()
+        .filter_map(|s| s.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// The narrowest of Int64, Float64 and String that holds every value.
+fn infer_partition_type<'a>(values: impl Iterator<Item = &'a String>) -> DataType {
+    let mut t = DataType::Int64;
+    for v in values.filter(|v| v.as_str() != HIVE_NULL) {
+        if t == DataType::Int64 && v.parse::<i64>().is_err() {
+            t = DataType::Float64;
+        }
+        if t == DataType::Float64 && v.parse::<f64>().is_err() {
+            return DataType::Utf8;
+        }
+    }
+    t
+}
+
+async fn infer_schema(ctx: &SessionContext, options: &ListingOptions, urls: &[ListingTableUrl]) -> Result<SchemaRef> {
+    let state = ctx.state();
+    let mut schemas = Vec::with_capacity(urls.len());
+    for url in urls {
+        schemas.push(options.infer_schema(&state, url).await?.as_ref().clone());
+    }
+    Ok(Arc::new(Schema::try_merge(schemas)?))
+}
+
+/// Applies `hints` (column name -> type) on top of `inferred`.
+fn apply_hints(inferred: SchemaRef, hints: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| match hints.field_with_name(f.name()) {
+            Ok(h) => f.as_ref().clone().with_data_type(h.data_type().clone()),
+            Err(_) => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// A logical plan that scans `paths` (local paths, folders, globs) in `format`.
+///
+/// Errors: `NotFound` (an `std::io::Error` inside `DataFusionError::External`)
+/// when a path matches no file; the format's own error for a corrupt file.
+pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts: &ScanOptions) -> Result<LogicalPlan> {
+    let mut listed = Vec::with_capacity(paths.len());
+    for p in paths {
+        listed.push(list_files(ctx, p).await?);
+    }
+    let files: Vec<String> = listed.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
+    let file_urls = files.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>>>()?;
+    let listing = ListingOptions::new(file_format(format))
+        .with_file_extension("");
+
+    let schema = match (&opts.schema, opts.infer_schema) {
+        (Some(s), false) => s.clone(),
+        (hints, _) => {
+            let inferred = infer_schema(ctx, &listing, &file_urls).await?;
+            match hints {
+                Some(h) => apply_hints(inferred, h),
+                None => inferred,
+            }
+        }
+    };
+
+    // Partition values per file, and their types.
+    let mut partitions: Vec<Vec<(String, String)>> = vec![vec![]; files.len()];
+    let mut partition_cols: Vec<(String, DataType)> = vec![];
+    if opts.hive_partitioning {
+        let mut i = 0;
+        for (url, fs) in &listed {
+            let base = url.prefix().to_string();
+            for f in fs {
+                partitions[i] = hive_values(&base, f);
+                i += 1;
+            }
+        }
+        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut order: Vec<String> = vec![];
+        for pv in &partitions {
+            for (k, v) in pv {
+                if !values.contains_key(k) {
+                    order.push(k.clone());
+                }
+                values.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+        for k in order {
+            if schema.field_with_name(&k).is_ok() {
+                continue; // the files hold the column themselves
+            }
+            let hinted = opts.schema.as_ref().and_then(|s| s.field_with_name(&k).ok().map(|f| f.data_type().clone()));
+            let t = hinted.unwrap_or_else(|| infer_partition_type(values[&k].iter()));
+            partition_cols.push((k, t));
+        }
+    }
+
+    let single_scan = opts.file_path_column.is_none() && (partition_cols.is_empty() || listed.len() == 1);
+    if single_scan {
+        let table_urls = if partition_cols.is_empty() { file_urls } else { vec![listed[0].0.clone()] };
+        let listing = listing.with_table_partition_cols(partition_cols.clone());
+        let config = ListingTableConfig::new_with_multi_paths(table_urls).with_listing_options(listing).with_schema(schema);
+        let table = ListingTable::try_new(config)?;
+        return LogicalPlanBuilder::scan("scan", provider_as_source(Arc::new(table)), None)?.build();
+    }
+
+    // One scan per file with its path and partition values as literal columns.
+    let mut plan: Option<LogicalPlanBuilder> = None;
+    for (i, url) in file_urls.into_iter().enumerate() {
+        let config = ListingTableConfig::new(url).with_listing_options(listing.clone()).with_schema(schema.clone());
+        let table = ListingTable::try_new(config)?;
+        let mut exprs: Vec<Expr> = schema.fields().iter().map(|f| Expr::Column(datafusion::common::Column::new_unqualified(f.name()))).collect();
+        for (k, t) in &partition_cols {
+            let raw = partitions[i].iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());
+            let value = match raw {
+                Some(v) if v != HIVE_NULL => ScalarValue::try_from_string(v.to_string(), t)?,
+                _ => ScalarValue::try_from(t)?,
+            };
+            exprs.push(lit(value).alias(k));
+        }
+        if let Some(c) = &opts.file_path_column {
+            let shown = files[i].strip_prefix("file://").unwrap_or(&files[i]).to_string();
+            exprs.push(lit(shown).alias(c));
+        }
+        let one = LogicalPlanBuilder::scan("scan", provider_as_source(Arc::new(table)), None)?.project(exprs)?.build()?;
+        plan = Some(match plan {
+            None => LogicalPlanBuilder::from(one),
+            Some(b) => b.union(one)?,
+        });
+    }
+    plan.expect("at least one file was listed").build()
+}

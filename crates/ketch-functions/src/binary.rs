@@ -1,0 +1,183 @@
+//! Daft's binary operators whose meaning depends on the operand types, which a
+//! Python expression does not know when it is built:
+//!
+//! - `true_divide` (`/`): integers and floats divide as `Float64`
+//!   (`1 / 2 == 0.5`); decimals keep decimal arithmetic.
+//! - `floor_divide` (`//`): integers divide as integers truncating toward zero
+//!   (Daft: `-7 // 2 == -3`); floats give `floor(a / b)` as `Float64`.
+//! - `xor` (`^`): logical on booleans, bitwise on integers.
+//! - `add` (`+`): numeric addition, or string concatenation when either side
+//!   is a string (Daft: `col("a") + "x"`).
+//!
+//! During optimization [`ScalarUDFImpl::simplify`] rewrites each call to
+//! DataFusion's own operators once the types are known, so they cost nothing
+//! at run time; `invoke_with_args` computes the same result with Arrow kernels
+//! for a plan that was never simplified.
+
+use arrow::array::{ArrayRef, BooleanArray};
+use arrow::compute::kernels::cmp::neq;
+use arrow::compute::kernels::numeric::div;
+use arrow::compute::{cast, unary};
+use arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility, binary_expr,
+    expr_fn::cast as cast_expr,
+};
+
+/// Which Daft operator a [`DaftBinary`] implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryKind {
+    TrueDivide,
+    FloorDivide,
+    Xor,
+    Add,
+}
+
+/// A type-dependent Daft binary operator (see the module docs).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct DaftBinary {
+    kind: BinaryKind,
+    signature: Signature,
+}
+
+impl DaftBinary {
+    pub fn new(kind: BinaryKind) -> Self {
+        Self { kind, signature: Signature::any(2, Volatility::Immutable) }
+    }
+}
+
+fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..))
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn numeric(t: &DataType) -> bool {
+    t.is_numeric() || t.is_null()
+}
+
+fn both_integer(l: &DataType, r: &DataType) -> bool {
+    (l.is_integer() || l.is_null()) && (r.is_integer() || r.is_null()) && !(l.is_null() && r.is_null())
+}
+
+impl DaftBinary {
+    fn op_name(&self) -> &'static str {
+        match self.kind {
+            BinaryKind::TrueDivide => "divide",
+            BinaryKind::FloorDivide => "floor divide",
+            BinaryKind::Xor => "xor",
+            BinaryKind::Add => "add",
+        }
+    }
+
+    fn result_type(&self, l: &DataType, r: &DataType) -> Result<DataType> {
+        match self.kind {
+            BinaryKind::Add if is_string(l) || is_string(r) => Ok(DataType::Utf8),
+            BinaryKind::Add => BinaryTypeCoercer::new(l, &Operator::Plus, r).get_result_type(),
+            BinaryKind::Xor => match (l, r) {
+                (DataType::Boolean | DataType::Null, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
+                _ if l.is_integer() && r.is_integer() => {
+                    BinaryTypeCoercer::new(l, &Operator::BitwiseXor, r).get_result_type()
+                }
+                _ => plan_err!("Cannot xor types: {l}, {r}"),
+            },
+            _ if !numeric(l) || !numeric(r) => plan_err!("Cannot {} types: {l}, {r}", self.op_name()),
+            BinaryKind::TrueDivide if is_decimal(l) || is_decimal(r) => {
+                BinaryTypeCoercer::new(l, &Operator::Divide, r).get_result_type()
+            }
+            BinaryKind::TrueDivide => Ok(DataType::Float64),
+            BinaryKind::FloorDivide if both_integer(l, r) => {
+                BinaryTypeCoercer::new(l, &Operator::Divide, r).get_result_type()
+            }
+            BinaryKind::FloorDivide => Ok(DataType::Float64),
+        }
+    }
+}
+
+impl ScalarUDFImpl for DaftBinary {
+    fn name(&self) -> &str {
+        match self.kind {
+            BinaryKind::TrueDivide => "true_divide",
+            BinaryKind::FloorDivide => "floor_divide",
+            BinaryKind::Xor => "xor",
+            BinaryKind::Add => "add",
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        self.result_type(&arg_types[0], &arg_types[1])
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [left, right]: [Expr; 2] = match args.try_into() {
+            Ok(pair) => pair,
+            Err(_) => return plan_err!("{} takes two arguments", self.name()),
+        };
+        let (lt, rt) = (info.get_data_type(&left)?, info.get_data_type(&right)?);
+        let as_f64 = |e: Expr| cast_expr(e, DataType::Float64);
+        // The analyzer's type coercion has already run, so the operator built
+        // here gets its operands cast to the types it expects.
+        let coerced = |l: Expr, op: Operator, r: Expr| -> Result<Expr> {
+            let (lt, rt) = (info.get_data_type(&l)?, info.get_data_type(&r)?);
+            let (lc, rc) = BinaryTypeCoercer::new(&lt, &op, &rt).get_input_types()?;
+            let l = if lc == lt { l } else { cast_expr(l, lc) };
+            let r = if rc == rt { r } else { cast_expr(r, rc) };
+            Ok(binary_expr(l, op, r))
+        };
+        let as_utf8 = |e: Expr, t: &DataType| if is_string(t) { e } else { cast_expr(e, DataType::Utf8) };
+        let expr = match self.kind {
+            BinaryKind::Add if is_string(&lt) || is_string(&rt) => {
+                coerced(as_utf8(left, &lt), Operator::StringConcat, as_utf8(right, &rt))?
+            }
+            BinaryKind::Add => coerced(left, Operator::Plus, right)?,
+            BinaryKind::Xor if lt.is_integer() && rt.is_integer() => coerced(left, Operator::BitwiseXor, right)?,
+            BinaryKind::Xor => coerced(left, Operator::NotEq, right)?,
+            BinaryKind::TrueDivide if is_decimal(&lt) || is_decimal(&rt) => coerced(left, Operator::Divide, right)?,
+            BinaryKind::TrueDivide => binary_expr(as_f64(left), Operator::Divide, as_f64(right)),
+            BinaryKind::FloorDivide if both_integer(&lt, &rt) => coerced(left, Operator::Divide, right)?,
+            BinaryKind::FloorDivide => {
+                let floor = datafusion::functions::math::floor();
+                floor.call(vec![binary_expr(as_f64(left), Operator::Divide, as_f64(right))])
+            }
+        };
+        Ok(ExprSimplifyResult::Simplified(expr))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let out_type = args.return_field.data_type().clone();
+        let out: ArrayRef = match (self.kind, &out_type) {
+            (BinaryKind::Xor, DataType::Boolean) => {
+                let l = cast(&arrays[0], &DataType::Boolean)?;
+                let r = cast(&arrays[1], &DataType::Boolean)?;
+                let l = l.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
+                let r = r.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
+                std::sync::Arc::new(neq(l, r)?)
+            }
+            (BinaryKind::TrueDivide | BinaryKind::FloorDivide, DataType::Float64) => {
+                let q = div(&cast(&arrays[0], &DataType::Float64)?, &cast(&arrays[1], &DataType::Float64)?)?;
+                if self.kind == BinaryKind::FloorDivide {
+                    let q = q.as_any().downcast_ref::<arrow::array::Float64Array>().expect("Float64");
+                    std::sync::Arc::new(unary::<Float64Type, _, Float64Type>(q, f64::floor))
+                } else {
+                    q
+                }
+            }
+            (BinaryKind::FloorDivide, t) if t.is_integer() => div(&cast(&arrays[0], t)?, &cast(&arrays[1], t)?)?,
+            (kind, t) => return exec_err!("{kind:?} producing {t} is evaluated only after expression simplification"),
+        };
+        if all_scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}

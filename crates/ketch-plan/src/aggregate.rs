@@ -1,0 +1,61 @@
+//! Aggregation with Daft semantics: aggregations may sit inside expressions
+//! (`col("a").sum() / col("b").count()`), results are named after their input,
+//! and `count` returns `UInt64`.
+
+use std::collections::HashSet;
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, Result, plan_err};
+use datafusion::logical_expr::utils::find_aggregate_exprs;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+
+use crate::naming::{named, output_name};
+use crate::ops::check_unique_names;
+
+/// `GROUP BY group_by` computing `aggs`; the output has the group columns
+/// first, then one column per entry of `aggs`, each named by Daft's rule.
+///
+/// Errors: an entry of `aggs` that contains no aggregation and is not a group
+/// key raises a plan error naming it.
+pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Result<LogicalPlan> {
+    let group_by: Vec<Expr> = group_by.into_iter().map(named).collect();
+    let aggs: Vec<Expr> = aggs.into_iter().map(named).collect();
+    let group_names: HashSet<String> = group_by.iter().map(output_name).collect();
+    for agg in &aggs {
+        if find_aggregate_exprs(std::iter::once(agg)).is_empty() {
+            let name = output_name(agg);
+            if !group_names.contains(&name) {
+                return plan_err!(
+                    "Expression {agg} in agg() contains no aggregation; use e.g. col(\"{name}\").sum() or add it to groupby()"
+                );
+            }
+        }
+    }
+    let agg_calls = find_aggregate_exprs(aggs.iter());
+    let grouped = LogicalPlanBuilder::from(plan).aggregate(group_by.clone(), agg_calls)?.build()?;
+
+    // Project: group keys, then each requested expression with its
+    // aggregation calls replaced by the aggregate node's output columns.
+    let mut out: Vec<Expr> = Vec::with_capacity(group_by.len() + aggs.len());
+    for g in &group_by {
+        out.push(Expr::Column(Column::new_unqualified(output_name(g))));
+    }
+    for agg in aggs {
+        let rebased = agg
+            .transform_down(|e| match e {
+                Expr::AggregateFunction(_) => {
+                    let name = e.schema_name().to_string();
+                    Ok(Transformed::new(
+                        Expr::Column(Column::new_unqualified(name)),
+                        true,
+                        datafusion::common::tree_node::TreeNodeRecursion::Jump,
+                    ))
+                }
+                other => Ok(Transformed::no(other)),
+            })?
+            .data;
+        out.push(named(rebased));
+    }
+    check_unique_names(&out)?;
+    LogicalPlanBuilder::from(grouped).project(out)?.build()
+}

@@ -1,0 +1,131 @@
+//! Joins with Daft's column rules.
+//!
+//! - A key that is the same column name on both sides appears once in the
+//!   output (for outer and right joins it is `coalesce(left, right)`, so
+//!   unmatched rows keep their key).
+//! - Output order: every left column, then the remaining right columns.
+//! - A right column whose name is already taken is renamed
+//!   `prefix + name + suffix`; with neither given, the prefix is `right.`.
+//! - Semi and anti joins return the left columns only.
+
+use std::collections::HashSet;
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, JoinType, Result, TableReference, plan_err};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+
+const LEFT: &str = "__ketch_left";
+const RIGHT: &str = "__ketch_right";
+
+/// Join kinds by their Daft name.
+pub fn join_type(how: &str) -> Result<JoinType> {
+    Ok(match how {
+        "inner" => JoinType::Inner,
+        "left" => JoinType::Left,
+        "right" => JoinType::Right,
+        "outer" | "full" => JoinType::Full,
+        "semi" => JoinType::LeftSemi,
+        "anti" => JoinType::LeftAnti,
+        other => return plan_err!("Unsupported join type: '{other}'; expected one of inner, left, right, outer, semi, anti, cross"),
+    })
+}
+
+fn qualify(expr: Expr, side: &str) -> Result<Expr> {
+    Ok(expr
+        .transform_up(|e| match e {
+            Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new(Some(TableReference::bare(side)), c.name)))),
+            other => Ok(Transformed::no(other)),
+        })?
+        .data)
+}
+
+fn qcol(side: &str, name: &str) -> Expr {
+    Expr::Column(Column::new(Some(TableReference::bare(side)), name))
+}
+
+/// Joins `left` and `right`. `how` is a Daft join kind (`cross` takes no
+/// keys); `left_on`/`right_on` are key expressions over each side.
+pub fn join(
+    left: LogicalPlan,
+    right: LogicalPlan,
+    left_on: Vec<Expr>,
+    right_on: Vec<Expr>,
+    how: &str,
+    prefix: Option<String>,
+    suffix: Option<String>,
+) -> Result<LogicalPlan> {
+    if left_on.len() != right_on.len() {
+        return plan_err!(
+            "left_on and right_on must have the same number of keys, got {} and {}",
+            left_on.len(),
+            right_on.len()
+        );
+    }
+    let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let right_names: Vec<String> = right.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let l = LogicalPlanBuilder::from(left).alias(LEFT)?;
+    let r = LogicalPlanBuilder::from(right).alias(RIGHT)?.build()?;
+
+    let (joined, jt) = if how == "cross" {
+        if !left_on.is_empty() {
+            return plan_err!("A cross join takes no join keys");
+        }
+        (l.cross_join(r)?.build()?, JoinType::Inner)
+    } else {
+        if left_on.is_empty() {
+            return plan_err!("A '{how}' join needs keys: pass on= or left_on= and right_on=");
+        }
+        let jt = join_type(how)?;
+        let lk = left_on.iter().cloned().map(|e| qualify(e, LEFT)).collect::<Result<Vec<_>>>()?;
+        let rk = right_on.iter().cloned().map(|e| qualify(e, RIGHT)).collect::<Result<Vec<_>>>()?;
+        (l.join_with_expr_keys(r, jt, (lk, rk), None)?.build()?, jt)
+    };
+
+    // Keys named the same on both sides are merged into one output column.
+    let merged: Vec<String> = left_on
+        .iter()
+        .zip(&right_on)
+        .filter_map(|(l, r)| match (l, r) {
+            (Expr::Column(a), Expr::Column(b)) if a.name == b.name => Some(a.name.clone()),
+            _ => None,
+        })
+        .collect();
+
+    let mut out = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
+    for name in &left_names {
+        let e = if merged.contains(name) {
+            match jt {
+                JoinType::Right => qcol(RIGHT, name),
+                JoinType::Full => {
+                    crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)])
+                }
+                _ => qcol(LEFT, name),
+            }
+        } else {
+            qcol(LEFT, name)
+        };
+        out.push(e.alias(name));
+        taken.insert(name.clone());
+    }
+    if !matches!(jt, JoinType::LeftSemi | JoinType::LeftAnti) {
+        let (prefix, suffix) = match (prefix, suffix) {
+            (None, None) => ("right.".to_string(), String::new()),
+            (p, s) => (p.unwrap_or_default(), s.unwrap_or_default()),
+        };
+        for name in &right_names {
+            if merged.contains(name) {
+                continue;
+            }
+            let mut out_name = name.clone();
+            if taken.contains(&out_name) {
+                out_name = format!("{prefix}{name}{suffix}");
+            }
+            if !taken.insert(out_name.clone()) {
+                return plan_err!("Join output would have two columns named '{out_name}'; pass another prefix= or suffix=");
+            }
+            out.push(qcol(RIGHT, name).alias(out_name));
+        }
+    }
+    LogicalPlanBuilder::from(joined).project(out)?.build()
+}

@@ -1,0 +1,16 @@
+//! Planning: DataFrame operations -> DataFusion `LogicalPlan` with Daft 0.7.26
+//! semantics.
+//!
+//! Each operation takes a plan and user expressions and returns a new plan; it
+//! never executes anything. Daft's rules live here: output column naming
+//! ([`naming`]), join column naming ([`join`]), aggregations nested in
+//! expressions ([`aggregate`]), explode, sort null ordering ([`ops`]).
+
+pub mod aggregate;
+pub mod display;
+pub mod join;
+pub mod naming;
+pub mod ops;
+
+pub use datafusion::common::{DataFusionError, Result};
+pub use datafusion::logical_expr::{Expr, LogicalPlan};

@@ -1,0 +1,63 @@
+//! Daft's output-name rule: an expression is named after its leftmost input
+//! column (`col("a") + 1` is named `a`), a literal is named `literal`, and an
+//! alias names itself. DataFusion instead names `a + Int64(1)`, so every
+//! projection ketch builds aliases each expression to its Daft name.
+
+use datafusion::logical_expr::{Expr, expr::AggregateFunction, expr::ScalarFunction};
+
+/// The name Daft gives the column that `expr` produces.
+pub fn output_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Alias(alias) => alias.name.clone(),
+        Expr::Column(c) => c.name.clone(),
+        Expr::Literal(..) => "literal".to_string(),
+        Expr::BinaryExpr(b) => output_name(&b.left),
+        Expr::Cast(c) => output_name(&c.expr),
+        Expr::TryCast(c) => output_name(&c.expr),
+        Expr::Not(e) | Expr::Negative(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => output_name(e),
+        Expr::IsTrue(e) | Expr::IsFalse(e) | Expr::IsNotTrue(e) | Expr::IsNotFalse(e) => output_name(e),
+        Expr::Between(b) => output_name(&b.expr),
+        Expr::InList(l) => output_name(&l.expr),
+        Expr::Like(l) => output_name(&l.expr),
+        Expr::Case(case) => case
+            .when_then_expr
+            .first()
+            .map(|(_, then)| output_name(then))
+            .or_else(|| case.else_expr.as_deref().map(output_name))
+            .unwrap_or_else(|| "literal".to_string()),
+        Expr::ScalarFunction(ScalarFunction { args, func }) => {
+            args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
+        }
+        Expr::AggregateFunction(AggregateFunction { func, params }) => {
+            params.args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
+        }
+        other => other.schema_name().to_string(),
+    }
+}
+
+/// `expr` aliased to its Daft output name (unchanged when already an alias).
+pub fn named(expr: Expr) -> Expr {
+    match expr {
+        Expr::Alias(_) => expr,
+        Expr::Column(_) => expr,
+        other => {
+            let name = output_name(&other);
+            other.alias(name)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::logical_expr::{col, lit};
+
+    #[test]
+    fn leftmost_column_names_the_result() {
+        assert_eq!(output_name(&(lit(1) + col("a"))), "literal");
+        assert_eq!(output_name(&(col("a") + lit(1))), "a");
+        assert_eq!(output_name(&(col("b") * col("a")).alias("x")), "x");
+        assert_eq!(output_name(&col("a").is_null()), "a");
+        assert_eq!(output_name(&lit(3)), "literal");
+    }
+}

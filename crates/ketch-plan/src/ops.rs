@@ -1,0 +1,253 @@
+//! DataFrame operations as logical-plan transformations (Daft semantics).
+
+use std::collections::HashSet;
+
+use datafusion::common::{Column, Result, ScalarValue, UnnestOptions, plan_err};
+use datafusion::logical_expr::expr::Sort;
+use datafusion::logical_expr::{
+    Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, lit, when,
+};
+
+use crate::naming::{named, output_name};
+
+/// A column reference that never parses dots as a qualifier (`col("a.b")`
+/// is the column named `a.b`, as in Daft).
+pub fn column(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+/// A function of the registry that ketch's own planning relies on.
+pub fn builtin(name: &str) -> Result<std::sync::Arc<datafusion::logical_expr::ScalarUDF>> {
+    ketch_functions::scalar(name)
+        .ok_or_else(|| datafusion::common::DataFusionError::Internal(format!("function '{name}' is not registered")))
+}
+
+/// Errors when two output columns would share a name.
+pub fn check_unique_names(exprs: &[Expr]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for e in exprs {
+        let name = output_name(e);
+        if !seen.insert(name.clone()) {
+            return plan_err!(
+                "Duplicate output column name '{name}'; give one of the expressions another name with .alias()"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn field_names(plan: &LogicalPlan) -> Vec<String> {
+    plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// `SELECT exprs` with each expression named by Daft's rule.
+pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    let exprs: Vec<Expr> = exprs.into_iter().map(named).collect();
+    check_unique_names(&exprs)?;
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
+}
+
+/// Adds or replaces columns: a name that exists is replaced in place, a new
+/// name is appended at the end (Daft's `with_columns`).
+pub fn with_columns(plan: LogicalPlan, columns: Vec<(String, Expr)>) -> Result<LogicalPlan> {
+    let existing = field_names(&plan);
+    let mut out: Vec<Expr> = Vec::with_capacity(existing.len() + columns.len());
+    for name in &existing {
+        match columns.iter().rev().find(|(n, _)| n == name) {
+            Some((_, e)) => out.push(e.clone().alias(name)),
+            None => out.push(column(name)),
+        }
+    }
+    let mut added = HashSet::new();
+    for (name, e) in columns.iter().rev() {
+        if !existing.contains(name) && added.insert(name.clone()) {
+            out.push(e.clone().alias(name));
+        }
+    }
+    // keep the user's order among appended columns
+    let n_existing = existing.len();
+    out[n_existing..].reverse();
+    LogicalPlanBuilder::from(plan).project(out)?.build()
+}
+
+/// Renames columns; names not in `mapping` are kept.
+pub fn rename(plan: LogicalPlan, mapping: Vec<(String, String)>) -> Result<LogicalPlan> {
+    let existing = field_names(&plan);
+    for (old, _) in &mapping {
+        if !existing.contains(old) {
+            return plan_err!("Column '{old}' not found; available columns: {}", existing.join(", "));
+        }
+    }
+    let out: Vec<Expr> = existing
+        .iter()
+        .map(|name| match mapping.iter().find(|(o, _)| o == name) {
+            Some((_, new)) => column(name).alias(new),
+            None => column(name),
+        })
+        .collect();
+    LogicalPlanBuilder::from(plan).project(out)?.build()
+}
+
+/// Drops the named columns.
+pub fn exclude(plan: LogicalPlan, names: Vec<String>) -> Result<LogicalPlan> {
+    let existing = field_names(&plan);
+    for n in &names {
+        if !existing.contains(n) {
+            return plan_err!("Column '{n}' not found; available columns: {}", existing.join(", "));
+        }
+    }
+    let out: Vec<Expr> = existing.iter().filter(|n| !names.contains(n)).map(|n| column(n)).collect();
+    LogicalPlanBuilder::from(plan).project(out)?.build()
+}
+
+/// `WHERE predicate`; the predicate must be Boolean.
+pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    let dtype = predicate.get_type(plan.schema())?;
+    if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null) {
+        return plan_err!("Expected expression {predicate} to resolve to type Boolean, but received: {dtype}");
+    }
+    LogicalPlanBuilder::from(plan).filter(predicate)?.build()
+}
+
+/// `ORDER BY`; `nulls_first` defaults to `desc` per key, as in Daft.
+pub fn sort(plan: LogicalPlan, by: Vec<Expr>, desc: Vec<bool>, nulls_first: Vec<Option<bool>>) -> Result<LogicalPlan> {
+    let keys: Vec<Sort> = by
+        .into_iter()
+        .zip(desc)
+        .zip(nulls_first)
+        .map(|((e, d), nf)| Sort::new(e, !d, nf.unwrap_or(d)))
+        .collect();
+    LogicalPlanBuilder::from(plan).sort(keys)?.build()
+}
+
+/// `OFFSET skip LIMIT fetch`.
+pub fn limit(plan: LogicalPlan, skip: usize, fetch: Option<usize>) -> Result<LogicalPlan> {
+    LogicalPlanBuilder::from(plan).limit(skip, fetch)?.build()
+}
+
+/// Distinct rows, or the first row per distinct value of `on`.
+pub fn distinct(plan: LogicalPlan, on: Vec<Expr>) -> Result<LogicalPlan> {
+    if on.is_empty() {
+        return LogicalPlanBuilder::from(plan).distinct()?.build();
+    }
+    let all: Vec<Expr> = field_names(&plan).iter().map(|n| column(n)).collect();
+    LogicalPlanBuilder::from(plan).distinct_on(on, all, None)?.build()
+}
+
+/// Drops rows where any of `columns` (all columns when empty) is null.
+pub fn drop_null(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
+    let columns = if columns.is_empty() { field_names(&plan).iter().map(|n| column(n)).collect() } else { columns };
+    match columns.into_iter().map(|c| c.is_not_null()).reduce(Expr::and) {
+        Some(pred) => LogicalPlanBuilder::from(plan).filter(pred)?.build(),
+        None => Ok(plan),
+    }
+}
+
+/// Drops rows where any of the floating-point `columns` (all of them when
+/// empty) is NaN.
+pub fn drop_nan(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
+    let isnan = builtin("isnan")?;
+    let columns: Vec<Expr> = if columns.is_empty() {
+        plan.schema()
+            .fields()
+            .iter()
+            .filter(|f| f.data_type().is_floating())
+            .map(|f| column(f.name()))
+            .collect()
+    } else {
+        columns
+    };
+    match columns
+        .into_iter()
+        .map(|c| Expr::Not(Box::new(isnan.call(vec![c]).is_true())))
+        .reduce(Expr::and)
+    {
+        Some(pred) => LogicalPlanBuilder::from(plan).filter(pred)?.build(),
+        None => Ok(plan),
+    }
+}
+
+/// One row per list element of `columns` (zipped when several). As in Daft, a
+/// null or empty list yields one row with a null; with
+/// `ignore_empty_and_null` such rows are dropped.
+pub fn explode(plan: LogicalPlan, columns: Vec<String>, ignore_empty_and_null: bool) -> Result<LogicalPlan> {
+    let schema = plan.schema().clone();
+    let mut exprs = Vec::new();
+    for f in schema.fields() {
+        let name = f.name();
+        if columns.contains(name) {
+            if !matches!(
+                f.data_type(),
+                datafusion::arrow::datatypes::DataType::List(_)
+                    | datafusion::arrow::datatypes::DataType::LargeList(_)
+                    | datafusion::arrow::datatypes::DataType::FixedSizeList(..)
+            ) {
+                return plan_err!("explode expects a List column, but '{name}' is {}", f.data_type());
+            }
+            let len = builtin("array_length")?.call(vec![column(name)]);
+            let null = Expr::Literal(ScalarValue::try_from(f.data_type())?, None);
+            exprs.push(when(len.eq(lit(0u64)), null).otherwise(column(name))?.alias(name));
+        } else {
+            exprs.push(column(name));
+        }
+    }
+    for c in &columns {
+        if schema.field_with_unqualified_name(c).is_err() {
+            return plan_err!("Column '{c}' not found; available columns: {}", field_names(&plan).join(", "));
+        }
+    }
+    let options = UnnestOptions::new().with_preserve_nulls(!ignore_empty_and_null);
+    LogicalPlanBuilder::from(plan)
+        .project(exprs)?
+        .unnest_columns_with_options(columns.iter().map(|c| Column::new_unqualified(c)).collect(), options)?
+        .build()
+}
+
+/// Appends `other` below `plan`; both must have the same column names.
+pub fn concat(plan: LogicalPlan, other: LogicalPlan) -> Result<LogicalPlan> {
+    let (l, r) = (field_names(&plan), field_names(&other));
+    if l != r {
+        return plan_err!("concat needs the same columns in the same order; got [{}] and [{}]", l.join(", "), r.join(", "));
+    }
+    LogicalPlanBuilder::from(plan).union(other)?.build()
+}
+
+/// Set operations: `kind` is one of `union`, `union_all`, `union_by_name`,
+/// `union_all_by_name`, `intersect`, `intersect_all`, `except_distinct`,
+/// `except_all`.
+pub fn set_op(plan: LogicalPlan, other: LogicalPlan, kind: &str) -> Result<LogicalPlan> {
+    let b = LogicalPlanBuilder::from(plan.clone());
+    match kind {
+        "union" => b.union_distinct(other)?.build(),
+        "union_all" => b.union(other)?.build(),
+        "union_by_name" => b.union_by_name_distinct(other)?.build(),
+        "union_all_by_name" => b.union_by_name(other)?.build(),
+        "intersect" => LogicalPlanBuilder::intersect(plan, other, false),
+        "intersect_all" => LogicalPlanBuilder::intersect(plan, other, true),
+        "except_distinct" => LogicalPlanBuilder::except(plan, other, false),
+        "except_all" => LogicalPlanBuilder::except(plan, other, true),
+        other => plan_err!("unknown set operation '{other}'"),
+    }
+}
+
+/// Redistributes rows into `num` partitions, by hash of `by` when given and
+/// round-robin otherwise.
+pub fn repartition(plan: LogicalPlan, num: usize, by: Vec<Expr>) -> Result<LogicalPlan> {
+    if num == 0 {
+        return plan_err!("number of partitions must be at least 1, got 0");
+    }
+    let scheme = if by.is_empty() { Partitioning::RoundRobinBatch(num) } else { Partitioning::Hash(by, num) };
+    LogicalPlanBuilder::from(plan).repartition(scheme)?.build()
+}
+
+/// Keeps each row with probability `fraction` (Bernoulli sampling).
+pub fn sample(plan: LogicalPlan, fraction: f64) -> Result<LogicalPlan> {
+    let random = builtin("random")?;
+    LogicalPlanBuilder::from(plan).filter(random.call(vec![]).lt(lit(fraction)))?.build()
+}
+
+/// The names of the plan's output columns, for error messages.
+pub fn available(plan: &LogicalPlan) -> String {
+    field_names(plan).join(", ")
+}
+

@@ -1,0 +1,87 @@
+//! Engine errors -> Python exceptions, following Daft's classes: a missing
+//! file is `FileNotFoundError`; every other engine error (unknown column, type
+//! mismatch, corrupt file, ...) is `ketch.exceptions.DaftCoreException`, a
+//! `ValueError`, as in Daft.
+
+use datafusion::common::{DataFusionError, SchemaError};
+use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+fn core_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS.import(py, "ketch.exceptions", "DaftCoreException")
+}
+
+fn is_not_found(e: &DataFusionError) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::NotFound {
+                return true;
+            }
+        }
+        if let Some(object_store::Error::NotFound { .. }) = err.downcast_ref::<object_store::Error>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The user-facing message: DataFusion's context chain without its internal
+/// prefixes, and for an unknown column the names that exist.
+fn message(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    if let DataFusionError::SchemaError(schema_error, _) = root {
+        if let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() {
+            let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
+            return format!("Column '{}' not found. Available columns: {}", field.name, names.join(", "));
+        }
+    }
+    match root {
+        DataFusionError::ParquetError(p) => format!("Invalid Parquet file: {p}"),
+        DataFusionError::External(inner) => inner.to_string(),
+        other => other.message().to_string(),
+    }
+}
+
+/// Converts an engine error into the Python exception Daft raises for it.
+pub fn to_py_err(e: DataFusionError) -> PyErr {
+    if let DataFusionError::External(inner) = e.find_root() {
+        if let Some(interrupted) = inner.downcast_ref::<Interrupted>() {
+            return PyKeyboardInterrupt::new_err(interrupted.to_string());
+        }
+    }
+    let msg = message(&e);
+    if is_not_found(&e) {
+        return PyFileNotFoundError::new_err(msg);
+    }
+    Python::attach(|py| match core_exception(py) {
+        Ok(cls) => PyErr::from_type(cls.clone(), msg),
+        Err(_) => PyValueError::new_err(msg),
+    })
+}
+
+/// The query was cancelled by Ctrl-C.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "query cancelled")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+pub trait IntoPyResult<T> {
+    fn py_err(self) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for datafusion::common::Result<T> {
+    fn py_err(self) -> PyResult<T> {
+        self.map_err(to_py_err)
+    }
+}

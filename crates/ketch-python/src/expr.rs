@@ -1,0 +1,184 @@
+//! `PyExpr`: a DataFusion `Expr` built from Python. The Python `Expression`
+//! class wraps it and owns the Daft-facing API; this type only builds trees.
+
+use arrow::array::{ArrayData, make_array};
+use arrow::datatypes::DataType;
+use arrow_pyarrow::FromPyArrow;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::expr::{AggregateFunction, InList};
+use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, try_cast, when};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::errors::IntoPyResult;
+
+#[pyclass(name = "PyExpr", module = "ketch._native", frozen, skip_from_py_object)]
+#[derive(Clone)]
+pub struct PyExpr {
+    pub expr: Expr,
+}
+
+impl From<Expr> for PyExpr {
+    fn from(expr: Expr) -> Self {
+        Self { expr }
+    }
+}
+
+fn exprs(items: Vec<PyRef<'_, PyExpr>>) -> Vec<Expr> {
+    items.iter().map(|e| e.expr.clone()).collect()
+}
+
+fn daft_fn(name: &str, args: Vec<Expr>) -> PyResult<Expr> {
+    match ketch_functions::scalar(name) {
+        Some(f) => Ok(f.call(args)),
+        None => Err(PyValueError::new_err(format!("unknown function '{name}'"))),
+    }
+}
+
+#[pymethods]
+impl PyExpr {
+    /// A reference to the column `name` (dots are part of the name).
+    #[staticmethod]
+    fn col(name: &str) -> Self {
+        Expr::Column(Column::new_unqualified(name)).into()
+    }
+
+    /// A literal from a one-element pyarrow array (its type is the literal's type).
+    #[staticmethod]
+    fn lit(value: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let data = ArrayData::from_pyarrow_bound(value)?;
+        let array = make_array(data);
+        if array.len() != 1 {
+            return Err(PyValueError::new_err("a literal needs exactly one value"));
+        }
+        let scalar = ScalarValue::try_from_array(&array, 0).py_err()?;
+        Ok(Expr::Literal(scalar, None).into())
+    }
+
+    /// `self <op> other` for one of Daft's binary operators.
+    fn binary(&self, op: &str, other: &PyExpr) -> PyResult<Self> {
+        let (l, r) = (self.expr.clone(), other.expr.clone());
+        let operator = match op {
+            "sub" => Operator::Minus,
+            "mul" => Operator::Multiply,
+            "mod" => Operator::Modulo,
+            "eq" => Operator::Eq,
+            "ne" => Operator::NotEq,
+            "lt" => Operator::Lt,
+            "le" => Operator::LtEq,
+            "gt" => Operator::Gt,
+            "ge" => Operator::GtEq,
+            "and" => Operator::And,
+            "or" => Operator::Or,
+            "eq_null_safe" => Operator::IsNotDistinctFrom,
+            "lshift" => Operator::BitwiseShiftLeft,
+            "rshift" => Operator::BitwiseShiftRight,
+            "add" => return Ok(daft_fn("add", vec![l, r])?.into()),
+            "truediv" => return Ok(daft_fn("true_divide", vec![l, r])?.into()),
+            "floordiv" => return Ok(daft_fn("floor_divide", vec![l, r])?.into()),
+            "xor" => return Ok(daft_fn("xor", vec![l, r])?.into()),
+            "pow" => return Ok(daft_fn("power", vec![l, r])?.into()),
+            other => return Err(PyValueError::new_err(format!("unknown binary operator '{other}'"))),
+        };
+        Ok(binary_expr(l, operator, r).into())
+    }
+
+    fn not_(&self) -> Self {
+        Expr::Not(Box::new(self.expr.clone())).into()
+    }
+
+    fn negate(&self) -> Self {
+        Expr::Negative(Box::new(self.expr.clone())).into()
+    }
+
+    fn is_null(&self) -> Self {
+        self.expr.clone().is_null().into()
+    }
+
+    fn not_null(&self) -> Self {
+        self.expr.clone().is_not_null().into()
+    }
+
+    fn alias(&self, name: &str) -> Self {
+        let inner = match &self.expr {
+            Expr::Alias(a) => a.expr.as_ref().clone(),
+            e => e.clone(),
+        };
+        inner.alias(name).into()
+    }
+
+    /// `CAST(self AS dtype)`; with `strict=False`, `TRY_CAST` (null on failure).
+    #[pyo3(signature = (dtype, strict = true))]
+    fn cast(&self, dtype: &Bound<'_, PyAny>, strict: bool) -> PyResult<Self> {
+        let t = DataType::from_pyarrow_bound(dtype)?;
+        let e = self.expr.clone();
+        Ok(if strict { cast(e, t) } else { try_cast(e, t) }.into())
+    }
+
+    fn is_in(&self, items: Vec<PyRef<'_, PyExpr>>) -> Self {
+        Expr::InList(InList::new(Box::new(self.expr.clone()), exprs(items), false)).into()
+    }
+
+    fn between(&self, low: &PyExpr, high: &PyExpr) -> Self {
+        self.expr.clone().between(low.expr.clone(), high.expr.clone()).into()
+    }
+
+    /// `CASE WHEN c1 THEN v1 ... ELSE otherwise END`.
+    #[staticmethod]
+    #[pyo3(signature = (branches, otherwise = None))]
+    fn case(branches: Vec<(PyRef<'_, PyExpr>, PyRef<'_, PyExpr>)>, otherwise: Option<&PyExpr>) -> PyResult<Self> {
+        let mut iter = branches.iter();
+        let Some((c, v)) = iter.next() else {
+            return Err(PyValueError::new_err("when() needs at least one condition"));
+        };
+        let mut builder = when(c.expr.clone(), v.expr.clone());
+        for (c, v) in iter {
+            builder = builder.when(c.expr.clone(), v.expr.clone());
+        }
+        let e = match otherwise {
+            Some(o) => builder.otherwise(o.expr.clone()),
+            None => builder.end(),
+        };
+        Ok(e.py_err()?.into())
+    }
+
+    /// A scalar function call by its registry name.
+    #[staticmethod]
+    fn call(name: &str, args: Vec<PyRef<'_, PyExpr>>) -> PyResult<Self> {
+        Ok(daft_fn(name, exprs(args))?.into())
+    }
+
+    /// An aggregate function call by its registry name.
+    #[staticmethod]
+    #[pyo3(signature = (name, args, distinct = false))]
+    fn agg(name: &str, args: Vec<PyRef<'_, PyExpr>>, distinct: bool) -> PyResult<Self> {
+        let Some(f) = ketch_functions::aggregate(name) else {
+            return Err(PyValueError::new_err(format!("unknown aggregation '{name}'")));
+        };
+        let e = Expr::AggregateFunction(AggregateFunction::new_udf(f, exprs(args), distinct, None, vec![], None));
+        Ok(e.into())
+    }
+
+    /// The output column name under Daft's naming rule.
+    fn name(&self) -> String {
+        ketch_plan::naming::output_name(&self.expr)
+    }
+
+    /// The column name when this is a plain column reference, else None.
+    fn column_name(&self) -> Option<String> {
+        match &self.expr {
+            Expr::Column(c) => Some(c.name.clone()),
+            _ => None,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        ketch_plan::display::display(&self.expr)
+    }
+
+    fn __bool__(&self) -> PyResult<bool> {
+        Err(PyTypeError::new_err(
+            "An Expression has no truth value: use & | ~ instead of and/or/not, and compare results after collect()",
+        ))
+    }
+}

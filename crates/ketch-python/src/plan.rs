@@ -1,0 +1,121 @@
+//! `PyPlan`: an immutable logical plan; each DataFrame operation returns a new
+//! one. All the work is in `ketch_plan`.
+
+use arrow_pyarrow::ToPyArrow;
+use datafusion::logical_expr::LogicalPlan;
+use ketch_plan::{aggregate, join, ops};
+use pyo3::prelude::*;
+
+use crate::errors::IntoPyResult;
+use crate::expr::PyExpr;
+
+#[pyclass(name = "PyPlan", module = "ketch._native", frozen, skip_from_py_object)]
+#[derive(Clone)]
+pub struct PyPlan {
+    pub plan: LogicalPlan,
+}
+
+impl From<LogicalPlan> for PyPlan {
+    fn from(plan: LogicalPlan) -> Self {
+        Self { plan }
+    }
+}
+
+fn exprs(items: Vec<PyRef<'_, PyExpr>>) -> Vec<datafusion::logical_expr::Expr> {
+    items.iter().map(|e| e.expr.clone()).collect()
+}
+
+type R = PyResult<PyPlan>;
+
+#[pymethods]
+impl PyPlan {
+    /// The output schema as a `pyarrow.Schema`.
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.plan.schema().as_arrow().to_pyarrow(py)
+    }
+
+    fn select(&self, e: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(ops::select(self.plan.clone(), exprs(e)).py_err()?.into())
+    }
+
+    fn with_columns(&self, columns: Vec<(String, PyRef<'_, PyExpr>)>) -> R {
+        let cols = columns.into_iter().map(|(n, e)| (n, e.expr.clone())).collect();
+        Ok(ops::with_columns(self.plan.clone(), cols).py_err()?.into())
+    }
+
+    fn rename(&self, mapping: Vec<(String, String)>) -> R {
+        Ok(ops::rename(self.plan.clone(), mapping).py_err()?.into())
+    }
+
+    fn exclude(&self, names: Vec<String>) -> R {
+        Ok(ops::exclude(self.plan.clone(), names).py_err()?.into())
+    }
+
+    fn filter(&self, predicate: &PyExpr) -> R {
+        Ok(ops::filter(self.plan.clone(), predicate.expr.clone()).py_err()?.into())
+    }
+
+    fn sort(&self, by: Vec<PyRef<'_, PyExpr>>, desc: Vec<bool>, nulls_first: Vec<Option<bool>>) -> R {
+        Ok(ops::sort(self.plan.clone(), exprs(by), desc, nulls_first).py_err()?.into())
+    }
+
+    #[pyo3(signature = (skip, fetch = None))]
+    fn limit(&self, skip: usize, fetch: Option<usize>) -> R {
+        Ok(ops::limit(self.plan.clone(), skip, fetch).py_err()?.into())
+    }
+
+    fn distinct(&self, on: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(ops::distinct(self.plan.clone(), exprs(on)).py_err()?.into())
+    }
+
+    fn drop_null(&self, columns: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(ops::drop_null(self.plan.clone(), exprs(columns)).py_err()?.into())
+    }
+
+    fn drop_nan(&self, columns: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(ops::drop_nan(self.plan.clone(), exprs(columns)).py_err()?.into())
+    }
+
+    fn aggregate(&self, group_by: Vec<PyRef<'_, PyExpr>>, aggs: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(aggregate::aggregate(self.plan.clone(), exprs(group_by), exprs(aggs)).py_err()?.into())
+    }
+
+    #[pyo3(signature = (right, left_on, right_on, how, prefix = None, suffix = None))]
+    fn join(
+        &self,
+        right: &PyPlan,
+        left_on: Vec<PyRef<'_, PyExpr>>,
+        right_on: Vec<PyRef<'_, PyExpr>>,
+        how: &str,
+        prefix: Option<String>,
+        suffix: Option<String>,
+    ) -> R {
+        let plan = join::join(self.plan.clone(), right.plan.clone(), exprs(left_on), exprs(right_on), how, prefix, suffix);
+        Ok(plan.py_err()?.into())
+    }
+
+    fn explode(&self, columns: Vec<String>, ignore_empty_and_null: bool) -> R {
+        Ok(ops::explode(self.plan.clone(), columns, ignore_empty_and_null).py_err()?.into())
+    }
+
+    fn concat(&self, other: &PyPlan) -> R {
+        Ok(ops::concat(self.plan.clone(), other.plan.clone()).py_err()?.into())
+    }
+
+    fn set_op(&self, other: &PyPlan, kind: &str) -> R {
+        Ok(ops::set_op(self.plan.clone(), other.plan.clone(), kind).py_err()?.into())
+    }
+
+    fn repartition(&self, num: usize, by: Vec<PyRef<'_, PyExpr>>) -> R {
+        Ok(ops::repartition(self.plan.clone(), num, exprs(by)).py_err()?.into())
+    }
+
+    fn sample(&self, fraction: f64) -> R {
+        Ok(ops::sample(self.plan.clone(), fraction).py_err()?.into())
+    }
+
+    /// The unoptimized logical plan as an indented tree.
+    fn display(&self) -> String {
+        self.plan.display_indent().to_string()
+    }
+}

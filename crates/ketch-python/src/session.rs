@@ -1,0 +1,264 @@
+//! `PySession`: a configured DataFusion session; creates sources from Python
+//! data and files, runs plans (GIL released, Ctrl-C cancels) and writes.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow_array::ffi_stream::ArrowArrayStreamReader;
+use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::{ExecutionPlan, displayable, execute_stream};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use ketch_exec::runtime::runtime;
+use ketch_exec::sink::{WriteFormat, WriteMode};
+use ketch_exec::source::{CsvDialect, Format, ScanOptions};
+use ketch_exec::{ExecConfig, new_session};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::errors::{Interrupted, IntoPyResult};
+use crate::plan::PyPlan;
+
+/// Runs `fut` on the ketch runtime with the GIL released, checking for
+/// Ctrl-C every 100 ms; an interrupt aborts the query and raises
+/// `KeyboardInterrupt`.
+fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> + Send + 'static) -> PyResult<T> {
+    let mut handle = runtime().spawn(fut);
+    loop {
+        let done = py.detach(|| runtime().block_on(async { tokio::time::timeout(Duration::from_millis(100), &mut handle).await }));
+        match done {
+            Ok(Ok(result)) => return result.py_err(),
+            Ok(Err(join_error)) => {
+                return Err(PyValueError::new_err(format!("query task failed: {join_error}")));
+            }
+            Err(_elapsed) => {
+                if let Err(e) = py.check_signals() {
+                    handle.abort();
+                    if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
+                        return Err(crate::errors::to_py_err(DataFusionError::External(Box::new(Interrupted))));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+fn byte(name: &str, value: Option<String>, default: Option<u8>) -> PyResult<Option<u8>> {
+    match value {
+        None => Ok(default),
+        Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
+        Some(s) => Err(PyValueError::new_err(format!("{name} must be a single ASCII character, got {s:?}"))),
+    }
+}
+
+/// Streams batches of a running query to Python as a `pyarrow.RecordBatchReader`.
+struct StreamReader {
+    schema: SchemaRef,
+    stream: Mutex<SendableRecordBatchStream>,
+}
+
+impl Iterator for StreamReader {
+    type Item = std::result::Result<RecordBatch, arrow::error::ArrowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let stream = self.stream.get_mut().ok()?;
+        runtime()
+            .block_on(stream.next())
+            .map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
+    }
+}
+
+impl RecordBatchReader for StreamReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+#[pyclass(name = "PySession", module = "ketch._native", frozen)]
+pub struct PySession {
+    ctx: SessionContext,
+}
+
+impl PySession {
+    fn physical(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<Arc<dyn ExecutionPlan>> {
+        let state = self.ctx.state();
+        let plan = plan.plan.clone();
+        wait(py, async move { state.create_physical_plan(&plan).await })
+    }
+}
+
+#[pymethods]
+impl PySession {
+    #[new]
+    #[pyo3(signature = (batch_size = None, num_threads = None))]
+    fn new(batch_size: Option<usize>, num_threads: Option<usize>) -> PyResult<Self> {
+        let mut config = ExecConfig::default();
+        if let Some(b) = batch_size {
+            if b == 0 {
+                return Err(PyValueError::new_err("default_morsel_size must be at least 1"));
+            }
+            config.batch_size = b;
+        }
+        if let Some(n) = num_threads {
+            if n == 0 {
+                return Err(PyValueError::new_err("num_threads must be at least 1"));
+            }
+            config.num_threads = n;
+        }
+        Ok(Self { ctx: new_session(&config) })
+    }
+
+    /// A plan over in-memory Arrow data: `data` is anything with
+    /// `__arrow_c_stream__` (pyarrow Table, RecordBatchReader, ...), split
+    /// into `num_partitions` partitions of consecutive batches.
+    #[pyo3(signature = (data, num_partitions = 1))]
+    fn from_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, num_partitions: usize) -> PyResult<PyPlan> {
+        let reader = ArrowArrayStreamReader::from_pyarrow_bound(data)?;
+        let schema = reader.schema();
+        let batches: Vec<RecordBatch> = py
+            .detach(|| reader.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| PyValueError::new_err(format!("cannot read Arrow data: {e}")))?;
+        let n = num_partitions.max(1);
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; n];
+        let per = batches.len().div_ceil(n).max(1);
+        for (i, b) in batches.into_iter().enumerate() {
+            partitions[(i / per).min(n - 1)].push(b);
+        }
+        let table = MemTable::try_new(schema, partitions).py_err()?;
+        let plan = LogicalPlanBuilder::scan("data", provider_as_source(Arc::new(table)), None)
+            .and_then(|b| b.build())
+            .py_err()?;
+        Ok(plan.into())
+    }
+
+    /// A plan scanning files. `format` is `parquet`, `csv` or `json`; `schema`
+    /// a pyarrow schema (hints when `infer_schema`, else the whole schema).
+    #[pyo3(signature = (format, paths, infer_schema = true, schema = None, file_path_column = None,
+        hive_partitioning = false, has_headers = true, delimiter = None, quote = None,
+        escape_char = None, comment = None, double_quote = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn scan(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        paths: Vec<String>,
+        infer_schema: bool,
+        schema: Option<&Bound<'_, PyAny>>,
+        file_path_column: Option<String>,
+        hive_partitioning: bool,
+        has_headers: bool,
+        delimiter: Option<String>,
+        quote: Option<String>,
+        escape_char: Option<String>,
+        comment: Option<String>,
+        double_quote: bool,
+    ) -> PyResult<PyPlan> {
+        let format = match format {
+            "parquet" => Format::Parquet,
+            "json" => Format::Json,
+            "csv" => Format::Csv(CsvDialect {
+                has_headers,
+                delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','),
+                quote: byte("quote", quote, Some(b'"'))?.unwrap_or(b'"'),
+                escape_char: byte("escape_char", escape_char, None)?,
+                comment: byte("comment", comment, None)?,
+                double_quote,
+            }),
+            other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
+        };
+        let schema = match schema {
+            Some(s) => Some(Arc::new(Schema::from_pyarrow_bound(s)?)),
+            None => None,
+        };
+        let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
+        let ctx = self.ctx.clone();
+        let plan = wait(py, async move { ketch_exec::source::scan(&ctx, &paths, &format, &opts).await })?;
+        Ok(plan.into())
+    }
+
+    /// Runs `plan` to completion; returns a `pyarrow.RecordBatchReader` over
+    /// the result batches (no copy).
+    fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+        let physical = self.physical(py, plan)?;
+        let schema = physical.schema();
+        let task_ctx = self.ctx.task_ctx();
+        let batches = wait(py, async move { datafusion::physical_plan::collect(physical, task_ctx).await })?;
+        let reader: Box<dyn RecordBatchReader + Send> =
+            Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
+        reader.into_pyarrow(py)
+    }
+
+    /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
+    /// batches as the query produces them.
+    fn stream<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+        let physical = self.physical(py, plan)?;
+        let schema = physical.schema();
+        let task_ctx = self.ctx.task_ctx();
+        let stream = py.detach(|| {
+            let _guard = runtime().enter();
+            execute_stream(physical, task_ctx)
+        });
+        let reader = StreamReader { schema, stream: Mutex::new(stream.py_err()?) };
+        let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
+        reader.into_pyarrow(py)
+    }
+
+    /// The number of output partitions of the physical plan.
+    fn num_partitions(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<usize> {
+        Ok(self.physical(py, plan)?.properties().output_partitioning().partition_count())
+    }
+
+    /// The optimized logical plan and, with `physical`, the physical plan.
+    fn explain(&self, py: Python<'_>, plan: &PyPlan, physical: bool) -> PyResult<String> {
+        let optimized = self.ctx.state().optimize(&plan.plan).py_err()?;
+        let mut out = format!("== Optimized Logical Plan ==\n\n{}\n", optimized.display_indent());
+        if physical {
+            let p = self.physical(py, plan)?;
+            out.push_str(&format!("\n== Physical Plan ==\n\n{}", displayable(p.as_ref()).indent(true)));
+        }
+        Ok(out)
+    }
+
+    /// Writes the result of `plan` under `root`; returns the written paths.
+    #[pyo3(signature = (plan, root, format, mode, partition_cols, compression = None, delimiter = None, header = true))]
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        py: Python<'_>,
+        plan: &PyPlan,
+        root: String,
+        format: &str,
+        mode: &str,
+        partition_cols: Vec<String>,
+        compression: Option<String>,
+        delimiter: Option<String>,
+        header: bool,
+    ) -> PyResult<Vec<String>> {
+        let format = match format {
+            "parquet" => WriteFormat::Parquet { compression: compression.unwrap_or_else(|| "snappy".into()) },
+            "csv" => WriteFormat::Csv { delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','), header },
+            "json" => WriteFormat::Json,
+            other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
+        };
+        let mode = match mode {
+            "append" => WriteMode::Append,
+            "overwrite" => WriteMode::Overwrite,
+            "overwrite-partitions" => WriteMode::OverwritePartitions,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "write_mode must be 'append', 'overwrite' or 'overwrite-partitions', got '{other}'"
+                )));
+            }
+        };
+        let ctx = self.ctx.clone();
+        let plan: LogicalPlan = plan.plan.clone();
+        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root, &format, mode, partition_cols).await })
+    }
+}

@@ -1,0 +1,54 @@
+"""ketch: a dataframe engine for multimodal data, API-compatible with Daft 0.7.26.
+
+``import ketch as daft`` runs a Daft user's script: the same names, parameters,
+defaults, results and exception classes, on a Rust engine built on Apache
+DataFusion.
+"""
+
+from __future__ import annotations
+
+from ketch import context, exceptions, functions
+from ketch._native import __version__
+from ketch.context import execution_config_ctx, get_context, set_execution_config, set_runner_native
+from ketch.dataframe import DataFrame, GroupedDataFrame
+from ketch.datatype import DataType, TimeUnit
+from ketch.expressions import Expression, col, lit
+from ketch.io import (
+    from_arrow,
+    from_pandas,
+    from_pydict,
+    from_pylist,
+    range,
+    read_csv,
+    read_json,
+    read_parquet,
+)
+from ketch.schema import Field, Schema
+
+__all__ = [
+    "DataFrame",
+    "DataType",
+    "Expression",
+    "Field",
+    "GroupedDataFrame",
+    "Schema",
+    "TimeUnit",
+    "__version__",
+    "col",
+    "context",
+    "exceptions",
+    "execution_config_ctx",
+    "from_arrow",
+    "from_pandas",
+    "from_pydict",
+    "from_pylist",
+    "functions",
+    "get_context",
+    "lit",
+    "range",
+    "read_csv",
+    "read_json",
+    "read_parquet",
+    "set_execution_config",
+    "set_runner_native",
+]

@@ -1,0 +1,584 @@
+"""``DataFrame`` and ``GroupedDataFrame`` with Daft 0.7.26's API.
+
+A DataFrame is a lazy logical plan: each operation returns a new DataFrame and
+nothing runs until ``collect``, ``show``, ``to_*``, iteration or a write.
+``collect`` keeps the result, so later operations start from it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ketch._native import PyPlan
+from ketch.context import _session
+from ketch.datatype import DataType
+from ketch.display import table_html, table_text
+from ketch.exceptions import APITypeError, expect_type
+from ketch.expressions import Expression, _expr_or_col, _to_expr, col, lit
+from ketch.schema import Schema
+
+if TYPE_CHECKING:
+    import pandas
+
+
+def _exprs(items: Iterable[Expression | str]) -> list[Expression]:
+    return [_expr_or_col(i) for i in items]
+
+
+def _flatten(args: tuple) -> list:
+    out: list = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+def _check_columns(method: str, items: list) -> None:
+    for i, c in enumerate(items):
+        if not isinstance(c, (Expression, str)):
+            raise APITypeError(
+                f"DataFrame.{method} received wrong input type.\nRequired:\n\tcolumns = "
+                f"<Expression | str>, ...\nGiven:\n\tcolumns = <{type(c).__name__}> (in position {i})"
+            )
+
+
+class DataFrame:
+    """A lazy table. Create one with ``ketch.from_pydict``, ``ketch.read_parquet``, ..."""
+
+    def __init__(self, plan: PyPlan, _materialized: pa.Table | None = None) -> None:
+        self._plan = plan
+        self._result: pa.Table | None = _materialized
+
+    # --- plan helpers -------------------------------------------------
+    def _new(self, plan: PyPlan) -> DataFrame:
+        return DataFrame(plan)
+
+    def _run(self) -> pa.Table:
+        if self._result is not None:
+            return self._result
+        return _session().collect(self._plan).read_all()
+
+    # --- schema -------------------------------------------------------
+    def schema(self) -> Schema:
+        """The column names and types."""
+        return Schema(self._plan.schema())
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.schema().column_names()
+
+    @property
+    def columns(self) -> list[Expression]:
+        return [col(n) for n in self.column_names]
+
+    def __getitem__(self, item: str | int | slice | list) -> Expression | DataFrame:
+        if isinstance(item, str):
+            if item not in self.schema():
+                self.schema()[item]  # raises with the available names
+            return col(item)
+        if isinstance(item, int):
+            names = self.column_names
+            if not -len(names) <= item < len(names):
+                raise IndexError(f"column index {item} out of range for {len(names)} columns")
+            return col(names[item])
+        if isinstance(item, slice):
+            return self.select(*self.column_names[item])
+        if isinstance(item, (list, tuple)):
+            return self.select(*[self.column_names[i] if isinstance(i, int) else i for i in item])
+        raise TypeError(f"DataFrame indices must be a column name, an int, a slice or a list, got {type(item).__name__}")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.column_names
+
+    # --- projections --------------------------------------------------
+    def select(self, *columns: Expression | str, **projections: Expression) -> DataFrame:
+        """Keeps only the given columns and expressions; ``name=expr`` keyword
+        arguments add aliased expressions."""
+        _check_columns("select", list(columns))
+        exprs = _exprs(columns) + [_to_expr(e).alias(k) for k, e in projections.items()]
+        if not exprs:
+            raise ValueError("select() needs at least one column")
+        return self._new(self._plan.select([e._expr for e in exprs]))
+
+    def with_column(self, column_name: str, expr: Expression) -> DataFrame:
+        """Adds (or replaces) the column ``column_name``."""
+        return self.with_columns({column_name: expr})
+
+    def with_columns(self, columns: dict[str, Expression]) -> DataFrame:
+        """Adds (or replaces in place) one column per ``name: expr``."""
+        if not isinstance(columns, dict):
+            raise TypeError(f"with_columns() expects a dict of name -> Expression, got {type(columns).__name__}")
+        pairs = [(k, _to_expr(v)._expr) for k, v in columns.items()]
+        return self._new(self._plan.with_columns(pairs))
+
+    def with_column_renamed(self, existing: str, new: str) -> DataFrame:
+        return self.with_columns_renamed({existing: new})
+
+    def with_columns_renamed(self, cols_map: dict[str, str]) -> DataFrame:
+        return self._new(self._plan.rename(list(cols_map.items())))
+
+    def exclude(self, *names: str) -> DataFrame:
+        """Drops the named columns."""
+        return self._new(self._plan.exclude(list(names)))
+
+    # --- row operations -----------------------------------------------
+    def filter(self, predicate: Expression | str) -> DataFrame:
+        """Keeps rows where ``predicate`` (a Boolean Expression or a SQL
+        predicate string such as ``"a > 1"``) is true."""
+        if isinstance(predicate, str):
+            predicate = _sql_predicate(self, predicate)
+        expect_type("DataFrame.where", "predicate", predicate, Expression, "Expression | str")
+        return self._new(self._plan.filter(predicate._expr))
+
+    where = filter
+
+    def sort(
+        self,
+        by: Expression | str | list[Expression | str],
+        desc: bool | list[bool] = False,
+        nulls_first: bool | list[bool] | None = None,
+    ) -> DataFrame:
+        """Sorts by one or more keys; ``nulls_first`` defaults to ``desc``."""
+        keys = _exprs(by if isinstance(by, (list, tuple)) else [by])
+        n = len(keys)
+        descs = list(desc) if isinstance(desc, (list, tuple)) else [desc] * n
+        nf = list(nulls_first) if isinstance(nulls_first, (list, tuple)) else [nulls_first] * n
+        if len(descs) != n or len(nf) != n:
+            raise ValueError(f"sort(): got {n} keys but {len(descs)} desc and {len(nf)} nulls_first values")
+        return self._new(self._plan.sort([k._expr for k in keys], [bool(d) for d in descs], nf))
+
+    def limit(self, num: int) -> DataFrame:
+        """The first ``num`` rows."""
+        expect_type("DataFrame.limit", "num", num, int, "<class 'int'>")
+        if num < 0:
+            raise ValueError(f"limit() needs a non-negative number, got {num}")
+        return self._new(self._plan.limit(0, num))
+
+    def offset(self, num: int) -> DataFrame:
+        """Skips the first ``num`` rows."""
+        expect_type("DataFrame.offset", "num", num, int, "<class 'int'>")
+        if num < 0:
+            raise ValueError(f"offset() needs a non-negative number, got {num}")
+        return self._new(self._plan.limit(num, None))
+
+    def distinct(self, *on: Expression | str) -> DataFrame:
+        """Distinct rows (or the first row per distinct value of ``on``)."""
+        return self._new(self._plan.distinct([e._expr for e in _exprs(_flatten(on))]))
+
+    unique = distinct
+    drop_duplicates = distinct
+
+    def drop_null(self, *cols: Expression | str) -> DataFrame:
+        """Drops rows with a null in any of ``cols`` (all columns when none given)."""
+        return self._new(self._plan.drop_null([e._expr for e in _exprs(_flatten(cols))]))
+
+    def drop_nan(self, *cols: Expression | str) -> DataFrame:
+        """Drops rows with a NaN in any of the float ``cols`` (all float columns when none given)."""
+        return self._new(self._plan.drop_nan([e._expr for e in _exprs(_flatten(cols))]))
+
+    def explode(self, *columns: Expression | str, index_column: Expression | str | None = None,
+                ignore_empty_and_null: bool = False) -> DataFrame:
+        """One row per list element of ``columns`` (zipped when several); a null
+        or empty list gives one row with a null unless ``ignore_empty_and_null``."""
+        if index_column is not None:
+            raise ValueError("explode(index_column=...) is not supported yet")
+        names = []
+        for c in _exprs(columns):
+            name = c.column_name()
+            if name is None:
+                raise ValueError(f"explode() takes column names or col(...) references, got {c!r}")
+            names.append(name)
+        if not names:
+            raise ValueError("explode() needs at least one column")
+        return self._new(self._plan.explode(names, ignore_empty_and_null))
+
+    def sample(self, fraction: float | None = None, size: int | None = None,
+               with_replacement: bool = False, seed: int | None = None) -> DataFrame:
+        """Keeps each row with probability ``fraction`` (Bernoulli sampling)."""
+        if size is not None or with_replacement or seed is not None:
+            raise ValueError("sample() supports fraction= without size, with_replacement or seed for now")
+        if fraction is None or not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"sample() fraction must be between 0 and 1, got {fraction!r}")
+        return self._new(self._plan.sample(float(fraction)))
+
+    # --- partitions ---------------------------------------------------
+    def repartition(self, num: int | None, *partition_by: Expression | str) -> DataFrame:
+        """Redistributes rows into ``num`` partitions (by hash of ``partition_by`` when given)."""
+        if num is None:
+            num = os.cpu_count() or 1
+        expect_type("DataFrame.repartition", "num", num, int, "int | None")
+        return self._new(self._plan.repartition(num, [e._expr for e in _exprs(partition_by)]))
+
+    def into_partitions(self, num: int) -> DataFrame:
+        """Splits the rows into ``num`` partitions."""
+        expect_type("DataFrame.into_partitions", "num", num, int, "<class 'int'>")
+        return self._new(self._plan.repartition(num, []))
+
+    def num_partitions(self) -> int:
+        """The number of partitions the plan produces."""
+        return _session().num_partitions(self._plan)
+
+    # --- aggregation --------------------------------------------------
+    def groupby(self, *group_by: Expression | str) -> GroupedDataFrame:
+        """Groups rows by the given keys for :meth:`GroupedDataFrame.agg`."""
+        keys = _exprs(_flatten(group_by))
+        if not keys:
+            raise ValueError("groupby() needs at least one key")
+        return GroupedDataFrame(self, keys)
+
+    def agg(self, *to_agg: Expression | Iterable[Expression]) -> DataFrame:
+        """Aggregates the whole DataFrame to one row."""
+        return _aggregate(self, [], _flatten(to_agg))
+
+    def _shortcut(self, method: str, cols: tuple, **kw) -> DataFrame:
+        targets = _exprs(_flatten(cols)) if cols else self.columns
+        return self.agg(*[getattr(c, method)(**kw) for c in targets])
+
+    def sum(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("sum", cols)
+
+    def mean(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("mean", cols)
+
+    avg = mean
+
+    def min(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("min", cols)
+
+    def max(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("max", cols)
+
+    def stddev(self, *cols: Expression | str, ddof: int = 1) -> DataFrame:
+        return self._shortcut("stddev", cols, ddof=ddof)
+
+    def var(self, *cols: Expression | str, ddof: int = 1) -> DataFrame:
+        return self._shortcut("var", cols, ddof=ddof)
+
+    def any_value(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("any_value", cols)
+
+    def count_distinct(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("count_distinct", cols)
+
+    def agg_list(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("list_agg", cols)
+
+    def count(self, *cols: Expression | str | int) -> DataFrame:
+        """With no columns, the number of rows as column ``count``; else the
+        non-null count of each column."""
+        if not cols:
+            return self.agg(lit(1).count("all").alias("count"))
+        return self._shortcut("count", cols)
+
+    def count_rows(self) -> int:
+        """The number of rows (runs the query)."""
+        if self._result is not None:
+            return self._result.num_rows
+        t = self.agg(lit(1).count("all").alias("count"))._run()
+        return int(t.column(0)[0].as_py())
+
+    def __len__(self) -> int:
+        return self.count_rows()
+
+    # --- joins and set operations -------------------------------------
+    def join(
+        self,
+        other: DataFrame,
+        on: list[Expression | str] | Expression | str | None = None,
+        left_on: list[Expression | str] | Expression | str | None = None,
+        right_on: list[Expression | str] | Expression | str | None = None,
+        how: str = "inner",
+        strategy: str | None = None,
+        prefix: str | None = None,
+        suffix: str | None = None,
+    ) -> DataFrame:
+        """Joins with ``other`` (``how``: inner, left, right, outer, semi, anti,
+        cross). Keys with the same name on both sides appear once; other right
+        columns whose names are taken get ``prefix``/``suffix`` (default
+        prefix ``right.``)."""
+        expect_type("DataFrame.join", "other", other, DataFrame, "DataFrame")
+        if on is not None and (left_on is not None or right_on is not None):
+            raise ValueError("join(): pass either on= or left_on= and right_on=, not both")
+        if strategy not in (None, "hash", "sort_merge", "broadcast"):
+            raise ValueError(f"join(): unknown strategy {strategy!r}")
+        as_list = (lambda v: [] if v is None else list(v) if isinstance(v, (list, tuple)) else [v])
+        lk = _exprs(as_list(on if on is not None else left_on))
+        rk = _exprs(as_list(on if on is not None else right_on))
+        plan = self._plan.join(other._plan, [e._expr for e in lk], [e._expr for e in rk], how, prefix, suffix)
+        return self._new(plan)
+
+    def concat(self, other: DataFrame) -> DataFrame:
+        """Rows of ``self`` then rows of ``other`` (same columns)."""
+        expect_type("DataFrame.concat", "other", other, DataFrame, "DataFrame")
+        return self._new(self._plan.concat(other._plan))
+
+    def _set(self, other: DataFrame, kind: str) -> DataFrame:
+        expect_type(f"DataFrame.{kind}", "other", other, DataFrame, "DataFrame")
+        return self._new(self._plan.set_op(other._plan, kind))
+
+    def union(self, other: DataFrame) -> DataFrame:
+        """Distinct rows of both (SQL ``UNION``)."""
+        return self._set(other, "union")
+
+    def union_all(self, other: DataFrame) -> DataFrame:
+        """All rows of both (SQL ``UNION ALL``)."""
+        return self._set(other, "union_all")
+
+    def union_by_name(self, other: DataFrame) -> DataFrame:
+        """Distinct rows of both, matching columns by name (missing ones null)."""
+        return self._set(other, "union_by_name")
+
+    def union_all_by_name(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "union_all_by_name")
+
+    def intersect(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "intersect")
+
+    def intersect_all(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "intersect_all")
+
+    def except_distinct(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "except_distinct")
+
+    def except_all(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "except_all")
+
+    # --- execution and output -----------------------------------------
+    def collect(self, num_preview_rows: int | None = 8) -> DataFrame:
+        """Runs the query and keeps the result in memory; returns ``self``."""
+        if self._result is None:
+            self._result = self._run()
+            self._plan = _session().from_arrow(self._result, 1)
+        return self
+
+    def to_arrow(self) -> pa.Table:
+        """The result as a ``pyarrow.Table`` (no copy)."""
+        return self._run()
+
+    def to_arrow_iter(self, results_buffer_size: int | str | None = "num_cpus") -> Iterator[pa.RecordBatch]:
+        """Result batches as the query produces them."""
+        if self._result is not None:
+            yield from self._result.to_batches()
+            return
+        reader = _session().stream(self._plan)
+        yield from reader
+
+    def iter_partitions(self, results_buffer_size: int | str | None = "num_cpus") -> Iterator[pa.RecordBatch]:
+        yield from self.to_arrow_iter(results_buffer_size)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.to_arrow().__arrow_c_stream__(requested_schema)
+
+    def to_pydict(self) -> dict[str, list]:
+        return self._run().to_pydict()
+
+    def to_pylist(self) -> list[dict[str, Any]]:
+        return self._run().to_pylist()
+
+    def to_pandas(self, coerce_temporal_nanoseconds: bool = False) -> pandas.DataFrame:
+        return self._run().to_pandas(coerce_temporal_nanoseconds=coerce_temporal_nanoseconds)
+
+    def iter_rows(self, results_buffer_size: int | str | None = "num_cpus",
+                  column_format: str = "python") -> Iterator[dict[str, Any]]:
+        """Rows as dicts, streamed batch by batch."""
+        if column_format not in ("python", "arrow"):
+            raise ValueError(f"column_format must be 'python' or 'arrow', got {column_format!r}")
+        for batch in self.to_arrow_iter():
+            if column_format == "python":
+                yield from batch.to_pylist()
+            else:
+                for i in range(batch.num_rows):
+                    yield {name: batch.column(j)[i] for j, name in enumerate(batch.schema.names)}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.iter_rows()
+
+    # --- writes -------------------------------------------------------
+    def _write(self, fmt: str, root_dir, write_mode: str, partition_cols, **kw) -> DataFrame:
+        if write_mode not in ("append", "overwrite", "overwrite-partitions"):
+            raise ValueError(f"write_mode must be 'append', 'overwrite' or 'overwrite-partitions', got {write_mode!r}")
+        if write_mode == "overwrite-partitions" and not partition_cols:
+            raise ValueError("write_mode='overwrite-partitions' needs partition_cols")
+        names = []
+        for c in partition_cols or []:
+            e = _expr_or_col(c)
+            name = e.column_name()
+            if name is None:
+                raise ValueError(f"partition_cols takes column names, got {c!r}")
+            self.schema()[name]
+            names.append(name)
+        root = os.path.abspath(os.path.expanduser(str(root_dir)))
+        paths = _session().write(self._plan, root, fmt, write_mode, names, **kw)
+        result: dict[str, Any] = {"path": pa.array(paths, pa.string())}
+        schema = self.schema()
+        for name in names:
+            values = []
+            for p in paths:
+                seg = next((s for s in p.split(os.sep) if s.startswith(name + "=")), None)
+                raw = None if seg is None else seg.split("=", 1)[1]
+                values.append(None if raw in (None, "__HIVE_DEFAULT_PARTITION__") else _unquote(raw))
+            result[name] = pa.array(values, pa.string()).cast(schema[name].dtype.to_arrow_dtype())
+        from ketch.io import _from_table
+
+        return _from_table(pa.table(result))
+
+    def write_parquet(self, root_dir: str | os.PathLike, compression: str = "snappy",
+                      write_mode: str = "append", write_success_file: bool = False,
+                      partition_cols: list[Expression | str] | None = None, io_config: Any = None,
+                      column_compression: dict[str, str] | None = None, single_file: bool = False) -> DataFrame:
+        """Writes Parquet files under ``root_dir``; returns a DataFrame of the
+        written paths (and partition values). Nothing is visible until every
+        file is written; a failed write leaves ``root_dir`` as it was."""
+        return self._write("parquet", root_dir, write_mode, partition_cols, compression=compression)
+
+    def write_csv(self, root_dir: str | os.PathLike, write_mode: str = "append",
+                  partition_cols: list[Expression | str] | None = None, io_config: Any = None,
+                  delimiter: str | None = None, quote: str | None = None, escape: str | None = None,
+                  header: bool | None = True, date_format: str | None = None,
+                  timestamp_format: str | None = None) -> DataFrame:
+        """Writes CSV files under ``root_dir`` (see :meth:`write_parquet`)."""
+        return self._write("csv", root_dir, write_mode, partition_cols, delimiter=delimiter,
+                           header=True if header is None else header)
+
+    def write_json(self, root_dir: str | os.PathLike, write_mode: str = "append",
+                   partition_cols: list[Expression | str] | None = None, io_config: Any = None,
+                   ignore_null_fields: bool | None = False, date_format: str | None = None,
+                   timestamp_format: str | None = None) -> DataFrame:
+        """Writes newline-delimited JSON files under ``root_dir`` (see :meth:`write_parquet`)."""
+        return self._write("json", root_dir, write_mode, partition_cols)
+
+    # --- display ------------------------------------------------------
+    def _preview(self, n: int) -> tuple[list[str], list[str], list[list[Any]] | None, str]:
+        schema = self.schema()
+        names = schema.column_names()
+        dtypes = [repr(f.dtype) for f in schema]
+        if self._result is None:
+            return names, dtypes, None, "(No data to display: Dataframe not materialized, use .collect() to materialize)"
+        total = self._result.num_rows
+        if total == 0:
+            return names, dtypes, None, "(No data to display: Materialized dataframe has no rows)"
+        head = self._result.slice(0, n)
+        columns = [head.column(i).to_pylist() for i in range(head.num_columns)]
+        return names, dtypes, columns, f"(Showing first {min(n, total)} of {total} rows)"
+
+    def __repr__(self) -> str:
+        return table_text(*self._preview(8))
+
+    def _repr_html_(self) -> str:
+        return table_html(*self._preview(8))
+
+    def show(self, n: int = 8, format: str | None = None, verbose: bool | None = None,
+             max_width: int | None = None, align: str | None = None, columns: Any = None) -> None:
+        """Prints the first ``n`` rows as a table (runs only what is needed)."""
+        expect_type("DataFrame.show", "n", n, int, "<class 'int'>")
+        head = self.limit(n)._run()
+        schema = self.schema()
+        names = schema.column_names()
+        dtypes = [repr(f.dtype) for f in schema]
+        columns_ = [head.column(i).to_pylist() for i in range(head.num_columns)]
+        footer = f"(Showing first {head.num_rows} rows)" if head.num_rows else "(No data to display: Materialized dataframe has no rows)"
+        if self._result is not None:
+            footer = f"(Showing first {head.num_rows} of {self._result.num_rows} rows)"
+        if format == "html":
+            print(table_html(names, dtypes, columns_, footer))
+        else:
+            print(table_text(names, dtypes, columns_ if head.num_rows else None, footer))
+
+    def explain(self, show_all: bool = False, format: str = "ascii", simple: bool = False,
+                file: Any = None) -> Any:
+        """Prints the logical plan; with ``show_all``, also the optimized and physical plans."""
+        text = "== Unoptimized Logical Plan ==\n\n" + self._plan.display() + "\n"
+        if show_all:
+            text += "\n" + _session().explain(self._plan, True)
+        print(text, file=file)
+        return None
+
+
+def _unquote(s: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(s)
+
+
+def _aggregate(df: DataFrame, group_by: list[Expression], aggs: list) -> DataFrame:
+    for i, a in enumerate(aggs):
+        if isinstance(a, str):
+            aggs[i] = col(a)
+        elif not isinstance(a, Expression):
+            raise APITypeError(f"agg() expects Expressions, got {type(a).__name__} at position {i}")
+    if not aggs and not group_by:
+        raise ValueError("agg() needs at least one aggregation")
+    plan = df._plan.aggregate([g._expr for g in group_by], [a._expr for a in aggs])
+    return df._new(plan)
+
+
+def _sql_predicate(df: DataFrame, text: str) -> Expression:
+    raise ValueError(
+        "SQL predicate strings in where()/filter() come with ketch.sql; pass an Expression such as col('a') > 1"
+    )
+
+
+class GroupedDataFrame:
+    """The result of :meth:`DataFrame.groupby`; aggregate it with :meth:`agg` or a shortcut."""
+
+    def __init__(self, df: DataFrame, group_by: list[Expression]) -> None:
+        self.df = df
+        self.group_by = group_by
+
+    def agg(self, *to_agg: Expression | Iterable[Expression]) -> DataFrame:
+        """One row per group: the keys, then each aggregation."""
+        return _aggregate(self.df, self.group_by, _flatten(to_agg))
+
+    def _shortcut(self, method: str, cols: tuple, **kw) -> DataFrame:
+        keys = {g.name() for g in self.group_by}
+        if cols:
+            targets = _exprs(_flatten(cols))
+        else:
+            targets = [col(n) for n in self.df.column_names if n not in keys]
+            if not targets:
+                warnings.warn("No columns specified; performing aggregation on all columns.", stacklevel=3)
+        return self.agg(*[getattr(c, method)(**kw) for c in targets])
+
+    def sum(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("sum", cols)
+
+    def mean(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("mean", cols)
+
+    avg = mean
+
+    def min(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("min", cols)
+
+    def max(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("max", cols)
+
+    def count(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("count", cols)
+
+    def count_distinct(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("count_distinct", cols)
+
+    def any_value(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("any_value", cols)
+
+    def list_agg(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("list_agg", cols)
+
+    agg_list = list_agg
+
+    def stddev(self, *cols: Expression | str, ddof: int = 1) -> DataFrame:
+        return self._shortcut("stddev", cols, ddof=ddof)
+
+    def var(self, *cols: Expression | str, ddof: int = 1) -> DataFrame:
+        return self._shortcut("var", cols, ddof=ddof)
+
+
+__all__ = ["DataFrame", "GroupedDataFrame", "DataType"]

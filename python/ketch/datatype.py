@@ -1,0 +1,375 @@
+"""Daft's ``DataType`` for the non-multimodal types, backed by Arrow types.
+
+Each DataType wraps one ``pyarrow.DataType``; its ``repr`` is Daft 0.7.26's name
+(``Int64``, ``String``, ``Decimal[precision: 15, scale: 2]``, ``List[Int64]``,
+``Timestamp[us; UTC]``). Several Arrow encodings of one logical type (``string``,
+``large_string``, ``string_view``) share one Daft name and compare equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+_UNITS = ("s", "ms", "us", "ns")
+
+
+def _unit(unit: Any) -> str:
+    u = str(getattr(unit, "value", unit) or "us").lower()
+    aliases = {"seconds": "s", "milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns"}
+    u = aliases.get(u, u)
+    if u not in _UNITS:
+        raise ValueError(f"time unit must be one of {', '.join(_UNITS)}, got {unit!r}")
+    return u
+
+
+class TimeUnit:
+    """A time unit: ``s``, ``ms``, ``us`` or ``ns``."""
+
+    def __init__(self, value: str) -> None:
+        self.value = _unit(value)
+
+    @classmethod
+    def s(cls) -> TimeUnit:
+        return cls("s")
+
+    @classmethod
+    def ms(cls) -> TimeUnit:
+        return cls("ms")
+
+    @classmethod
+    def us(cls) -> TimeUnit:
+        return cls("us")
+
+    @classmethod
+    def ns(cls) -> TimeUnit:
+        return cls("ns")
+
+    @classmethod
+    def from_str(cls, unit: str) -> TimeUnit:
+        return cls(unit)
+
+    def __repr__(self) -> str:
+        return self.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeUnit) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def _canonical(t: pa.DataType) -> pa.DataType:
+    """One Arrow type per Daft logical type, for equality and hashing."""
+    if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.string()
+    if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.binary()
+    if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+        return pa.list_(_canonical(t.value_type))
+    if pa.types.is_list(t):
+        return pa.list_(_canonical(t.value_type))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(_canonical(t.value_type), t.list_size)
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _canonical(f.type)) for f in t])
+    if pa.types.is_dictionary(t):
+        return _canonical(t.value_type)
+    return t
+
+
+def _name(t: pa.DataType) -> str:
+    t = _canonical(t)
+    simple = {
+        pa.int8(): "Int8", pa.int16(): "Int16", pa.int32(): "Int32", pa.int64(): "Int64",
+        pa.uint8(): "UInt8", pa.uint16(): "UInt16", pa.uint32(): "UInt32", pa.uint64(): "UInt64",
+        pa.float16(): "Float16", pa.float32(): "Float32", pa.float64(): "Float64",
+        pa.bool_(): "Bool", pa.string(): "String", pa.binary(): "Binary", pa.null(): "Null",
+        pa.date32(): "Date", pa.date64(): "Date",
+    }
+    if t in simple:
+        return simple[t]
+    if pa.types.is_decimal(t):
+        return f"Decimal[precision: {t.precision}, scale: {t.scale}]"
+    if pa.types.is_timestamp(t):
+        return f"Timestamp[{t.unit}; {t.tz}]" if t.tz else f"Timestamp[{t.unit}]"
+    if pa.types.is_time(t):
+        return f"Time[{t.unit}]"
+    if pa.types.is_duration(t):
+        return f"Duration[{t.unit}]"
+    if pa.types.is_interval(t):
+        return "Interval"
+    if pa.types.is_fixed_size_list(t):
+        return f"List[{_name(t.value_type)}; {t.list_size}]"
+    if pa.types.is_list(t):
+        return f"List[{_name(t.value_type)}]"
+    if pa.types.is_map(t):
+        return f"Map[{_name(t.key_type)}: {_name(t.item_type)}]"
+    if pa.types.is_struct(t):
+        return "Struct[" + ", ".join(f"{f.name}: {_name(f.type)}" for f in t) + "]"
+    if pa.types.is_fixed_size_binary(t):
+        return f"FixedSizeBinary[{t.byte_width}]"
+    return str(t)
+
+
+class DataType:
+    """A column type (Daft 0.7.26 names), backed by a ``pyarrow.DataType``.
+
+    Build one with the class methods (``DataType.int64()``, ``DataType.list(...)``)
+    or from Arrow with :meth:`from_arrow_type`; get the Arrow type back with
+    :meth:`to_arrow_dtype`.
+    """
+
+    __slots__ = ("_arrow",)
+
+    def __init__(self, arrow_type: pa.DataType) -> None:
+        if not isinstance(arrow_type, pa.DataType):
+            raise TypeError(f"DataType wraps a pyarrow.DataType, got {type(arrow_type).__name__}")
+        self._arrow = arrow_type
+
+    # --- constructors -------------------------------------------------
+    @classmethod
+    def int8(cls) -> DataType:
+        return cls(pa.int8())
+
+    @classmethod
+    def int16(cls) -> DataType:
+        return cls(pa.int16())
+
+    @classmethod
+    def int32(cls) -> DataType:
+        return cls(pa.int32())
+
+    @classmethod
+    def int64(cls) -> DataType:
+        return cls(pa.int64())
+
+    @classmethod
+    def uint8(cls) -> DataType:
+        return cls(pa.uint8())
+
+    @classmethod
+    def uint16(cls) -> DataType:
+        return cls(pa.uint16())
+
+    @classmethod
+    def uint32(cls) -> DataType:
+        return cls(pa.uint32())
+
+    @classmethod
+    def uint64(cls) -> DataType:
+        return cls(pa.uint64())
+
+    @classmethod
+    def float32(cls) -> DataType:
+        return cls(pa.float32())
+
+    @classmethod
+    def float64(cls) -> DataType:
+        return cls(pa.float64())
+
+    @classmethod
+    def bool(cls) -> DataType:
+        return cls(pa.bool_())
+
+    @classmethod
+    def string(cls) -> DataType:
+        return cls(pa.string())
+
+    @classmethod
+    def binary(cls) -> DataType:
+        return cls(pa.binary())
+
+    @classmethod
+    def fixed_size_binary(cls, size: int) -> DataType:
+        if not isinstance(size, int) or size <= 0:
+            raise ValueError(f"fixed_size_binary size must be a positive int, got {size!r}")
+        return cls(pa.binary(size))
+
+    @classmethod
+    def null(cls) -> DataType:
+        return cls(pa.null())
+
+    @classmethod
+    def date(cls) -> DataType:
+        return cls(pa.date32())
+
+    @classmethod
+    def time(cls, timeunit: TimeUnit | str = "us") -> DataType:
+        u = _unit(timeunit)
+        return cls(pa.time32(u) if u in ("s", "ms") else pa.time64(u))
+
+    @classmethod
+    def timestamp(cls, timeunit: TimeUnit | str = "us", timezone: str | None = None) -> DataType:
+        return cls(pa.timestamp(_unit(timeunit), tz=timezone))
+
+    @classmethod
+    def duration(cls, timeunit: TimeUnit | str = "us") -> DataType:
+        return cls(pa.duration(_unit(timeunit)))
+
+    @classmethod
+    def interval(cls) -> DataType:
+        return cls(pa.month_day_nano_interval())
+
+    @classmethod
+    def decimal128(cls, precision: int, scale: int) -> DataType:
+        if not 1 <= precision <= 38:
+            raise ValueError(f"decimal128 precision must be between 1 and 38, got {precision}")
+        return cls(pa.decimal128(precision, scale))
+
+    @classmethod
+    def list(cls, dtype: DataType) -> DataType:
+        return cls(pa.list_(_as_dtype(dtype)._arrow))
+
+    @classmethod
+    def fixed_size_list(cls, dtype: DataType, size: int) -> DataType:
+        if not isinstance(size, int) or size <= 0:
+            raise ValueError(f"fixed_size_list size must be a positive int, got {size!r}")
+        return cls(pa.list_(_as_dtype(dtype)._arrow, size))
+
+    @classmethod
+    def struct(cls, fields: dict[str, DataType]) -> DataType:
+        return cls(pa.struct([pa.field(k, _as_dtype(v)._arrow) for k, v in fields.items()]))
+
+    @classmethod
+    def map(cls, key_type: DataType, value_type: DataType) -> DataType:
+        return cls(pa.map_(_as_dtype(key_type)._arrow, _as_dtype(value_type)._arrow))
+
+    @classmethod
+    def from_arrow_type(cls, arrow_type: pa.DataType) -> DataType:
+        return cls(arrow_type)
+
+    @classmethod
+    def _infer(cls, value: Any) -> DataType:
+        return cls(pa.array([value]).type)
+
+    # --- conversion and predicates ------------------------------------
+    def to_arrow_dtype(self) -> pa.DataType:
+        return self._arrow
+
+    def _is(self, pred) -> bool:
+        return bool(pred(_canonical(self._arrow)))
+
+    def is_null(self) -> bool:
+        return self._is(pa.types.is_null)
+
+    def is_boolean(self) -> bool:
+        return self._is(pa.types.is_boolean)
+
+    def is_integer(self) -> bool:
+        return self._is(pa.types.is_integer)
+
+    def is_signed_integer(self) -> bool:
+        return self._is(pa.types.is_signed_integer)
+
+    def is_unsigned_integer(self) -> bool:
+        return self._is(pa.types.is_unsigned_integer)
+
+    def is_floating(self) -> bool:
+        return self._is(pa.types.is_floating)
+
+    def is_float32(self) -> bool:
+        return self._arrow == pa.float32()
+
+    def is_float64(self) -> bool:
+        return self._arrow == pa.float64()
+
+    def is_decimal(self) -> bool:
+        return self._is(pa.types.is_decimal)
+
+    def is_numeric(self) -> bool:
+        return self.is_integer() or self.is_floating() or self.is_decimal()
+
+    def is_string(self) -> bool:
+        return self._is(pa.types.is_string)
+
+    def is_binary(self) -> bool:
+        return self._is(pa.types.is_binary)
+
+    def is_fixed_size_binary(self) -> bool:
+        return self._is(pa.types.is_fixed_size_binary)
+
+    def is_date(self) -> bool:
+        return self._is(pa.types.is_date)
+
+    def is_time(self) -> bool:
+        return self._is(pa.types.is_time)
+
+    def is_timestamp(self) -> bool:
+        return self._is(pa.types.is_timestamp)
+
+    def is_duration(self) -> bool:
+        return self._is(pa.types.is_duration)
+
+    def is_interval(self) -> bool:
+        return self._is(pa.types.is_interval)
+
+    def is_temporal(self) -> bool:
+        return self.is_date() or self.is_time() or self.is_timestamp() or self.is_duration()
+
+    def is_list(self) -> bool:
+        return self._is(pa.types.is_list)
+
+    def is_fixed_size_list(self) -> bool:
+        return self._is(pa.types.is_fixed_size_list)
+
+    def is_struct(self) -> bool:
+        return self._is(pa.types.is_struct)
+
+    def is_map(self) -> bool:
+        return self._is(pa.types.is_map)
+
+    def is_nested(self) -> bool:
+        return self.is_list() or self.is_fixed_size_list() or self.is_struct() or self.is_map()
+
+    @property
+    def precision(self) -> int:
+        return self._arrow.precision
+
+    @property
+    def scale(self) -> int:
+        return self._arrow.scale
+
+    @property
+    def timeunit(self) -> TimeUnit:
+        return TimeUnit(self._arrow.unit)
+
+    @property
+    def timezone(self) -> str | None:
+        return self._arrow.tz
+
+    @property
+    def size(self) -> int:
+        return self._arrow.list_size if pa.types.is_fixed_size_list(self._arrow) else self._arrow.byte_width
+
+    @property
+    def dtype(self) -> DataType:
+        return DataType(self._arrow.value_type)
+
+    @property
+    def fields(self) -> dict[str, DataType]:
+        return {f.name: DataType(f.type) for f in self._arrow}
+
+    def __repr__(self) -> str:
+        return _name(self._arrow)
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DataType) and _canonical(self._arrow) == _canonical(other._arrow)
+
+    def __hash__(self) -> int:
+        return hash(str(_canonical(self._arrow)))
+
+
+def _as_dtype(value: Any) -> DataType:
+    """A DataType from a DataType, a pyarrow type or a Python type."""
+    if isinstance(value, DataType):
+        return value
+    if isinstance(value, pa.DataType):
+        return DataType(value)
+    py = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_(), bytes: pa.binary()}
+    if isinstance(value, type) and value in py:
+        return DataType(py[value])
+    raise TypeError(f"expected a DataType, got {value!r} ({type(value).__name__})")

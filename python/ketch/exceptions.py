@@ -1,0 +1,37 @@
+"""Exceptions ketch raises, with Daft 0.7.26's names and base classes.
+
+Engine errors (an unknown column, a type mismatch, a corrupt file) raise
+:class:`DaftCoreException`, a :class:`ValueError`, as Daft does; a path that
+matches no file raises the builtin :class:`FileNotFoundError`; a wrong argument
+type raises :class:`APITypeError`, a :class:`TypeError`.
+"""
+
+from __future__ import annotations
+
+
+class DaftCoreException(ValueError):
+    """An error raised by the engine while planning or running a query."""
+
+
+class DaftTypeError(DaftCoreException):
+    """A value of the wrong type reached the engine."""
+
+
+class DaftTransientError(Exception):
+    """A transient I/O failure that may succeed when retried."""
+
+
+class APITypeError(TypeError):
+    """A public API was called with an argument of the wrong type."""
+
+
+def expect_type(method: str, name: str, value, expected, what: str) -> None:
+    """Raise :class:`APITypeError` unless ``value`` is an instance of ``expected``.
+
+    The message names the method, the parameter, what it requires and what it got.
+    """
+    if not isinstance(value, expected):
+        raise APITypeError(
+            f"{method} received wrong input type.\nRequired:\n\t{name} = <{what}>\n"
+            f"Given:\n\t{name} = <{type(value).__name__}>"
+        )

@@ -1,0 +1,338 @@
+"""``Expression``: a lazy column computation with Daft 0.7.26's API.
+
+An Expression wraps a native expression tree; nothing runs until a DataFrame
+that uses it is collected. Results are named after the leftmost input column
+(``col("a") + 1`` is named ``a``); use :meth:`Expression.alias` to rename.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from ketch._native import PyExpr
+from ketch.datatype import DataType, _as_dtype
+
+
+def _arrow_literal(value: Any) -> pa.Array:
+    """A one-element Arrow array typed as Daft types a Python literal."""
+    if isinstance(value, decimal.Decimal):
+        exponent = value.as_tuple().exponent
+        scale = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        return pa.array([value], pa.decimal128(38, scale))
+    if isinstance(value, datetime.datetime):
+        tz = None
+        if value.tzinfo is not None:
+            tz = str(value.tzinfo) if str(value.tzinfo) != "UTC" else "UTC"
+        return pa.array([value], pa.timestamp("us", tz=tz))
+    try:
+        return pa.array([value])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise TypeError(f"lit() cannot make a literal of {value!r} ({type(value).__name__}): {e}") from None
+
+
+def lit(value: Any) -> Expression:
+    """A literal value: int -> Int64, float -> Float64, str -> String, bool,
+    None -> Null, date, datetime -> Timestamp[us], time -> Time[us],
+    timedelta -> Duration[us], Decimal -> Decimal(38, scale), bytes -> Binary,
+    list -> List."""
+    if isinstance(value, Expression):
+        return value
+    return Expression(PyExpr.lit(_arrow_literal(value)))
+
+
+def col(name: str) -> Expression:
+    """A reference to the column ``name``."""
+    if not isinstance(name, str):
+        from ketch.exceptions import APITypeError
+
+        raise APITypeError(f"col() expects a column name (str), got {type(name).__name__}")
+    return Expression(PyExpr.col(name))
+
+
+def _to_expr(value: Any) -> Expression:
+    return value if isinstance(value, Expression) else lit(value)
+
+
+class Expression:
+    """A column expression. Build one with :func:`col` and :func:`lit`."""
+
+    __slots__ = ("_expr",)
+
+    def __init__(self, native: PyExpr) -> None:
+        self._expr = native
+
+    # --- helpers ------------------------------------------------------
+    def _bin(self, op: str, other: Any) -> Expression:
+        return Expression(self._expr.binary(op, _to_expr(other)._expr))
+
+    def _rbin(self, op: str, other: Any) -> Expression:
+        return Expression(_to_expr(other)._expr.binary(op, self._expr))
+
+    def _call(self, name: str, *args: Any) -> Expression:
+        return Expression(PyExpr.call(name, [self._expr, *(_to_expr(a)._expr for a in args)]))
+
+    def _agg(self, name: str, distinct: bool = False) -> Expression:
+        return Expression(PyExpr.agg(name, [self._expr], distinct))
+
+    # --- arithmetic and comparison ------------------------------------
+    def __add__(self, o: Any) -> Expression:
+        return self._bin("add", o)
+
+    def __radd__(self, o: Any) -> Expression:
+        return self._rbin("add", o)
+
+    def __sub__(self, o: Any) -> Expression:
+        return self._bin("sub", o)
+
+    def __rsub__(self, o: Any) -> Expression:
+        return self._rbin("sub", o)
+
+    def __mul__(self, o: Any) -> Expression:
+        return self._bin("mul", o)
+
+    def __rmul__(self, o: Any) -> Expression:
+        return self._rbin("mul", o)
+
+    def __truediv__(self, o: Any) -> Expression:
+        return self._bin("truediv", o)
+
+    def __rtruediv__(self, o: Any) -> Expression:
+        return self._rbin("truediv", o)
+
+    def __floordiv__(self, o: Any) -> Expression:
+        return self._bin("floordiv", o)
+
+    def __rfloordiv__(self, o: Any) -> Expression:
+        return self._rbin("floordiv", o)
+
+    def __mod__(self, o: Any) -> Expression:
+        return self._bin("mod", o)
+
+    def __rmod__(self, o: Any) -> Expression:
+        return self._rbin("mod", o)
+
+    def __pow__(self, o: Any) -> Expression:
+        return self._bin("pow", o)
+
+    def __rpow__(self, o: Any) -> Expression:
+        return self._rbin("pow", o)
+
+    def __eq__(self, o: Any) -> Expression:  # type: ignore[override]
+        return self._bin("eq", o)
+
+    def __ne__(self, o: Any) -> Expression:  # type: ignore[override]
+        return self._bin("ne", o)
+
+    def __lt__(self, o: Any) -> Expression:
+        return self._bin("lt", o)
+
+    def __le__(self, o: Any) -> Expression:
+        return self._bin("le", o)
+
+    def __gt__(self, o: Any) -> Expression:
+        return self._bin("gt", o)
+
+    def __ge__(self, o: Any) -> Expression:
+        return self._bin("ge", o)
+
+    def __and__(self, o: Any) -> Expression:
+        return self._bin("and", o)
+
+    def __rand__(self, o: Any) -> Expression:
+        return self._rbin("and", o)
+
+    def __or__(self, o: Any) -> Expression:
+        return self._bin("or", o)
+
+    def __ror__(self, o: Any) -> Expression:
+        return self._rbin("or", o)
+
+    def __xor__(self, o: Any) -> Expression:
+        return self._bin("xor", o)
+
+    def __rxor__(self, o: Any) -> Expression:
+        return self._rbin("xor", o)
+
+    def __lshift__(self, o: Any) -> Expression:
+        return self._bin("lshift", o)
+
+    def __rshift__(self, o: Any) -> Expression:
+        return self._bin("rshift", o)
+
+    def __invert__(self) -> Expression:
+        return Expression(self._expr.not_())
+
+    def __neg__(self) -> Expression:
+        return Expression(self._expr.negate())
+
+    def __abs__(self) -> Expression:
+        return self.abs()
+
+    def __bool__(self) -> bool:
+        return self._expr.__bool__()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._expr)
+
+    def __getitem__(self, key: Any) -> Expression:
+        raise TypeError("Expression indexing (struct fields, list elements) comes with the function registry")
+
+    # --- naming and types ---------------------------------------------
+    def alias(self, name: str) -> Expression:
+        """This expression under the output name ``name``."""
+        if not isinstance(name, str):
+            raise TypeError(f"alias() expects a str, got {type(name).__name__}")
+        return Expression(self._expr.alias(name))
+
+    def name(self) -> str:
+        """The output column name (Daft's rule: the leftmost input column)."""
+        return self._expr.name()
+
+    def column_name(self) -> str | None:
+        return self._expr.column_name()
+
+    def cast(self, dtype: DataType) -> Expression:
+        """Casts to ``dtype``; a value that does not convert is an error at run time."""
+        return Expression(self._expr.cast(_as_dtype(dtype).to_arrow_dtype(), True))
+
+    def try_cast(self, dtype: DataType) -> Expression:
+        """Casts to ``dtype``; a value that does not convert becomes null."""
+        return Expression(self._expr.cast(_as_dtype(dtype).to_arrow_dtype(), False))
+
+    # --- null handling and predicates ---------------------------------
+    def is_null(self) -> Expression:
+        return Expression(self._expr.is_null())
+
+    def not_null(self) -> Expression:
+        return Expression(self._expr.not_null())
+
+    def fill_null(self, fill_value: Any) -> Expression:
+        """This value, or ``fill_value`` where it is null."""
+        return Expression(PyExpr.call("coalesce", [self._expr, _to_expr(fill_value)._expr])).alias(self.name())
+
+    def is_in(self, other: Any) -> Expression:
+        """True where the value is one of ``other`` (a list or an Expression of literals)."""
+        if isinstance(other, Expression):
+            items = [other]
+        elif isinstance(other, Iterable) and not isinstance(other, (str, bytes)):
+            items = [_to_expr(v) for v in other]
+        else:
+            items = [_to_expr(other)]
+        return Expression(self._expr.is_in([i._expr for i in items]))
+
+    def between(self, lower: Any, upper: Any) -> Expression:
+        """``lower <= self <= upper`` (inclusive on both ends)."""
+        return Expression(self._expr.between(_to_expr(lower)._expr, _to_expr(upper)._expr))
+
+    def if_else(self, if_true: Any, if_false: Any) -> Expression:
+        """``if_true`` where this Boolean expression is true, else ``if_false``."""
+        return Expression(PyExpr.case([(self._expr, _to_expr(if_true)._expr)], _to_expr(if_false)._expr))
+
+    def eq_null_safe(self, other: Any) -> Expression:
+        """Equality where null equals null."""
+        return self._bin("eq_null_safe", other)
+
+    # --- numeric ------------------------------------------------------
+    def abs(self) -> Expression:
+        return self._call("abs")
+
+    def ceil(self) -> Expression:
+        return self._call("ceil")
+
+    def floor(self) -> Expression:
+        return self._call("floor")
+
+    def round(self, decimals: int = 0) -> Expression:
+        if not isinstance(decimals, int) or decimals < 0:
+            raise ValueError(f"round() decimals must be a non-negative int, got {decimals!r}")
+        return self._call("round", decimals)
+
+    # --- aggregations -------------------------------------------------
+    def sum(self) -> Expression:
+        return self._agg("sum")
+
+    def mean(self) -> Expression:
+        return self._agg("mean")
+
+    def avg(self) -> Expression:
+        return self._agg("mean")
+
+    def min(self) -> Expression:
+        return self._agg("min")
+
+    def max(self) -> Expression:
+        return self._agg("max")
+
+    def count(self, mode: str = "valid") -> Expression:
+        """Counts values as ``UInt64``: ``valid`` non-null ones, ``all`` of them, ``null`` the nulls."""
+        mode = str(getattr(mode, "value", mode)).lower()
+        name = self.name()
+        if mode == "valid":
+            e = self._agg("count")
+        elif mode == "all":
+            e = Expression(PyExpr.agg("count", [lit(1)._expr]))
+        elif mode == "null":
+            e = Expression(PyExpr.agg("sum", [self.is_null().cast(DataType.uint64())._expr]))
+            e = Expression(PyExpr.call("coalesce", [e._expr, lit(0)._expr]))
+        else:
+            raise ValueError(f"count() mode must be 'valid', 'all' or 'null', got {mode!r}")
+        return e.cast(DataType.uint64()).alias(name)
+
+    def count_distinct(self) -> Expression:
+        return self._agg("count", distinct=True).cast(DataType.uint64()).alias(self.name())
+
+    def any_value(self, ignore_nulls: bool = False) -> Expression:
+        return self._agg("any_value")
+
+    def list_agg(self) -> Expression:
+        return self._agg("list_agg")
+
+    agg_list = list_agg
+
+    def stddev(self, ddof: int = 1) -> Expression:
+        if ddof not in (0, 1):
+            raise ValueError(f"stddev() supports ddof 0 or 1, got {ddof!r}")
+        return self._agg("stddev" if ddof == 1 else "stddev_pop")
+
+    def var(self, ddof: int = 1) -> Expression:
+        if ddof not in (0, 1):
+            raise ValueError(f"var() supports ddof 0 or 1, got {ddof!r}")
+        return self._agg("var_samp" if ddof == 1 else "var_pop")
+
+
+def _when_expr(branches: list[tuple[Expression, Expression]], otherwise: Any | None) -> Expression:
+    other = None if otherwise is None else _to_expr(otherwise)._expr
+    return Expression(PyExpr.case([(c._expr, v._expr) for c, v in branches], other))
+
+
+class WhenExpr(Expression):
+    """The result of :func:`ketch.functions.when`; chain ``.when(...)`` and end with ``.otherwise(...)``."""
+
+    __slots__ = ("_branches",)
+
+    def __init__(self, branches: list[tuple[Expression, Expression]]) -> None:
+        self._branches = branches
+        super().__init__(_when_expr(branches, None)._expr)
+
+    def when(self, condition: Expression, then: Any) -> WhenExpr:
+        return WhenExpr([*self._branches, (condition, _to_expr(then))])
+
+    def otherwise(self, value: Any) -> Expression:
+        return _when_expr(self._branches, value)
+
+
+def _expr_or_col(value: Expression | str) -> Expression:
+    if isinstance(value, str):
+        return col(value)
+    if isinstance(value, Expression):
+        return value
+    from ketch.exceptions import APITypeError
+
+    raise APITypeError(f"expected an Expression or a column name (str), got {type(value).__name__}")

@@ -1,0 +1,229 @@
+"""Readers (``read_parquet``, ``read_csv``, ``read_json``) and in-memory
+constructors (``from_pydict``, ``from_pylist``, ``from_arrow``, ``from_pandas``,
+``range``), with Daft 0.7.26's parameters."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from ketch.context import _session
+from ketch.dataframe import DataFrame
+from ketch.datatype import DataType, _as_dtype
+from ketch.exceptions import expect_type
+
+
+def _paths(path: Any, fn: str) -> list[str]:
+    if isinstance(path, (str, pathlib.Path)):
+        items = [path]
+    elif isinstance(path, (list, tuple)) and path and all(isinstance(p, (str, pathlib.Path)) for p in path):
+        items = list(path)
+    else:
+        expect_type(fn, "path", path, (str, list), "str | list[str]")
+        raise ValueError(f"{fn}: path must not be empty")
+    out = []
+    for p in items:
+        s = str(p)
+        if "://" not in s:
+            s = os.path.abspath(os.path.expanduser(s)) + ("/" if s.endswith("/") else "")
+        out.append(s)
+    return out
+
+
+def _schema(schema: dict[str, DataType] | None) -> pa.Schema | None:
+    if schema is None:
+        return None
+    if not isinstance(schema, dict):
+        raise TypeError(f"schema must be a dict of column name -> DataType, got {type(schema).__name__}")
+    return pa.schema([pa.field(k, _as_dtype(v).to_arrow_dtype()) for k, v in schema.items()])
+
+
+def _scan(fmt: str, path, fn: str, infer_schema: bool, schema, **kwargs) -> DataFrame:
+    if not infer_schema and schema is None:
+        raise ValueError(f"{fn}: schema= is required when infer_schema=False")
+    plan = _session().scan(fmt, _paths(path, fn), infer_schema, _schema(schema), **kwargs)
+    return DataFrame(plan)
+
+
+def read_parquet(
+    path: str | list[str],
+    row_groups: list[list[int]] | None = None,
+    infer_schema: bool = True,
+    schema: dict[str, DataType] | None = None,
+    io_config: Any = None,
+    file_path_column: str | None = None,
+    hive_partitioning: bool = False,
+    coerce_int96_timestamp_unit: Any = None,
+    ignore_corrupt_files: bool = False,
+    _multithreaded_io: bool | None = None,
+    _chunk_size: int | None = None,
+    checkpoint: Any = None,
+) -> DataFrame:
+    """Reads Parquet files: a path, a folder, a glob (``**`` recurses) or a list of them.
+
+    ``schema`` overrides inferred column types by name (or is the whole schema
+    with ``infer_schema=False``); ``file_path_column`` adds each row's source
+    path; ``hive_partitioning`` reads ``key=value`` folders as columns.
+
+    Raises ``FileNotFoundError`` when a path matches no file and
+    ``DaftCoreException`` for a file that is not valid Parquet (on collect).
+    """
+    if row_groups is not None:
+        raise ValueError("read_parquet(row_groups=...) is not supported yet")
+    return _scan("parquet", path, "read_parquet", infer_schema, schema,
+                 file_path_column=file_path_column, hive_partitioning=hive_partitioning)
+
+
+def read_csv(
+    path: str | list[str],
+    infer_schema: bool = True,
+    schema: dict[str, DataType] | None = None,
+    has_headers: bool = True,
+    delimiter: str | None = None,
+    double_quote: bool = True,
+    quote: str | None = None,
+    escape_char: str | None = None,
+    comment: str | None = None,
+    allow_variable_columns: bool = False,
+    io_config: Any = None,
+    file_path_column: str | None = None,
+    hive_partitioning: bool = False,
+    ignore_corrupt_files: bool = False,
+    _buffer_size: int | None = None,
+    _chunk_size: int | None = None,
+    checkpoint: Any = None,
+) -> DataFrame:
+    """Reads CSV files (paths, folders, globs, lists). Without headers, columns
+    are named ``column_1``, ``column_2``, ... as in Daft."""
+    df = _scan("csv", path, "read_csv", infer_schema, schema, file_path_column=file_path_column,
+               hive_partitioning=hive_partitioning, has_headers=has_headers, delimiter=delimiter,
+               quote=quote, escape_char=escape_char, comment=comment, double_quote=double_quote)
+    if not has_headers:
+        names = df.column_names
+        mapping = {n: f"column_{i + 1}" for i, n in enumerate(names) if n.startswith("column_")}
+        if mapping:
+            df = df.with_columns_renamed(mapping)
+    return df
+
+
+def read_json(
+    path: str | list[str],
+    infer_schema: bool = True,
+    schema: dict[str, DataType] | None = None,
+    io_config: Any = None,
+    file_path_column: str | None = None,
+    hive_partitioning: bool = False,
+    skip_empty_files: bool = False,
+    _buffer_size: int | None = None,
+    _chunk_size: int | None = None,
+    checkpoint: Any = None,
+) -> DataFrame:
+    """Reads newline-delimited JSON files (paths, folders, globs, lists)."""
+    return _scan("json", path, "read_json", infer_schema, schema,
+                 file_path_column=file_path_column, hive_partitioning=hive_partitioning)
+
+
+# --- in-memory sources -------------------------------------------------
+
+
+def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
+    return DataFrame(_session().from_arrow(table, num_partitions), _materialized=table)
+
+
+def from_arrow(data: Any) -> DataFrame:
+    """A DataFrame over Arrow data: a ``pyarrow.Table``, a ``RecordBatch``, a
+    list of Tables (same schema, one partition each) or any object with
+    ``__arrow_c_stream__``. The data is not copied."""
+    if isinstance(data, (list, tuple)):
+        if not data:
+            raise ValueError("from_arrow() needs at least one table")
+        tables = [t if isinstance(t, pa.Table) else pa.table(t) for t in data]
+        table = pa.concat_tables(tables)
+        return _from_table(table, len(tables))
+    if isinstance(data, pa.RecordBatch):
+        return _from_table(pa.Table.from_batches([data]))
+    if isinstance(data, pa.Table):
+        return _from_table(data)
+    if hasattr(data, "__arrow_c_stream__"):
+        return _from_table(pa.table(data))
+    raise TypeError(f"from_arrow() expects a pyarrow Table, a list of Tables or an Arrow stream, got {type(data).__name__}")
+
+
+def _normalize_column(name: str, values: Any) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    try:
+        import numpy as np
+
+        if isinstance(values, np.ndarray):
+            return pa.array(values)
+    except ImportError:  # pragma: no cover - numpy is a pyarrow dependency
+        pass
+    if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
+        raise ValueError(f"from_pydict: column '{name}' must be a list or array, got {type(values).__name__}")
+    values = list(values)
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise ValueError(f"from_pydict: cannot infer one type for column '{name}': {e}") from None
+
+
+def from_pydict(data: dict[str, Any]) -> DataFrame:
+    """A DataFrame from ``{column name: list | numpy array | pyarrow array}``."""
+    if not isinstance(data, dict):
+        raise TypeError(f"from_pydict() expects a dict, got {type(data).__name__}")
+    arrays = {k: _normalize_column(k, v) for k, v in data.items()}
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"from_pydict: columns have different lengths: {lengths}")
+    return _from_table(pa.table(arrays) if arrays else pa.table({}))
+
+
+def from_pylist(data: list[dict[str, Any]]) -> DataFrame:
+    """A DataFrame from a list of row dicts (missing keys are null)."""
+    if not isinstance(data, list):
+        raise TypeError(f"from_pylist() expects a list of dicts, got {type(data).__name__}")
+    names: dict[str, None] = {}
+    for row in data:
+        if not isinstance(row, dict):
+            raise TypeError(f"from_pylist() expects a list of dicts, found {type(row).__name__}")
+        names.update(dict.fromkeys(row))
+    return from_pydict({n: [row.get(n) for row in data] for n in names})
+
+
+def from_pandas(data: Any) -> DataFrame:
+    """A DataFrame from a pandas DataFrame (or a list of them, one partition each)."""
+    if isinstance(data, list):
+        return from_arrow([pa.Table.from_pandas(d, preserve_index=False) for d in data])
+    return from_arrow(pa.Table.from_pandas(data, preserve_index=False))
+
+
+def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1) -> DataFrame:  # noqa: A001
+    """A DataFrame with one Int64 column ``id``: ``start, start+step, ... < end``
+    (``range(n)`` counts from 0), split into ``partitions``."""
+    if end is None:
+        start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step), ("partitions", partitions)):
+        if not isinstance(v, int):
+            raise TypeError(f"range(): {name} must be an int, got {type(v).__name__}")
+    if step == 0:
+        raise ValueError("range(): step must not be zero")
+    if partitions < 1:
+        raise ValueError("range(): partitions must be at least 1")
+    import numpy as np
+
+    ids = pa.array(np.arange(start, end, step, dtype=np.int64))
+    n = len(ids)
+    per = -(-n // partitions) if n else 0
+    chunks = [ids.slice(i * per, per) for i in builtins_range(partitions)] if n else [ids]
+    tables = [pa.table({"id": c}) for c in chunks]
+    return _from_table(pa.concat_tables(tables), len(tables))
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_range = _builtins.range

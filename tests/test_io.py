@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+import ketch
+from ketch import DataType, col
+from ketch.exceptions import DaftCoreException
+
+
+@pytest.fixture
+def pq_dir(tmp_path):
+    for i in range(3):
+        pq.write_table(pa.table({"a": [i * 10 + j for j in range(4)], "s": [f"r{i}{j}" for j in range(4)]}), tmp_path / f"part-{i}.parquet")
+    return tmp_path
+
+
+def test_read_parquet_file_folder_glob_and_list(pq_dir):
+    one = ketch.read_parquet(str(pq_dir / "part-0.parquet"))
+    assert one.to_pydict()["a"] == [0, 1, 2, 3]
+    folder = ketch.read_parquet(str(pq_dir))
+    assert sorted(folder.to_pydict()["a"]) == sorted(pq.read_table(pq_dir).column("a").to_pylist())
+    glob = ketch.read_parquet(str(pq_dir / "part-[12].parquet"))
+    assert sorted(glob.to_pydict()["a"]) == [10, 11, 12, 13, 20, 21, 22, 23]
+    lst = ketch.read_parquet([str(pq_dir / "part-0.parquet"), str(pq_dir / "part-2.parquet")])
+    assert lst.count_rows() == 8
+
+
+def test_read_parquet_schema_hints(pq_dir):
+    df = ketch.read_parquet(str(pq_dir), schema={"a": DataType.float64()})
+    assert df.schema()["a"].dtype == DataType.float64()
+    assert df.schema()["s"].dtype == DataType.string()
+    assert sorted(df.to_pydict()["a"])[:2] == [0.0, 1.0]
+
+
+def test_file_path_column(pq_dir):
+    df = ketch.read_parquet(str(pq_dir / "*.parquet"), file_path_column="path")
+    out = df.to_pydict()
+    assert df.column_names == ["a", "s", "path"]
+    for a, p in zip(out["a"], out["path"]):
+        assert p == str(pq_dir / f"part-{a // 10}.parquet")
+
+
+def test_hive_partitioning(tmp_path):
+    for year, vals in ((2020, [1, 2]), (2021, [3])):
+        d = tmp_path / f"year={year}" / "country=fr"
+        d.mkdir(parents=True)
+        pq.write_table(pa.table({"v": vals}), d / "data.parquet")
+    df = ketch.read_parquet(str(tmp_path / "**/*.parquet"), hive_partitioning=True)
+    assert df.column_names == ["v", "year", "country"]
+    assert df.schema()["year"].dtype == DataType.int64()
+    out = df.sort("v").to_pydict()
+    assert out == {"v": [1, 2, 3], "year": [2020, 2020, 2021], "country": ["fr", "fr", "fr"]}
+    assert df.where(col("year") == 2021).to_pydict()["v"] == [3]
+    both = ketch.read_parquet(str(tmp_path / "**/*.parquet"), hive_partitioning=True, file_path_column="f")
+    assert both.sort("v").to_pydict()["year"] == [2020, 2020, 2021]
+
+
+def test_read_csv_options(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("a;b\n1;'x;y'\n# a comment\n2;'it''s'\n")
+    df = ketch.read_csv(str(p), delimiter=";", quote="'", comment="#")
+    assert df.to_pydict() == {"a": [1, 2], "b": ["x;y", "it's"]}
+    q = tmp_path / "noheader.csv"
+    q.write_text("1,x\n2,y\n")
+    nh = ketch.read_csv(str(q), has_headers=False)
+    assert nh.column_names == ["column_1", "column_2"]
+    assert nh.to_pydict() == {"column_1": [1, 2], "column_2": ["x", "y"]}
+    e = tmp_path / "esc.csv"
+    e.write_text('a,b\n1,"say \\"hi\\""\n')
+    assert ketch.read_csv(str(e), escape_char="\\", double_quote=False).to_pydict()["b"] == ['say "hi"']
+
+
+def test_read_csv_schema_hint_and_reference(tmp_path):
+    t = pa.table({"x": [1, 2, None], "y": ["a", "b", "c"]})
+    pacsv.write_csv(t, tmp_path / "t.csv")
+    df = ketch.read_csv(str(tmp_path / "t.csv"), schema={"x": DataType.float64()})
+    assert df.schema()["x"].dtype == DataType.float64()
+    assert df.to_pydict() == {"x": [1.0, 2.0, None], "y": ["a", "b", "c"]}
+
+
+def test_read_json(tmp_path):
+    p = tmp_path / "x.jsonl"
+    rows = [{"a": 1, "b": "x"}, {"a": None, "b": "y"}, {"a": 3}]
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    df = ketch.read_json(str(p))
+    assert df.to_pydict() == {"a": [1, None, 3], "b": ["x", "y", None]}
+
+
+def test_missing_paths_raise_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        ketch.read_parquet(str(tmp_path / "nothing-here" / "*.parquet"))
+    with pytest.raises(FileNotFoundError):
+        ketch.read_csv(str(tmp_path / "missing.csv"))
+    with pytest.raises(FileNotFoundError):
+        ketch.read_json([str(tmp_path / "missing.json")])
+
+
+def test_corrupt_parquet_raises_core_exception(tmp_path):
+    p = tmp_path / "bad.parquet"
+    p.write_text("this is not parquet")
+    with pytest.raises(DaftCoreException, match="(?i)parquet"):
+        ketch.read_parquet(str(p)).collect()
+
+
+def test_write_parquet_returns_paths_and_round_trips(tmp_path):
+    df = ketch.from_pydict({"a": [1, 2, 3], "b": ["x", "y", None]})
+    written = df.write_parquet(str(tmp_path / "out"))
+    paths = written.to_pydict()["path"]
+    assert written.column_names == ["path"]
+    assert paths and all(os.path.exists(p) and p.endswith(".parquet") for p in paths)
+    back = pq.read_table(paths).sort_by("a")
+    assert back.to_pydict() == {"a": [1, 2, 3], "b": ["x", "y", None]}
+    assert ketch.read_parquet(str(tmp_path / "out")).sort("a").to_pydict() == back.to_pydict()
+
+
+def test_write_modes_append_and_overwrite(tmp_path):
+    root = str(tmp_path / "out")
+    ketch.from_pydict({"a": [1]}).write_parquet(root)
+    ketch.from_pydict({"a": [2]}).write_parquet(root, write_mode="append")
+    assert sorted(ketch.read_parquet(root).to_pydict()["a"]) == [1, 2]
+    ketch.from_pydict({"a": [3]}).write_parquet(root, write_mode="overwrite")
+    assert ketch.read_parquet(root).to_pydict()["a"] == [3]
+    with pytest.raises(ValueError, match="write_mode"):
+        ketch.from_pydict({"a": [3]}).write_parquet(root, write_mode="replace")
+
+
+def test_partitioned_write_hive_layout(tmp_path):
+    df = ketch.from_pydict({"k": [1, 2, 1], "v": ["a", "b", "c"]})
+    written = df.write_parquet(str(tmp_path / "p"), partition_cols=["k"]).to_pydict()
+    assert sorted(written["k"]) == [1, 2]
+    assert all(f"k={k}" in p for p, k in zip(written["path"], written["k"]))
+    back = ketch.read_parquet(str(tmp_path / "p" / "**/*.parquet"), hive_partitioning=True)
+    assert sorted(zip(*back.select("k", "v").to_pydict().values())) == [(1, "a"), (1, "c"), (2, "b")]
+    ketch.from_pydict({"k": [2], "v": ["z"]}).write_parquet(
+        str(tmp_path / "p"), partition_cols=["k"], write_mode="overwrite-partitions")
+    back = ketch.read_parquet(str(tmp_path / "p" / "**/*.parquet"), hive_partitioning=True)
+    assert sorted(zip(*back.select("k", "v").to_pydict().values())) == [(1, "a"), (1, "c"), (2, "z")]
+
+
+def test_failed_write_leaves_existing_data(tmp_path):
+    root = str(tmp_path / "out")
+    ketch.from_pydict({"s": ["1", "2"]}).write_parquet(root)
+    before = sorted(os.listdir(root))
+    bad = ketch.from_pydict({"s": ["3", "x"]}).select(col("s").cast(DataType.int64()))
+    with pytest.raises(DaftCoreException):
+        bad.write_parquet(root, write_mode="overwrite")
+    assert sorted(os.listdir(root)) == before
+    assert sorted(ketch.read_parquet(root).to_pydict()["s"]) == ["1", "2"]
+
+
+def test_write_csv_and_json_round_trip(tmp_path):
+    df = ketch.from_pydict({"a": [1, 2], "b": ["x", "y"]})
+    csv_paths = df.write_csv(str(tmp_path / "c")).to_pydict()["path"]
+    assert pacsv.read_csv(csv_paths[0]).to_pydict() == {"a": [1, 2], "b": ["x", "y"]}
+    json_paths = df.write_json(str(tmp_path / "j")).to_pydict()["path"]
+    lines = [json.loads(x) for p in json_paths for x in open(p)]
+    assert sorted(lines, key=lambda r: r["a"]) == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert ketch.read_csv(str(tmp_path / "c")).sort("a").to_pydict() == {"a": [1, 2], "b": ["x", "y"]}
