@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
+use datafusion::common::Result;
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// The execution settings a query runs under (Daft's `execution_config` and
@@ -23,7 +26,10 @@ impl Default for ExecConfig {
 }
 
 /// A DataFusion session configured by `config`, with ketch's functions registered.
-pub fn new_session(config: &ExecConfig) -> SessionContext {
+///
+/// Every read lists its files afresh (DataFusion's list-files cache is off),
+/// as Daft does: a folder rewritten between two reads is seen as it is now.
+pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     let mut cfg = SessionConfig::new()
         .with_batch_size(config.batch_size)
         .with_target_partitions(config.num_threads.max(1))
@@ -34,10 +40,16 @@ pub fn new_session(config: &ExecConfig) -> SessionContext {
     opts.sql_parser.enable_ident_normalization = false;
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
-    let state = SessionStateBuilder::new().with_config(cfg).with_default_features().build();
+    let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
+    let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
+    let state = SessionStateBuilder::new()
+        .with_config(cfg)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .build();
     let ctx = SessionContext::new_with_state(state);
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));
     }
-    ctx
+    Ok(ctx)
 }

@@ -31,8 +31,12 @@ pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Res
             }
         }
     }
+    // Each distinct aggregation call gets an internal name that the
+    // projection below refers to.
     let agg_calls = find_aggregate_exprs(aggs.iter());
-    let grouped = LogicalPlanBuilder::from(plan).aggregate(group_by.clone(), agg_calls)?.build()?;
+    let internal = |i: usize| format!("__ketch_agg_{i}");
+    let aliased: Vec<Expr> = agg_calls.iter().enumerate().map(|(i, e)| e.clone().alias(internal(i))).collect();
+    let grouped = LogicalPlanBuilder::from(plan).aggregate(group_by.clone(), aliased)?.build()?;
 
     // Project: group keys, then each requested expression with its
     // aggregation calls replaced by the aggregate node's output columns.
@@ -44,7 +48,10 @@ pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Res
         let rebased = agg
             .transform_down(|e| match e {
                 Expr::AggregateFunction(_) => {
-                    let name = e.schema_name().to_string();
+                    let Some(i) = agg_calls.iter().position(|c| c == &e) else {
+                        return plan_err!("aggregation {e} was not planned");
+                    };
+                    let name = internal(i);
                     Ok(Transformed::new(
                         Expr::Column(Column::new_unqualified(name)),
                         true,

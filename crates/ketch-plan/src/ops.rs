@@ -223,11 +223,32 @@ pub fn set_op(plan: LogicalPlan, other: LogicalPlan, kind: &str) -> Result<Logic
         "union_by_name" => b.union_by_name_distinct(other)?.build(),
         "union_all_by_name" => b.union_by_name(other)?.build(),
         "intersect" => LogicalPlanBuilder::intersect(plan, other, false),
-        "intersect_all" => LogicalPlanBuilder::intersect(plan, other, true),
+        "intersect_all" => multiset_op(plan, other, true),
         "except_distinct" => LogicalPlanBuilder::except(plan, other, false),
-        "except_all" => LogicalPlanBuilder::except(plan, other, true),
+        "except_all" => multiset_op(plan, other, false),
         other => plan_err!("unknown set operation '{other}'"),
     }
+}
+
+/// `INTERSECT ALL` / `EXCEPT ALL` with multiset semantics (a row present `m`
+/// times on the left and `n` on the right appears `min(m, n)` or `m - n`
+/// times): each row is numbered within its group of equal rows, and the
+/// numbered rows are intersected or subtracted as sets.
+fn multiset_op(plan: LogicalPlan, other: LogicalPlan, intersect: bool) -> Result<LogicalPlan> {
+    use datafusion::functions_window::expr_fn::row_number;
+    use datafusion::logical_expr::ExprFunctionExt;
+    const RN: &str = "__ketch_row_in_group";
+    let names = field_names(&plan);
+    let numbered = |p: LogicalPlan| -> Result<LogicalPlan> {
+        let mut cols: Vec<Expr> = field_names(&p).iter().map(|n| column(n)).collect();
+        let rn = row_number().partition_by(cols.clone()).build()?.alias(RN);
+        cols.push(column(RN));
+        LogicalPlanBuilder::from(p).window(vec![rn])?.project(cols)?.build()
+    };
+    let (l, r) = (numbered(plan)?, numbered(other)?);
+    let combined = if intersect { LogicalPlanBuilder::intersect(l, r, false)? } else { LogicalPlanBuilder::except(l, r, false)? };
+    let out: Vec<Expr> = names.iter().map(|n| column(n)).collect();
+    LogicalPlanBuilder::from(combined).project(out)?.build()
 }
 
 /// Redistributes rows into `num` partitions, by hash of `by` when given and

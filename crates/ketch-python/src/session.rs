@@ -112,7 +112,7 @@ impl PySession {
             }
             config.num_threads = n;
         }
-        Ok(Self { ctx: new_session(&config) })
+        Ok(Self { ctx: new_session(&config).py_err()? })
     }
 
     /// A plan over in-memory Arrow data: `data` is anything with
