@@ -463,7 +463,7 @@ class DataFrame:
             return names, dtypes, None, "(No data to display: Dataframe not materialized, use .collect() to materialize)"
         total = self._result.num_rows
         if total == 0:
-            return names, dtypes, None, "(No data to display: Materialized dataframe has no rows)"
+            return names, dtypes, [[] for _ in names], "(No data to display: Materialized dataframe has no rows)"
         head = self._result.slice(0, n)
         columns = [head.column(i).to_pylist() for i in range(head.num_columns)]
         return names, dtypes, columns, f"(Showing first {min(n, total)} of {total} rows)"
@@ -483,13 +483,14 @@ class DataFrame:
         names = schema.column_names()
         dtypes = [repr(f.dtype) for f in schema]
         columns_ = [head.column(i).to_pylist() for i in range(head.num_columns)]
-        footer = f"(Showing first {head.num_rows} rows)" if head.num_rows else "(No data to display: Materialized dataframe has no rows)"
-        if self._result is not None:
+        if not head.num_rows:
+            footer = "(No data to display: Materialized dataframe has no rows)"
+        elif self._result is not None:
             footer = f"(Showing first {head.num_rows} of {self._result.num_rows} rows)"
-        if format == "html":
-            print(table_html(names, dtypes, columns_, footer))
         else:
-            print(table_text(names, dtypes, columns_ if head.num_rows else None, footer))
+            footer = f"(Showing first {head.num_rows} rows)"
+        render = table_html if format == "html" else table_text
+        print(render(names, dtypes, columns_, footer))
 
     def explain(self, show_all: bool = False, format: str = "ascii", simple: bool = False,
                 file: Any = None) -> Any:

@@ -45,8 +45,11 @@ def _cut(text: str, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def box(header: list[list[str]], rows: list[list[str]]) -> str:
-    """A Daft-style box table: ``header`` lines (joined by ``---``), then rows."""
+def box(header: list[list[str]], rows: list[list[str]], body: bool | None = None) -> str:
+    """A Daft-style box table: ``header`` lines (joined by ``---``), then rows.
+
+    ``body`` draws the header/body rule even without rows (a materialized but
+    empty table); by default it is drawn when there are rows."""
     ncols = len(header[0]) if header else 0
     widths = [0] * ncols
     for line in header + rows:
@@ -64,7 +67,7 @@ def box(header: list[list[str]], rows: list[list[str]]) -> str:
         if i:
             out.append(line(["---"] * ncols))
         out.append(line(h))
-    if rows:
+    if rows or body:
         out.append(rule("╞", "╪", "╡", "═"))
         for i, r in enumerate(rows):
             if i:
@@ -79,16 +82,14 @@ def table_text(names: list[str], dtypes: list[str], columns: list[list[Any]] | N
     header = [[_cut(n) for n in names], [_cut(d) for d in dtypes]]
     rows = []
     if columns:
-        nrows = len(columns[0]) if columns else 0
+        nrows = len(columns[0])
         rows = [[_cut(format_value(col[r])) for col in columns] for r in range(nrows)]
-    return box(header, rows) + "\n\n" + footer
+    return box(header, rows, body=columns is not None) + "\n\n" + footer
 
 
 def schema_text(names: list[str], dtypes: list[str]) -> str:
     rows = [[n, d] for n, d in zip(names, dtypes)]
-    out = box([["Column Name", "DType"]], rows)
-    # Daft draws the schema header with a double rule below it, no dtype line.
-    return out
+    return box([["Column Name", "DType"]], rows, body=True)
 
 
 def table_html(names: list[str], dtypes: list[str], columns: list[list[Any]] | None, footer: str) -> str:

@@ -22,6 +22,18 @@ pub fn builtin(name: &str) -> Result<std::sync::Arc<datafusion::logical_expr::Sc
         .ok_or_else(|| datafusion::common::DataFusionError::Internal(format!("function '{name}' is not registered")))
 }
 
+/// Errors when an aggregation appears where only row-wise expressions may be
+/// (`select`, `with_columns`, `where`, `sort`): Daft computes them only in `agg`.
+pub fn check_no_aggregation(method: &str, exprs: &[Expr]) -> Result<()> {
+    if let Some(agg) = datafusion::logical_expr::utils::find_aggregate_exprs(exprs.iter()).first() {
+        return plan_err!(
+            "Aggregation {} is not allowed in {method}(); compute it with agg() or groupby(...).agg()",
+            crate::display::display(agg)
+        );
+    }
+    Ok(())
+}
+
 /// Errors when two output columns would share a name.
 pub fn check_unique_names(exprs: &[Expr]) -> Result<()> {
     let mut seen = HashSet::new();
@@ -43,6 +55,7 @@ fn field_names(plan: &LogicalPlan) -> Vec<String> {
 /// `SELECT exprs` with each expression named by Daft's rule.
 pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
     let exprs: Vec<Expr> = exprs.into_iter().map(named).collect();
+    check_no_aggregation("select", &exprs)?;
     check_unique_names(&exprs)?;
     LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
@@ -50,6 +63,8 @@ pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
 /// Adds or replaces columns: a name that exists is replaced in place, a new
 /// name is appended at the end (Daft's `with_columns`).
 pub fn with_columns(plan: LogicalPlan, columns: Vec<(String, Expr)>) -> Result<LogicalPlan> {
+    let new: Vec<Expr> = columns.iter().map(|(_, e)| e.clone()).collect();
+    check_no_aggregation("with_columns", &new)?;
     let existing = field_names(&plan);
     let mut out: Vec<Expr> = Vec::with_capacity(existing.len() + columns.len());
     for name in &existing {
@@ -102,6 +117,7 @@ pub fn exclude(plan: LogicalPlan, names: Vec<String>) -> Result<LogicalPlan> {
 
 /// `WHERE predicate`; the predicate must be Boolean.
 pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    check_no_aggregation("where", std::slice::from_ref(&predicate))?;
     let dtype = predicate.get_type(plan.schema())?;
     if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null) {
         return plan_err!("Expected expression {predicate} to resolve to type Boolean, but received: {dtype}");
@@ -111,6 +127,7 @@ pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
 
 /// `ORDER BY`; `nulls_first` defaults to `desc` per key, as in Daft.
 pub fn sort(plan: LogicalPlan, by: Vec<Expr>, desc: Vec<bool>, nulls_first: Vec<Option<bool>>) -> Result<LogicalPlan> {
+    check_no_aggregation("sort", &by)?;
     let keys: Vec<Sort> = by
         .into_iter()
         .zip(desc)

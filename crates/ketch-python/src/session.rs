@@ -2,6 +2,7 @@
 //! data and files, runs plans (GIL released, Ctrl-C cancels) and writes.
 
 use std::future::Future;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,17 +29,23 @@ use crate::plan::PyPlan;
 
 /// Runs `fut` on the ketch runtime with the GIL released, checking for
 /// Ctrl-C every 100 ms; an interrupt aborts the query and raises
-/// `KeyboardInterrupt`.
+/// `KeyboardInterrupt`. The wait uses an OS channel rather than a tokio timer,
+/// so it wakes even while every runtime worker is busy computing.
 fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> + Send + 'static) -> PyResult<T> {
-    let mut handle = runtime().spawn(fut);
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let handle = runtime().spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    let mut rx = rx;
     loop {
-        let done = py.detach(|| runtime().block_on(async { tokio::time::timeout(Duration::from_millis(100), &mut handle).await }));
-        match done {
-            Ok(Ok(result)) => return result.py_err(),
-            Ok(Err(join_error)) => {
-                return Err(PyValueError::new_err(format!("query task failed: {join_error}")));
+        let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(100)), rx));
+        rx = back;
+        match received {
+            Ok(result) => return result.py_err(),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyValueError::new_err("the query task stopped without a result"));
             }
-            Err(_elapsed) => {
+            Err(RecvTimeoutError::Timeout) => {
                 if let Err(e) = py.check_signals() {
                     handle.abort();
                     if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import ketch
+from ketch import col
+
+
+def batch_sizes(df):
+    return [b.num_rows for b in df.to_arrow_iter()]
+
+
+def test_default_morsel_size_sets_the_batch_size():
+    df = ketch.range(0, 50_000, partitions=1).where(col("id") >= 0)
+    with ketch.execution_config_ctx(default_morsel_size=1000):
+        sizes = batch_sizes(df)
+    assert max(sizes) <= 1000 and sum(sizes) == 50_000
+    ketch.set_execution_config(default_morsel_size=20_000)
+    try:
+        assert ketch.get_context().daft_execution_config.default_morsel_size == 20_000
+        sizes = batch_sizes(ketch.range(0, 50_000, partitions=1).where(col("id") >= 0))
+        assert max(sizes) == 20_000 and sum(sizes) == 50_000
+    finally:
+        ketch.set_execution_config(default_morsel_size=None)
+    with pytest.raises(ValueError, match="default_morsel_size"):
+        ketch.set_execution_config(default_morsel_size=0)
+    with pytest.raises(ValueError, match="unknown execution config"):
+        ketch.set_execution_config(no_such_option=1)
+
+
+def test_set_runner_native_sets_parallelism(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for i in range(4):
+        pq.write_table(pa.table({"a": list(range(i * 100, i * 100 + 100))}), tmp_path / f"{i}.parquet")
+    try:
+        ketch.set_runner_native(num_threads=1)
+        assert ketch.read_parquet(str(tmp_path)).num_partitions() == 1
+        ketch.set_runner_native(num_threads=4)
+        df = ketch.read_parquet(str(tmp_path))
+        assert df.num_partitions() == 4
+        assert df.sum("a").to_pydict() == {"a": [sum(range(400))]}
+    finally:
+        ketch.set_runner_native()
+    assert ketch.get_context().get_or_create_runner().name == "native"
+    with pytest.raises(ValueError):
+        ketch.set_runner_native(num_threads=0)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to itself")
+def test_ctrl_c_cancels_a_running_query():
+    big = ketch.range(0, 200_000, partitions=2)
+    slow = big.join(big.with_column_renamed("id", "id2"), how="cross").where(col("id") + col("id2") == -1)
+    main = threading.main_thread().ident
+    threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        slow.collect()
+    assert time.perf_counter() - start < 10
+    # the engine still works afterwards
+    assert ketch.range(3).count_rows() == 3
