@@ -22,8 +22,7 @@ TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "regio
 def generate(scale_factor: float, output: str, parts: int = 1) -> str:
     """Generates the data set into ``output`` unless it is already there; returns ``output``."""
     if os.path.isdir(output) and all(
-        os.path.exists(os.path.join(output, t + ".parquet")) or os.path.isdir(os.path.join(output, t))
-        for t in TABLES
+        os.path.exists(os.path.join(output, t + ".parquet")) or os.path.isdir(os.path.join(output, t)) for t in TABLES
     ):
         return output
     exe = shutil.which("tpchgen-cli") or os.path.join(os.path.dirname(sys.executable), "tpchgen-cli")

@@ -111,14 +111,25 @@ def q10(get_df: GetDF, col: Callable[[str], Any]):
             col("c_comment"),
         )
         .groupby(
-            col("o_custkey"), col("c_name"), col("c_acctbal"), col("c_phone"), col("n_name"), col("c_address"),
+            col("o_custkey"),
+            col("c_name"),
+            col("c_acctbal"),
+            col("c_phone"),
+            col("n_name"),
+            col("c_address"),
             col("c_comment"),
         )
         .agg(col("volume").sum().alias("revenue"))
         .sort(col("revenue"), desc=True)
         .select(
-            col("o_custkey").alias("c_custkey"), col("c_name"), col("revenue"), col("c_acctbal"), col("n_name"),
-            col("c_address"), col("c_phone"), col("c_comment"),
+            col("o_custkey").alias("c_custkey"),
+            col("c_name"),
+            col("revenue"),
+            col("c_acctbal"),
+            col("n_name"),
+            col("c_address"),
+            col("c_phone"),
+            col("c_comment"),
         )
         .limit(20)
     )

@@ -53,7 +53,12 @@ def test_from_arrow_table_list_and_stream():
 
 
 def test_from_arrow_keeps_utf8view_and_decimal():
-    t = pa.table({"s": pa.array(["a", "b"], pa.string_view()), "d": pa.array([decimal.Decimal("1.25"), None], pa.decimal128(15, 2))})
+    t = pa.table(
+        {
+            "s": pa.array(["a", "b"], pa.string_view()),
+            "d": pa.array([decimal.Decimal("1.25"), None], pa.decimal128(15, 2)),
+        }
+    )
     df = ketch.from_arrow(t)
     assert [repr(f.dtype) for f in df.schema()] == ["String", "Decimal[precision: 15, scale: 2]"]
     assert df.select((col("d") * 2).alias("d2")).to_pydict() == {"d2": [decimal.Decimal("2.50"), None]}

@@ -10,7 +10,9 @@ from ketch.exceptions import DaftCoreException
 
 @pytest.fixture
 def df():
-    return ketch.from_pydict({"k": ["a", "b", "a", None, "b"], "v": [1, 2, 3, 4, None], "f": [0.5, 1.5, float("nan"), None, 2.5]})
+    return ketch.from_pydict(
+        {"k": ["a", "b", "a", None, "b"], "v": [1, 2, 3, 4, None], "f": [0.5, 1.5, float("nan"), None, 2.5]}
+    )
 
 
 def parts(df, n=3):
@@ -79,16 +81,29 @@ def test_drop_null_and_drop_nan(df):
 
 
 def test_groupby_agg_matches_python(df):
-    out = df.groupby("k").agg(
-        col("v").sum().alias("s"),
-        col("v").mean().alias("m"),
-        col("v").count().alias("n"),
-        col("v").min().alias("lo"),
-        col("v").max().alias("hi"),
-        col("v").count_distinct().alias("nd"),
-        col("v").list_agg().alias("l"),
-    ).sort("k")
-    assert [repr(f.dtype) for f in out.schema()] == ["String", "Int64", "Float64", "UInt64", "Int64", "Int64", "UInt64", "List[Int64]"]
+    out = (
+        df.groupby("k")
+        .agg(
+            col("v").sum().alias("s"),
+            col("v").mean().alias("m"),
+            col("v").count().alias("n"),
+            col("v").min().alias("lo"),
+            col("v").max().alias("hi"),
+            col("v").count_distinct().alias("nd"),
+            col("v").list_agg().alias("l"),
+        )
+        .sort("k")
+    )
+    assert [repr(f.dtype) for f in out.schema()] == [
+        "String",
+        "Int64",
+        "Float64",
+        "UInt64",
+        "Int64",
+        "Int64",
+        "UInt64",
+        "List[Int64]",
+    ]
     got = out.to_pydict()
     assert got["k"] == ["a", "b", None]
     assert got["s"] == [4, 2, 4]
@@ -164,9 +179,15 @@ def test_outer_right_left_semi_anti_joins(lr):
         "right.v": ["B", None, "C", "E", "D", None],
     }
     assert a.join(b, on="k", how="right").sort("k").to_pydict() == {
-        "k": [1, 3, 4, None], "v": ["a", None, "d", None], "right.v": ["B", "C", "E", "D"]}
+        "k": [1, 3, 4, None],
+        "v": ["a", None, "d", None],
+        "right.v": ["B", "C", "E", "D"],
+    }
     assert a.join(b, on="k", how="left").sort("k").to_pydict() == {
-        "k": [1, 2, 4, None], "v": ["a", "b", "d", "c"], "right.v": ["B", None, "E", None]}
+        "k": [1, 2, 4, None],
+        "v": ["a", "b", "d", "c"],
+        "right.v": ["B", None, "E", None],
+    }
     assert a.join(b, on="k", how="semi").sort("k").to_pydict() == {"k": [1, 4], "v": ["a", "d"]}
     assert a.join(b, on="k", how="anti").sort("k").to_pydict() == {"k": [2, None], "v": ["b", "c"]}
 

@@ -13,7 +13,9 @@ from ketch.functions import when
 
 @pytest.fixture
 def df():
-    return ketch.from_pydict({"a": [-7, 7, None, 0], "b": [2, 3, 4, None], "f": [1.5, -2.25, None, 0.0], "s": ["x", "yy", None, ""]})
+    return ketch.from_pydict(
+        {"a": [-7, 7, None, 0], "b": [2, 3, 4, None], "f": [1.5, -2.25, None, 0.0], "s": ["x", "yy", None, ""]}
+    )
 
 
 def values(df, expr):

@@ -16,7 +16,10 @@ from ketch.exceptions import DaftCoreException
 @pytest.fixture
 def pq_dir(tmp_path):
     for i in range(3):
-        pq.write_table(pa.table({"a": [i * 10 + j for j in range(4)], "s": [f"r{i}{j}" for j in range(4)]}), tmp_path / f"part-{i}.parquet")
+        pq.write_table(
+            pa.table({"a": [i * 10 + j for j in range(4)], "s": [f"r{i}{j}" for j in range(4)]}),
+            tmp_path / f"part-{i}.parquet",
+        )
     return tmp_path
 
 
@@ -138,7 +141,8 @@ def test_partitioned_write_hive_layout(tmp_path):
     back = ketch.read_parquet(str(tmp_path / "p" / "**/*.parquet"), hive_partitioning=True)
     assert sorted(zip(*back.select("k", "v").to_pydict().values())) == [(1, "a"), (1, "c"), (2, "b")]
     ketch.from_pydict({"k": [2], "v": ["z"]}).write_parquet(
-        str(tmp_path / "p"), partition_cols=["k"], write_mode="overwrite-partitions")
+        str(tmp_path / "p"), partition_cols=["k"], write_mode="overwrite-partitions"
+    )
     back = ketch.read_parquet(str(tmp_path / "p" / "**/*.parquet"), hive_partitioning=True)
     assert sorted(zip(*back.select("k", "v").to_pydict().values())) == [(1, "a"), (1, "c"), (2, "z")]
 

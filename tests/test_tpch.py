@@ -9,10 +9,10 @@ import math
 
 import duckdb
 import pytest
-from gen_tpch import TABLES, table_path
-from tpch_queries import QUERIES
 
 import ketch
+from gen_tpch import TABLES, table_path
+from tpch_queries import QUERIES
 
 SQL = {
     1: """

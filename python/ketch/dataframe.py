@@ -40,6 +40,12 @@ def _flatten(args: tuple) -> list:
     return out
 
 
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def _check_columns(method: str, items: list) -> None:
     for i, c in enumerate(items):
         if not isinstance(c, (Expression, str)):
@@ -92,7 +98,9 @@ class DataFrame:
             return self.select(*self.column_names[item])
         if isinstance(item, (list, tuple)):
             return self.select(*[self.column_names[i] if isinstance(i, int) else i for i in item])
-        raise TypeError(f"DataFrame indices must be a column name, an int, a slice or a list, got {type(item).__name__}")
+        raise TypeError(
+            f"DataFrame indices must be a column name, an int, a slice or a list, got {type(item).__name__}"
+        )
 
     def __contains__(self, name: str) -> bool:
         return name in self.column_names
@@ -183,8 +191,12 @@ class DataFrame:
         """Drops rows with a NaN in any of the float ``cols`` (all float columns when none given)."""
         return self._new(self._plan.drop_nan([e._expr for e in _exprs(_flatten(cols))]))
 
-    def explode(self, *columns: Expression | str, index_column: Expression | str | None = None,
-                ignore_empty_and_null: bool = False) -> DataFrame:
+    def explode(
+        self,
+        *columns: Expression | str,
+        index_column: Expression | str | None = None,
+        ignore_empty_and_null: bool = False,
+    ) -> DataFrame:
         """One row per list element of ``columns`` (zipped when several); a null
         or empty list gives one row with a null unless ``ignore_empty_and_null``."""
         if index_column is not None:
@@ -199,8 +211,13 @@ class DataFrame:
             raise ValueError("explode() needs at least one column")
         return self._new(self._plan.explode(names, ignore_empty_and_null))
 
-    def sample(self, fraction: float | None = None, size: int | None = None,
-               with_replacement: bool = False, seed: int | None = None) -> DataFrame:
+    def sample(
+        self,
+        fraction: float | None = None,
+        size: int | None = None,
+        with_replacement: bool = False,
+        seed: int | None = None,
+    ) -> DataFrame:
         """Keeps each row with probability ``fraction`` (Bernoulli sampling)."""
         if size is not None or with_replacement or seed is not None:
             raise ValueError("sample() supports fraction= without size, with_replacement or seed for now")
@@ -308,9 +325,8 @@ class DataFrame:
             raise ValueError("join(): pass either on= or left_on= and right_on=, not both")
         if strategy not in (None, "hash", "sort_merge", "broadcast"):
             raise ValueError(f"join(): unknown strategy {strategy!r}")
-        as_list = (lambda v: [] if v is None else list(v) if isinstance(v, (list, tuple)) else [v])
-        lk = _exprs(as_list(on if on is not None else left_on))
-        rk = _exprs(as_list(on if on is not None else right_on))
+        lk = _exprs(_as_list(on if on is not None else left_on))
+        rk = _exprs(_as_list(on if on is not None else right_on))
         plan = self._plan.join(other._plan, [e._expr for e in lk], [e._expr for e in rk], how, prefix, suffix)
         return self._new(plan)
 
@@ -355,7 +371,7 @@ class DataFrame:
         """Runs the query and keeps the result in memory; returns ``self``."""
         if self._result is None:
             self._result = self._run()
-            self._plan = _session().from_arrow(self._result, 1)
+            self._plan = _session().scan_arrow(self._result, 1)
         return self
 
     def to_arrow(self) -> pa.Table:
@@ -385,8 +401,9 @@ class DataFrame:
     def to_pandas(self, coerce_temporal_nanoseconds: bool = False) -> pandas.DataFrame:
         return self._run().to_pandas(coerce_temporal_nanoseconds=coerce_temporal_nanoseconds)
 
-    def iter_rows(self, results_buffer_size: int | str | None = "num_cpus",
-                  column_format: str = "python") -> Iterator[dict[str, Any]]:
+    def iter_rows(
+        self, results_buffer_size: int | str | None = "num_cpus", column_format: str = "python"
+    ) -> Iterator[dict[str, Any]]:
         """Rows as dicts, streamed batch by batch."""
         if column_format not in ("python", "arrow"):
             raise ValueError(f"column_format must be 'python' or 'arrow', got {column_format!r}")
@@ -429,28 +446,50 @@ class DataFrame:
 
         return _from_table(pa.table(result))
 
-    def write_parquet(self, root_dir: str | os.PathLike, compression: str = "snappy",
-                      write_mode: str = "append", write_success_file: bool = False,
-                      partition_cols: list[Expression | str] | None = None, io_config: Any = None,
-                      column_compression: dict[str, str] | None = None, single_file: bool = False) -> DataFrame:
+    def write_parquet(
+        self,
+        root_dir: str | os.PathLike,
+        compression: str = "snappy",
+        write_mode: str = "append",
+        write_success_file: bool = False,
+        partition_cols: list[Expression | str] | None = None,
+        io_config: Any = None,
+        column_compression: dict[str, str] | None = None,
+        single_file: bool = False,
+    ) -> DataFrame:
         """Writes Parquet files under ``root_dir``; returns a DataFrame of the
         written paths (and partition values). Nothing is visible until every
         file is written; a failed write leaves ``root_dir`` as it was."""
         return self._write("parquet", root_dir, write_mode, partition_cols, compression=compression)
 
-    def write_csv(self, root_dir: str | os.PathLike, write_mode: str = "append",
-                  partition_cols: list[Expression | str] | None = None, io_config: Any = None,
-                  delimiter: str | None = None, quote: str | None = None, escape: str | None = None,
-                  header: bool | None = True, date_format: str | None = None,
-                  timestamp_format: str | None = None) -> DataFrame:
+    def write_csv(
+        self,
+        root_dir: str | os.PathLike,
+        write_mode: str = "append",
+        partition_cols: list[Expression | str] | None = None,
+        io_config: Any = None,
+        delimiter: str | None = None,
+        quote: str | None = None,
+        escape: str | None = None,
+        header: bool | None = True,
+        date_format: str | None = None,
+        timestamp_format: str | None = None,
+    ) -> DataFrame:
         """Writes CSV files under ``root_dir`` (see :meth:`write_parquet`)."""
-        return self._write("csv", root_dir, write_mode, partition_cols, delimiter=delimiter,
-                           header=True if header is None else header)
+        return self._write(
+            "csv", root_dir, write_mode, partition_cols, delimiter=delimiter, header=True if header is None else header
+        )
 
-    def write_json(self, root_dir: str | os.PathLike, write_mode: str = "append",
-                   partition_cols: list[Expression | str] | None = None, io_config: Any = None,
-                   ignore_null_fields: bool | None = False, date_format: str | None = None,
-                   timestamp_format: str | None = None) -> DataFrame:
+    def write_json(
+        self,
+        root_dir: str | os.PathLike,
+        write_mode: str = "append",
+        partition_cols: list[Expression | str] | None = None,
+        io_config: Any = None,
+        ignore_null_fields: bool | None = False,
+        date_format: str | None = None,
+        timestamp_format: str | None = None,
+    ) -> DataFrame:
         """Writes newline-delimited JSON files under ``root_dir`` (see :meth:`write_parquet`)."""
         return self._write("json", root_dir, write_mode, partition_cols)
 
@@ -460,7 +499,12 @@ class DataFrame:
         names = schema.column_names()
         dtypes = [repr(f.dtype) for f in schema]
         if self._result is None:
-            return names, dtypes, None, "(No data to display: Dataframe not materialized, use .collect() to materialize)"
+            return (
+                names,
+                dtypes,
+                None,
+                "(No data to display: Dataframe not materialized, use .collect() to materialize)",
+            )
         total = self._result.num_rows
         if total == 0:
             return names, dtypes, [[] for _ in names], "(No data to display: Materialized dataframe has no rows)"
@@ -474,8 +518,15 @@ class DataFrame:
     def _repr_html_(self) -> str:
         return table_html(*self._preview(8))
 
-    def show(self, n: int = 8, format: str | None = None, verbose: bool | None = None,
-             max_width: int | None = None, align: str | None = None, columns: Any = None) -> None:
+    def show(
+        self,
+        n: int = 8,
+        format: str | None = None,
+        verbose: bool | None = None,
+        max_width: int | None = None,
+        align: str | None = None,
+        columns: Any = None,
+    ) -> None:
         """Prints the first ``n`` rows as a table (runs only what is needed)."""
         expect_type("DataFrame.show", "n", n, int, "<class 'int'>")
         head = self.limit(n)._run()
@@ -492,8 +543,7 @@ class DataFrame:
         render = table_html if format == "html" else table_text
         print(render(names, dtypes, columns_, footer))
 
-    def explain(self, show_all: bool = False, format: str = "ascii", simple: bool = False,
-                file: Any = None) -> Any:
+    def explain(self, show_all: bool = False, format: str = "ascii", simple: bool = False, file: Any = None) -> Any:
         """Prints the logical plan; with ``show_all``, also the optimized and physical plans."""
         text = "== Unoptimized Logical Plan ==\n\n" + self._plan.display() + "\n"
         if show_all:

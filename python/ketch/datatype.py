@@ -82,11 +82,23 @@ def _canonical(t: pa.DataType) -> pa.DataType:
 def _name(t: pa.DataType) -> str:
     t = _canonical(t)
     simple = {
-        pa.int8(): "Int8", pa.int16(): "Int16", pa.int32(): "Int32", pa.int64(): "Int64",
-        pa.uint8(): "UInt8", pa.uint16(): "UInt16", pa.uint32(): "UInt32", pa.uint64(): "UInt64",
-        pa.float16(): "Float16", pa.float32(): "Float32", pa.float64(): "Float64",
-        pa.bool_(): "Bool", pa.string(): "String", pa.binary(): "Binary", pa.null(): "Null",
-        pa.date32(): "Date", pa.date64(): "Date",
+        pa.int8(): "Int8",
+        pa.int16(): "Int16",
+        pa.int32(): "Int32",
+        pa.int64(): "Int64",
+        pa.uint8(): "UInt8",
+        pa.uint16(): "UInt16",
+        pa.uint32(): "UInt32",
+        pa.uint64(): "UInt64",
+        pa.float16(): "Float16",
+        pa.float32(): "Float32",
+        pa.float64(): "Float64",
+        pa.bool_(): "Bool",
+        pa.string(): "String",
+        pa.binary(): "Binary",
+        pa.null(): "Null",
+        pa.date32(): "Date",
+        pa.date64(): "Date",
     }
     if t in simple:
         return simple[t]

@@ -95,9 +95,7 @@ def schema_text(names: list[str], dtypes: list[str]) -> str:
 def table_html(names: list[str], dtypes: list[str], columns: list[list[Any]] | None, footer: str) -> str:
     """The HTML of a DataFrame preview for notebooks."""
     style = "text-wrap: nowrap; max-width:192px; overflow:auto; text-align:left"
-    head = "".join(
-        f'<th style="{style}">{html.escape(n)}<br />{html.escape(d)}</th>' for n, d in zip(names, dtypes)
-    )
+    head = "".join(f'<th style="{style}">{html.escape(n)}<br />{html.escape(d)}</th>' for n, d in zip(names, dtypes))
     body = ""
     if columns:
         nrows = len(columns[0])

@@ -74,8 +74,15 @@ def read_parquet(
     """
     if row_groups is not None:
         raise ValueError("read_parquet(row_groups=...) is not supported yet")
-    return _scan("parquet", path, "read_parquet", infer_schema, schema,
-                 file_path_column=file_path_column, hive_partitioning=hive_partitioning)
+    return _scan(
+        "parquet",
+        path,
+        "read_parquet",
+        infer_schema,
+        schema,
+        file_path_column=file_path_column,
+        hive_partitioning=hive_partitioning,
+    )
 
 
 def read_csv(
@@ -99,9 +106,21 @@ def read_csv(
 ) -> DataFrame:
     """Reads CSV files (paths, folders, globs, lists). Without headers, columns
     are named ``column_1``, ``column_2``, ... as in Daft."""
-    df = _scan("csv", path, "read_csv", infer_schema, schema, file_path_column=file_path_column,
-               hive_partitioning=hive_partitioning, has_headers=has_headers, delimiter=delimiter,
-               quote=quote, escape_char=escape_char, comment=comment, double_quote=double_quote)
+    df = _scan(
+        "csv",
+        path,
+        "read_csv",
+        infer_schema,
+        schema,
+        file_path_column=file_path_column,
+        hive_partitioning=hive_partitioning,
+        has_headers=has_headers,
+        delimiter=delimiter,
+        quote=quote,
+        escape_char=escape_char,
+        comment=comment,
+        double_quote=double_quote,
+    )
     if not has_headers:
         names = df.column_names
         mapping = {n: f"column_{i + 1}" for i, n in enumerate(names) if n.startswith("column_")}
@@ -123,15 +142,22 @@ def read_json(
     checkpoint: Any = None,
 ) -> DataFrame:
     """Reads newline-delimited JSON files (paths, folders, globs, lists)."""
-    return _scan("json", path, "read_json", infer_schema, schema,
-                 file_path_column=file_path_column, hive_partitioning=hive_partitioning)
+    return _scan(
+        "json",
+        path,
+        "read_json",
+        infer_schema,
+        schema,
+        file_path_column=file_path_column,
+        hive_partitioning=hive_partitioning,
+    )
 
 
 # --- in-memory sources -------------------------------------------------
 
 
 def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
-    return DataFrame(_session().from_arrow(table, num_partitions), _materialized=table)
+    return DataFrame(_session().scan_arrow(table, num_partitions), _materialized=table)
 
 
 def from_arrow(data: Any) -> DataFrame:
@@ -150,7 +176,9 @@ def from_arrow(data: Any) -> DataFrame:
         return _from_table(data)
     if hasattr(data, "__arrow_c_stream__"):
         return _from_table(pa.table(data))
-    raise TypeError(f"from_arrow() expects a pyarrow Table, a list of Tables or an Arrow stream, got {type(data).__name__}")
+    raise TypeError(
+        f"from_arrow() expects a pyarrow Table, a list of Tables or an Arrow stream, got {type(data).__name__}"
+    )
 
 
 def _normalize_column(name: str, values: Any) -> pa.Array | pa.ChunkedArray:

@@ -65,9 +65,7 @@ class Schema:
         if idx < 0:
             from ketch.exceptions import DaftCoreException
 
-            raise DaftCoreException(
-                f"Column '{name}' not found. Available columns: {', '.join(self._arrow.names)}"
-            )
+            raise DaftCoreException(f"Column '{name}' not found. Available columns: {', '.join(self._arrow.names)}")
         f = self._arrow.field(idx)
         return Field(f.name, DataType(f.type))
 

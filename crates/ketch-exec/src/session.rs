@@ -42,11 +42,7 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
-    let state = SessionStateBuilder::new()
-        .with_config(cfg)
-        .with_runtime_env(runtime)
-        .with_default_features()
-        .build();
+    let state = SessionStateBuilder::new().with_config(cfg).with_runtime_env(runtime).with_default_features().build();
     let ctx = SessionContext::new_with_state(state);
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));

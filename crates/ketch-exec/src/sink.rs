@@ -17,8 +17,13 @@ use datafusion::prelude::{DataFrame, SessionContext};
 #[derive(Debug, Clone)]
 pub enum WriteFormat {
     /// Parquet with a compression codec name (`snappy`, `zstd`, `gzip`, `lz4`, `brotli`, `none`).
-    Parquet { compression: String },
-    Csv { delimiter: u8, header: bool },
+    Parquet {
+        compression: String,
+    },
+    Csv {
+        delimiter: u8,
+        header: bool,
+    },
     Json,
 }
 

@@ -16,6 +16,7 @@ use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
+use percent_encoding::percent_decode_str;
 
 /// CSV dialect (Daft's `read_csv` options).
 #[derive(Debug, Clone)]
@@ -116,26 +117,8 @@ fn hive_values(base: &str, file: &str) -> Vec<(String, String)> {
     segs.pop(); // the file name
     segs.iter()
         .filter_map(|s| s.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .map(|(k, v)| (k.to_string(), percent_decode_str(v).decode_utf8_lossy().into_owned()))
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -187,8 +170,7 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
     }
     let files: Vec<String> = listed.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
     let file_urls = files.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>>>()?;
-    let listing = ListingOptions::new(file_format(format))
-        .with_file_extension("");
+    let listing = ListingOptions::new(file_format(format)).with_file_extension("");
 
     let schema = match (&opts.schema, opts.infer_schema) {
         (Some(s), false) => s.clone(),
@@ -237,7 +219,8 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
     if single_scan {
         let table_urls = if partition_cols.is_empty() { file_urls } else { vec![listed[0].0.clone()] };
         let listing = listing.with_table_partition_cols(partition_cols.clone());
-        let config = ListingTableConfig::new_with_multi_paths(table_urls).with_listing_options(listing).with_schema(schema);
+        let config =
+            ListingTableConfig::new_with_multi_paths(table_urls).with_listing_options(listing).with_schema(schema);
         let table = ListingTable::try_new(config)?;
         return LogicalPlanBuilder::scan("scan", provider_as_source(Arc::new(table)), None)?.build();
     }
@@ -247,7 +230,11 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
     for (i, url) in file_urls.into_iter().enumerate() {
         let config = ListingTableConfig::new(url).with_listing_options(listing.clone()).with_schema(schema.clone());
         let table = ListingTable::try_new(config)?;
-        let mut exprs: Vec<Expr> = schema.fields().iter().map(|f| Expr::Column(datafusion::common::Column::new_unqualified(f.name()))).collect();
+        let mut exprs: Vec<Expr> = schema
+            .fields()
+            .iter()
+            .map(|f| Expr::Column(datafusion::common::Column::new_unqualified(f.name())))
+            .collect();
         for (k, t) in &partition_cols {
             let raw = partitions[i].iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());
             let value = match raw {
@@ -260,7 +247,8 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
             let shown = files[i].strip_prefix("file://").unwrap_or(&files[i]).to_string();
             exprs.push(lit(shown).alias(c));
         }
-        let one = LogicalPlanBuilder::scan("scan", provider_as_source(Arc::new(table)), None)?.project(exprs)?.build()?;
+        let one =
+            LogicalPlanBuilder::scan("scan", provider_as_source(Arc::new(table)), None)?.project(exprs)?.build()?;
         plan = Some(match plan {
             None => LogicalPlanBuilder::from(one),
             Some(b) => b.union(one)?,

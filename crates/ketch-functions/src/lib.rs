@@ -5,7 +5,7 @@
 //! delegates to DataFusion's built-in functions wherever one exists under a
 //! different name, and adds ketch's own implementations (see [`binary`]).
 
-mod registry;
 pub mod binary;
+mod registry;
 
 pub use registry::{aggregate, scalar, scalar_udfs};

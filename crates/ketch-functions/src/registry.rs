@@ -11,12 +11,8 @@ use crate::binary::{BinaryKind, DaftBinary};
 const SCALAR_ALIASES: &[(&str, &str)] = &[("negate", "negative")];
 
 /// Daft aggregation names whose DataFusion function has another name.
-const AGGREGATE_ALIASES: &[(&str, &str)] = &[
-    ("mean", "avg"),
-    ("var", "var_samp"),
-    ("any_value", "first_value"),
-    ("list_agg", "array_agg"),
-];
+const AGGREGATE_ALIASES: &[(&str, &str)] =
+    &[("mean", "avg"), ("var", "var_samp"), ("any_value", "first_value"), ("list_agg", "array_agg")];
 
 struct Registry {
     scalars: HashMap<String, Arc<ScalarUDF>>,

@@ -54,11 +54,9 @@ pub fn display(expr: &Expr) -> String {
         Expr::Cast(c) => format!("cast({} as {})", display(&c.expr), c.field.data_type()),
         Expr::TryCast(c) => format!("try_cast({} as {})", display(&c.expr), c.field.data_type()),
         Expr::Between(b) => format!("between({}, {}, {})", display(&b.expr), display(&b.low), display(&b.high)),
-        Expr::InList(l) => format!(
-            "{} in [{}]",
-            display(&l.expr),
-            l.list.iter().map(display).collect::<Vec<_>>().join(", ")
-        ),
+        Expr::InList(l) => {
+            format!("{} in [{}]", display(&l.expr), l.list.iter().map(display).collect::<Vec<_>>().join(", "))
+        }
         Expr::Case(c) => {
             let mut s = String::from("case");
             for (w, t) in &c.when_then_expr {

@@ -26,14 +26,20 @@ pub fn join_type(how: &str) -> Result<JoinType> {
         "outer" | "full" => JoinType::Full,
         "semi" => JoinType::LeftSemi,
         "anti" => JoinType::LeftAnti,
-        other => return plan_err!("Unsupported join type: '{other}'; expected one of inner, left, right, outer, semi, anti, cross"),
+        other => {
+            return plan_err!(
+                "Unsupported join type: '{other}'; expected one of inner, left, right, outer, semi, anti, cross"
+            );
+        }
     })
 }
 
 fn qualify(expr: Expr, side: &str) -> Result<Expr> {
     Ok(expr
         .transform_up(|e| match e {
-            Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new(Some(TableReference::bare(side)), c.name)))),
+            Expr::Column(c) => {
+                Ok(Transformed::yes(Expr::Column(Column::new(Some(TableReference::bare(side)), c.name))))
+            }
             other => Ok(Transformed::no(other)),
         })?
         .data)
@@ -97,9 +103,7 @@ pub fn join(
         let e = if merged.contains(name) {
             match jt {
                 JoinType::Right => qcol(RIGHT, name),
-                JoinType::Full => {
-                    crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)])
-                }
+                JoinType::Full => crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)]),
                 _ => qcol(LEFT, name),
             }
         } else {
@@ -122,7 +126,9 @@ pub fn join(
                 out_name = format!("{prefix}{name}{suffix}");
             }
             if !taken.insert(out_name.clone()) {
-                return plan_err!("Join output would have two columns named '{out_name}'; pass another prefix= or suffix=");
+                return plan_err!(
+                    "Join output would have two columns named '{out_name}'; pass another prefix= or suffix="
+                );
             }
             out.push(qcol(RIGHT, name).alias(out_name));
         }

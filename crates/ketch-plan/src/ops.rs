@@ -4,9 +4,7 @@ use std::collections::HashSet;
 
 use datafusion::common::{Column, Result, ScalarValue, UnnestOptions, plan_err};
 use datafusion::logical_expr::expr::Sort;
-use datafusion::logical_expr::{
-    Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, lit, when,
-};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, lit, when};
 
 use crate::naming::{named, output_name};
 
@@ -119,7 +117,8 @@ pub fn exclude(plan: LogicalPlan, names: Vec<String>) -> Result<LogicalPlan> {
 pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     check_no_aggregation("where", std::slice::from_ref(&predicate))?;
     let dtype = predicate.get_type(plan.schema())?;
-    if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null) {
+    if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null)
+    {
         return plan_err!("Expected expression {predicate} to resolve to type Boolean, but received: {dtype}");
     }
     LogicalPlanBuilder::from(plan).filter(predicate)?.build()
@@ -128,12 +127,8 @@ pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
 /// `ORDER BY`; `nulls_first` defaults to `desc` per key, as in Daft.
 pub fn sort(plan: LogicalPlan, by: Vec<Expr>, desc: Vec<bool>, nulls_first: Vec<Option<bool>>) -> Result<LogicalPlan> {
     check_no_aggregation("sort", &by)?;
-    let keys: Vec<Sort> = by
-        .into_iter()
-        .zip(desc)
-        .zip(nulls_first)
-        .map(|((e, d), nf)| Sort::new(e, !d, nf.unwrap_or(d)))
-        .collect();
+    let keys: Vec<Sort> =
+        by.into_iter().zip(desc).zip(nulls_first).map(|((e, d), nf)| Sort::new(e, !d, nf.unwrap_or(d))).collect();
     LogicalPlanBuilder::from(plan).sort(keys)?.build()
 }
 
@@ -165,20 +160,11 @@ pub fn drop_null(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
 pub fn drop_nan(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
     let isnan = builtin("isnan")?;
     let columns: Vec<Expr> = if columns.is_empty() {
-        plan.schema()
-            .fields()
-            .iter()
-            .filter(|f| f.data_type().is_floating())
-            .map(|f| column(f.name()))
-            .collect()
+        plan.schema().fields().iter().filter(|f| f.data_type().is_floating()).map(|f| column(f.name())).collect()
     } else {
         columns
     };
-    match columns
-        .into_iter()
-        .map(|c| Expr::Not(Box::new(isnan.call(vec![c]).is_true())))
-        .reduce(Expr::and)
-    {
+    match columns.into_iter().map(|c| Expr::Not(Box::new(isnan.call(vec![c]).is_true()))).reduce(Expr::and) {
         Some(pred) => LogicalPlanBuilder::from(plan).filter(pred)?.build(),
         None => Ok(plan),
     }
@@ -216,7 +202,7 @@ pub fn explode(plan: LogicalPlan, columns: Vec<String>, ignore_empty_and_null: b
     let options = UnnestOptions::new().with_preserve_nulls(!ignore_empty_and_null);
     LogicalPlanBuilder::from(plan)
         .project(exprs)?
-        .unnest_columns_with_options(columns.iter().map(|c| Column::new_unqualified(c)).collect(), options)?
+        .unnest_columns_with_options(columns.iter().map(Column::new_unqualified).collect(), options)?
         .build()
 }
 
@@ -224,7 +210,11 @@ pub fn explode(plan: LogicalPlan, columns: Vec<String>, ignore_empty_and_null: b
 pub fn concat(plan: LogicalPlan, other: LogicalPlan) -> Result<LogicalPlan> {
     let (l, r) = (field_names(&plan), field_names(&other));
     if l != r {
-        return plan_err!("concat needs the same columns in the same order; got [{}] and [{}]", l.join(", "), r.join(", "));
+        return plan_err!(
+            "concat needs the same columns in the same order; got [{}] and [{}]",
+            l.join(", "),
+            r.join(", ")
+        );
     }
     LogicalPlanBuilder::from(plan).union(other)?.build()
 }
@@ -263,7 +253,8 @@ fn multiset_op(plan: LogicalPlan, other: LogicalPlan, intersect: bool) -> Result
         LogicalPlanBuilder::from(p).window(vec![rn])?.project(cols)?.build()
     };
     let (l, r) = (numbered(plan)?, numbered(other)?);
-    let combined = if intersect { LogicalPlanBuilder::intersect(l, r, false)? } else { LogicalPlanBuilder::except(l, r, false)? };
+    let combined =
+        if intersect { LogicalPlanBuilder::intersect(l, r, false)? } else { LogicalPlanBuilder::except(l, r, false)? };
     let out: Vec<Expr> = names.iter().map(|n| column(n)).collect();
     LogicalPlanBuilder::from(combined).project(out)?.build()
 }
@@ -288,4 +279,3 @@ pub fn sample(plan: LogicalPlan, fraction: f64) -> Result<LogicalPlan> {
 pub fn available(plan: &LogicalPlan) -> String {
     field_names(plan).join(", ")
 }
-

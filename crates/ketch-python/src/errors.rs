@@ -17,10 +17,10 @@ fn core_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 fn is_not_found(e: &DataFusionError) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::NotFound {
-                return true;
-            }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::NotFound
+        {
+            return true;
         }
         if let Some(object_store::Error::NotFound { .. }) = err.downcast_ref::<object_store::Error>() {
             return true;
@@ -34,11 +34,11 @@ fn is_not_found(e: &DataFusionError) -> bool {
 /// prefixes, and for an unknown column the names that exist.
 fn message(e: &DataFusionError) -> String {
     let root = e.find_root();
-    if let DataFusionError::SchemaError(schema_error, _) = root {
-        if let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref() {
-            let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
-            return format!("Column '{}' not found. Available columns: {}", field.name, names.join(", "));
-        }
+    if let DataFusionError::SchemaError(schema_error, _) = root
+        && let SchemaError::FieldNotFound { field, valid_fields } = schema_error.as_ref()
+    {
+        let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
+        return format!("Column '{}' not found. Available columns: {}", field.name, names.join(", "));
     }
     match root {
         DataFusionError::ParquetError(p) => format!("Invalid Parquet file: {p}"),
@@ -49,10 +49,10 @@ fn message(e: &DataFusionError) -> String {
 
 /// Converts an engine error into the Python exception Daft raises for it.
 pub fn to_py_err(e: DataFusionError) -> PyErr {
-    if let DataFusionError::External(inner) = e.find_root() {
-        if let Some(interrupted) = inner.downcast_ref::<Interrupted>() {
-            return PyKeyboardInterrupt::new_err(interrupted.to_string());
-        }
+    if let DataFusionError::External(inner) = e.find_root()
+        && let Some(interrupted) = inner.downcast_ref::<Interrupted>()
+    {
+        return PyKeyboardInterrupt::new_err(interrupted.to_string());
     }
     let msg = message(&e);
     if is_not_found(&e) {

@@ -90,7 +90,8 @@ impl PyPlan {
         prefix: Option<String>,
         suffix: Option<String>,
     ) -> R {
-        let plan = join::join(self.plan.clone(), right.plan.clone(), exprs(left_on), exprs(right_on), how, prefix, suffix);
+        let plan =
+            join::join(self.plan.clone(), right.plan.clone(), exprs(left_on), exprs(right_on), how, prefix, suffix);
         Ok(plan.py_err()?.into())
     }
 

@@ -76,9 +76,7 @@ impl Iterator for StreamReader {
     type Item = std::result::Result<RecordBatch, arrow::error::ArrowError>;
     fn next(&mut self) -> Option<Self::Item> {
         let stream = self.stream.get_mut().ok()?;
-        runtime()
-            .block_on(stream.next())
-            .map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
+        runtime().block_on(stream.next()).map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
     }
 }
 
@@ -126,7 +124,7 @@ impl PySession {
     /// `__arrow_c_stream__` (pyarrow Table, RecordBatchReader, ...), split
     /// into `num_partitions` partitions of consecutive batches.
     #[pyo3(signature = (data, num_partitions = 1))]
-    fn from_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, num_partitions: usize) -> PyResult<PyPlan> {
+    fn scan_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, num_partitions: usize) -> PyResult<PyPlan> {
         let reader = ArrowArrayStreamReader::from_pyarrow_bound(data)?;
         let schema = reader.schema();
         let batches: Vec<RecordBatch> = py
