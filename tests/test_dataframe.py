@@ -46,6 +46,15 @@ def test_filter_and_where(df):
         df.where(col("v")).collect()
 
 
+def test_where_with_a_sql_predicate(df):
+    assert df.where("v > 1 AND k = 'a'").to_pydict()["v"] == [3]
+    assert df.filter("v IS NULL").to_pydict()["k"] == ["b"]
+    with pytest.raises(DaftCoreException, match="nope"):
+        df.where("nope > 1")
+    with pytest.raises(DaftCoreException):
+        df.where("v >")
+
+
 def test_sort_nulls_follow_desc_by_default(df):
     assert df.sort("v").to_pydict()["v"] == [1, 2, 3, 4, None]
     assert df.sort("v", desc=True).to_pydict()["v"] == [None, 4, 3, 2, 1]

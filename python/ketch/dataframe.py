@@ -571,9 +571,8 @@ def _aggregate(df: DataFrame, group_by: list[Expression], aggs: list) -> DataFra
 
 
 def _sql_predicate(df: DataFrame, text: str) -> Expression:
-    raise ValueError(
-        "SQL predicate strings in where()/filter() come with ketch.sql; pass an Expression such as col('a') > 1"
-    )
+    """A predicate written in SQL (``"a > 1 AND b IS NOT NULL"``) over ``df``'s columns."""
+    return Expression(_session().sql_expr(df._plan, text))
 
 
 class GroupedDataFrame:

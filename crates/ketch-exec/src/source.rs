@@ -16,7 +16,7 @@ use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
-use percent_encoding::percent_decode_str;
+use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// CSV dialect (Daft's `read_csv` options).
 #[derive(Debug, Clone)]
@@ -110,6 +110,19 @@ pub async fn list_files(ctx: &SessionContext, path: &str) -> Result<(ListingTabl
     Ok((url, files))
 }
 
+/// The listing URL of one listed file. `file` is the store URL followed by the
+/// raw object path, which may hold `%` (hive values are percent-encoded in
+/// folder names), so each segment is percent-encoded before URL parsing.
+fn file_url(file: &str) -> Result<ListingTableUrl> {
+    let (scheme, rest) = file.split_once("://").unwrap_or(("file", file));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let encoded: Vec<String> =
+        path.split('/').map(|seg| utf8_percent_encode(seg, NON_ALPHANUMERIC).to_string()).collect();
+    let url = url::Url::parse(&format!("{scheme}://{authority}/{}", encoded.join("/")))
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ListingTableUrl::try_new(url, None)
+}
+
 /// `key=value` pairs in the folders of `file` below `base` (the listing prefix).
 fn hive_values(base: &str, file: &str) -> Vec<(String, String)> {
     let rel = file.split_once(base).map(|(_, r)| r).unwrap_or(file);
@@ -169,7 +182,7 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
         listed.push(list_files(ctx, p).await?);
     }
     let files: Vec<String> = listed.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
-    let file_urls = files.iter().map(ListingTableUrl::parse).collect::<Result<Vec<_>>>()?;
+    let file_urls = files.iter().map(|f| file_url(f)).collect::<Result<Vec<_>>>()?;
     let listing = ListingOptions::new(file_format(format)).with_file_extension("");
 
     let schema = match (&opts.schema, opts.infer_schema) {

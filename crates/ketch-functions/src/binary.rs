@@ -181,3 +181,73 @@ impl ScalarUDFImpl for DaftBinary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray};
+    use datafusion::logical_expr::ScalarUDF;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    async fn eval(sql: &str) -> Result<Arc<dyn Array>> {
+        let ctx = SessionContext::new();
+        for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
+            ctx.register_udf(ScalarUDF::new_from_impl(DaftBinary::new(kind)));
+        }
+        let batches = ctx.sql(sql).await?.collect().await?;
+        Ok(batches[0].column(0).clone())
+    }
+
+    #[tokio::test]
+    async fn true_divide_of_integers_is_float() -> Result<()> {
+        let a = eval("select true_divide(a, 2) from (values (7), (-7), (null)) t(a)").await?;
+        let a = a.as_any().downcast_ref::<Float64Array>().expect("Float64");
+        assert_eq!(a.value(0), 3.5);
+        assert_eq!(a.value(1), -3.5);
+        assert!(a.is_null(2));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn floor_divide_truncates_integers_and_floors_floats() -> Result<()> {
+        let a = eval("select floor_divide(a, 2) from (values (7), (-7)) t(a)").await?;
+        let a = a.as_any().downcast_ref::<Int64Array>().expect("Int64");
+        assert_eq!((a.value(0), a.value(1)), (3, -3));
+        let f = eval("select floor_divide(a, 2.0) from (values (-7.0)) t(a)").await?;
+        assert_eq!(f.as_any().downcast_ref::<Float64Array>().expect("Float64").value(0), -4.0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn xor_is_logical_on_booleans_and_bitwise_on_integers() -> Result<()> {
+        let b = eval("select xor(a, b) from (values (true, false), (true, true)) t(a, b)").await?;
+        let b = b.as_any().downcast_ref::<BooleanArray>().expect("Boolean");
+        assert!(b.value(0) && !b.value(1));
+        let i = eval("select xor(a, b) from (values (5, 3)) t(a, b)").await?;
+        assert_eq!(i.as_any().downcast_ref::<Int64Array>().expect("Int64").value(0), 6);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn add_concatenates_strings_and_adds_numbers() -> Result<()> {
+        let s = eval("select add(a, b) from (values ('x', 1), (null, 2)) t(a, b)").await?;
+        let s = s.as_any().downcast_ref::<StringArray>().expect("Utf8");
+        assert_eq!(s.value(0), "x1");
+        assert!(s.is_null(1));
+        let n = eval("select add(a, 1) from (values (41)) t(a)").await?;
+        assert_eq!(n.as_any().downcast_ref::<Int64Array>().expect("Int64").value(0), 42);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn type_errors_name_both_types() -> Result<()> {
+        let ctx = SessionContext::new();
+        ctx.register_udf(ScalarUDF::new_from_impl(DaftBinary::new(BinaryKind::TrueDivide)));
+        let err = ctx.sql("select true_divide(1, 'x')").await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("Cannot divide types: Int64, Utf8"), "{err}");
+        Ok(())
+    }
+}

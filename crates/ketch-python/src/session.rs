@@ -25,6 +25,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::{Interrupted, IntoPyResult};
+use crate::expr::PyExpr;
 use crate::plan::PyPlan;
 
 /// Runs `fut` on the ketch runtime with the GIL released, checking for
@@ -89,6 +90,7 @@ impl RecordBatchReader for StreamReader {
 #[pyclass(name = "PySession", module = "ketch._native", frozen)]
 pub struct PySession {
     ctx: SessionContext,
+    batch_size: usize,
 }
 
 impl PySession {
@@ -117,12 +119,14 @@ impl PySession {
             }
             config.num_threads = n;
         }
-        Ok(Self { ctx: new_session(&config).py_err()? })
+        Ok(Self { ctx: new_session(&config).py_err()?, batch_size: config.batch_size })
     }
 
     /// A plan over in-memory Arrow data: `data` is anything with
-    /// `__arrow_c_stream__` (pyarrow Table, RecordBatchReader, ...), split
-    /// into `num_partitions` partitions of consecutive batches.
+    /// `__arrow_c_stream__` (pyarrow Table, RecordBatchReader, ...), cut into
+    /// batches of at most the session's batch size (zero-copy slices, so a
+    /// query streams and can be cancelled between batches) and split into
+    /// `num_partitions` partitions of consecutive batches.
     #[pyo3(signature = (data, num_partitions = 1))]
     fn scan_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, num_partitions: usize) -> PyResult<PyPlan> {
         let reader = ArrowArrayStreamReader::from_pyarrow_bound(data)?;
@@ -130,6 +134,13 @@ impl PySession {
         let batches: Vec<RecordBatch> = py
             .detach(|| reader.collect::<std::result::Result<Vec<_>, _>>())
             .map_err(|e| PyValueError::new_err(format!("cannot read Arrow data: {e}")))?;
+        let size = self.batch_size;
+        let batches: Vec<RecordBatch> = batches
+            .into_iter()
+            .flat_map(|b| {
+                (0..b.num_rows().div_ceil(size)).map(move |i| b.slice(i * size, size.min(b.num_rows() - i * size)))
+            })
+            .collect();
         let n = num_partitions.max(1);
         let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; n];
         let per = batches.len().div_ceil(n).max(1);
@@ -213,6 +224,12 @@ impl PySession {
         let reader = StreamReader { schema, stream: Mutex::new(stream.py_err()?) };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
         reader.into_pyarrow(py)
+    }
+
+    /// A SQL expression (e.g. `a > 1 AND b IS NOT NULL`) over the columns of
+    /// `plan`, parsed by DataFusion's SQL parser with the session's functions.
+    fn sql_expr(&self, plan: &PyPlan, sql: &str) -> PyResult<PyExpr> {
+        Ok(self.ctx.parse_sql_expr(sql, plan.plan.schema()).py_err()?.into())
     }
 
     /// The number of output partitions of the physical plan.
