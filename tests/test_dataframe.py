@@ -311,3 +311,43 @@ def test_operations_are_lazy():
     # Building the plan runs nothing; the bad value fails only when the plan runs.
     with pytest.raises(DaftCoreException, match="x"):
         bad.collect()
+
+
+def test_multiset_set_operations():
+    x = ketch.from_pydict({"a": [1, 2, 2, 2, None, None]})
+    y = ketch.from_pydict({"a": [2, 2, 3, None]})
+    assert sorted(x.intersect_all(y).to_pydict()["a"], key=str) == sorted([2, 2, None], key=str)
+    assert sorted(x.except_all(y).to_pydict()["a"], key=str) == sorted([1, 2, None], key=str)
+    z = ketch.from_pydict({"b": [7], "a": [2]})
+    out = x.union_all_by_name(z).to_pydict()
+    assert len(out["a"]) == 7 and out["b"].count(7) == 1
+
+
+def test_explain_prints_the_plans(df, capsys):
+    q = df.where(col("v") > 1).select("k")
+    assert q.explain() is None
+    text = capsys.readouterr().out
+    assert "Unoptimized Logical Plan" in text and "Filter" in text
+    q.explain(show_all=True)
+    text = capsys.readouterr().out
+    assert "Optimized Logical Plan" in text and "Physical Plan" in text
+
+
+def test_iter_partitions_yields_every_row():
+    r = ketch.range(0, 10, partitions=2)
+    assert sorted(v for b in r.iter_partitions() for v in b.column(0).to_pylist()) == list(range(10))
+
+
+def test_from_arrow_accepts_any_arrow_stream():
+    class Stream:
+        def __init__(self, table):
+            self.table = table
+
+        def __arrow_c_stream__(self, requested_schema=None):
+            return self.table.__arrow_c_stream__(requested_schema)
+
+    assert ketch.from_arrow(Stream(pa.table({"x": [1, None]}))).to_pydict() == {"x": [1, None]}
+
+
+def test_avg_is_mean(df):
+    assert df.agg(col("v").avg()).to_pydict() == df.agg(col("v").mean()).to_pydict() == {"v": [2.5]}

@@ -174,6 +174,10 @@ class DataType:
         return cls(pa.uint64())
 
     @classmethod
+    def float16(cls) -> DataType:
+        return cls(pa.float16())
+
+    @classmethod
     def float32(cls) -> DataType:
         return cls(pa.float32())
 
@@ -253,8 +257,14 @@ class DataType:
         return cls(arrow_type)
 
     @classmethod
-    def _infer(cls, value: Any) -> DataType:
-        return cls(pa.array([value]).type)
+    def infer_from_type(cls, t: type) -> DataType:
+        """The DataType of a Python type (``int``, ``float``, ``str``, ``bool``, ``bytes``)."""
+        return _as_dtype(t)
+
+    @classmethod
+    def from_numpy_dtype(cls, np_type: Any) -> DataType:
+        """The DataType of a numpy dtype."""
+        return cls(pa.from_numpy_dtype(np_type))
 
     # --- conversion and predicates ------------------------------------
     def to_arrow_dtype(self) -> pa.DataType:
@@ -281,6 +291,33 @@ class DataType:
     def is_floating(self) -> bool:
         return self._is(pa.types.is_floating)
 
+    def is_int8(self) -> bool:
+        return self._arrow == pa.int8()
+
+    def is_int16(self) -> bool:
+        return self._arrow == pa.int16()
+
+    def is_int32(self) -> bool:
+        return self._arrow == pa.int32()
+
+    def is_int64(self) -> bool:
+        return self._arrow == pa.int64()
+
+    def is_uint8(self) -> bool:
+        return self._arrow == pa.uint8()
+
+    def is_uint16(self) -> bool:
+        return self._arrow == pa.uint16()
+
+    def is_uint32(self) -> bool:
+        return self._arrow == pa.uint32()
+
+    def is_uint64(self) -> bool:
+        return self._arrow == pa.uint64()
+
+    def is_float16(self) -> bool:
+        return self._arrow == pa.float16()
+
     def is_float32(self) -> bool:
         return self._arrow == pa.float32()
 
@@ -289,6 +326,9 @@ class DataType:
 
     def is_decimal(self) -> bool:
         return self._is(pa.types.is_decimal)
+
+    def is_decimal128(self) -> bool:
+        return self._is(pa.types.is_decimal128)
 
     def is_numeric(self) -> bool:
         return self.is_integer() or self.is_floating() or self.is_decimal()
@@ -358,6 +398,14 @@ class DataType:
     @property
     def dtype(self) -> DataType:
         return DataType(self._arrow.value_type)
+
+    @property
+    def key_type(self) -> DataType:
+        return DataType(self._arrow.key_type)
+
+    @property
+    def value_type(self) -> DataType:
+        return DataType(self._arrow.item_type)
 
     @property
     def fields(self) -> dict[str, DataType]:
