@@ -85,8 +85,9 @@ def test_distinct_family():
 def test_drop_null_and_drop_nan(df):
     assert df.drop_null().to_pydict()["v"] == [1, 2, 3]
     assert df.drop_null("v").count_rows() == 4
-    out = df.drop_nan("f").to_pydict()["f"]
-    assert out == [0.5, 1.5, None, 2.5]
+    # As in Daft, drop_nan drops nulls in the float columns too.
+    assert df.drop_nan("f").to_pydict()["f"] == [0.5, 1.5, 2.5]
+    assert df.drop_nan().to_pydict()["f"] == [0.5, 1.5, 2.5]
 
 
 def test_groupby_agg_matches_python(df):
@@ -199,6 +200,14 @@ def test_outer_right_left_semi_anti_joins(lr):
     }
     assert a.join(b, on="k", how="semi").sort("k").to_pydict() == {"k": [1, 4], "v": ["a", "d"]}
     assert a.join(b, on="k", how="anti").sort("k").to_pydict() == {"k": [2, None], "v": ["b", "c"]}
+
+
+def test_merged_join_keys_come_first():
+    left = ketch.from_pydict({"a": [1, 2], "b": ["x", "y"]})
+    right = ketch.from_pydict({"b": ["x", "y"], "c": [10, 20]})
+    out = left.join(right, on="b").sort("a")
+    assert out.column_names == ["b", "a", "c"]
+    assert out.to_pydict() == {"b": ["x", "y"], "a": [1, 2], "c": [10, 20]}
 
 
 def test_cross_join_and_prefix_suffix(lr):

@@ -82,6 +82,10 @@ def test_negation_abs_round_floor_ceil(df):
     assert values(df, col("f").ceil()) == [2.0, -2.0, None, 0.0]
     g = ketch.from_pydict({"v": [1.234, 2.345, -1.5]})
     assert values(g, col("v").round(1)) == [1.2, 2.3, -1.5]
+    # Daft: ceil/floor keep integer types, round gives Float64.
+    out = df.select(col("a").ceil(), col("b").floor(), col("a").round().alias("r"))
+    assert [repr(f.dtype) for f in out.schema()] == ["Int64", "Int64", "Float64"]
+    assert out.to_pydict() == {"a": [-7, 7, None, 0], "b": [2, 3, 4, None], "r": [-7.0, 7.0, None, 0.0]}
 
 
 def test_null_predicates_and_fill(df):

@@ -244,15 +244,17 @@ class Expression:
         return self._call("abs")
 
     def ceil(self) -> Expression:
-        return self._call("ceil")
+        """The smallest integer value >= this one; integers keep their type."""
+        return self._call("daft_ceil")
 
     def floor(self) -> Expression:
-        return self._call("floor")
+        """The largest integer value <= this one; integers keep their type."""
+        return self._call("daft_floor")
 
     def round(self, decimals: int = 0) -> Expression:
         if not isinstance(decimals, int) or decimals < 0:
             raise ValueError(f"round() decimals must be a non-negative int, got {decimals!r}")
-        return self._call("round", decimals)
+        return self._call("daft_round", decimals)
 
     # --- aggregations -------------------------------------------------
     def sum(self) -> Expression:

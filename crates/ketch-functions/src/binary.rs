@@ -6,8 +6,8 @@
 //! - `floor_divide` (`//`): integers divide as integers truncating toward zero
 //!   (Daft: `-7 // 2 == -3`); floats give `floor(a / b)` as `Float64`.
 //! - `xor` (`^`): logical on booleans, bitwise on integers.
-//! - `add` (`+`): numeric addition, or string concatenation when either side
-//!   is a string (Daft: `col("a") + "x"`).
+//! - `add` (`+`): numeric addition, string concatenation when either side
+//!   is a string (Daft: `col("a") + "x"`), and date + duration.
 //!
 //! During optimization [`ScalarUDFImpl::simplify`] rewrites each call to
 //! DataFusion's own operators once the types are known, so they cost nothing
@@ -18,7 +18,7 @@ use arrow::array::{ArrayRef, BooleanArray};
 use arrow::compute::kernels::cmp::neq;
 use arrow::compute::kernels::numeric::div;
 use arrow::compute::{cast, unary};
-use arrow::datatypes::{DataType, Float64Type};
+use arrow::datatypes::{DataType, Float64Type, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer;
@@ -53,6 +53,14 @@ fn is_decimal(t: &DataType) -> bool {
     matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..))
 }
 
+fn is_date(t: &DataType) -> bool {
+    matches!(t, DataType::Date32 | DataType::Date64)
+}
+
+fn is_duration(t: &DataType) -> bool {
+    matches!(t, DataType::Duration(_))
+}
+
 fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
@@ -78,6 +86,8 @@ impl DaftBinary {
     fn result_type(&self, l: &DataType, r: &DataType) -> Result<DataType> {
         match self.kind {
             BinaryKind::Add if is_string(l) || is_string(r) => Ok(DataType::Utf8),
+            BinaryKind::Add if is_date(l) && is_duration(r) => Ok(l.clone()),
+            BinaryKind::Add if is_duration(l) && is_date(r) => Ok(r.clone()),
             BinaryKind::Add => BinaryTypeCoercer::new(l, &Operator::Plus, r).get_result_type(),
             BinaryKind::Xor => match (l, r) {
                 (DataType::Boolean | DataType::Null, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
@@ -122,6 +132,7 @@ impl ScalarUDFImpl for DaftBinary {
         };
         let (lt, rt) = (info.get_data_type(&left)?, info.get_data_type(&right)?);
         let as_f64 = |e: Expr| cast_expr(e, DataType::Float64);
+        let as_interval = |e: Expr| cast_expr(e, DataType::Interval(IntervalUnit::MonthDayNano));
         // The analyzer's type coercion has already run, so the operator built
         // here gets its operands cast to the types it expects.
         let coerced = |l: Expr, op: Operator, r: Expr| -> Result<Expr> {
@@ -136,6 +147,9 @@ impl ScalarUDFImpl for DaftBinary {
             BinaryKind::Add if is_string(&lt) || is_string(&rt) => {
                 coerced(as_utf8(left, &lt), Operator::StringConcat, as_utf8(right, &rt))?
             }
+            // DataFusion adds intervals, not durations, to dates.
+            BinaryKind::Add if is_date(&lt) && is_duration(&rt) => coerced(left, Operator::Plus, as_interval(right))?,
+            BinaryKind::Add if is_duration(&lt) && is_date(&rt) => coerced(right, Operator::Plus, as_interval(left))?,
             BinaryKind::Add => coerced(left, Operator::Plus, right)?,
             BinaryKind::Xor if lt.is_integer() && rt.is_integer() => coerced(left, Operator::BitwiseXor, right)?,
             BinaryKind::Xor => coerced(left, Operator::NotEq, right)?,

@@ -7,5 +7,6 @@
 
 pub mod binary;
 mod registry;
+pub mod rounding;
 
 pub use registry::{aggregate, scalar, scalar_udfs};

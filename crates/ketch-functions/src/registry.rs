@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 use crate::binary::{BinaryKind, DaftBinary};
+use crate::rounding::{DaftRounding, RoundingKind};
 
 /// Daft names whose DataFusion function has another name.
 const SCALAR_ALIASES: &[(&str, &str)] = &[("negate", "negative")];
@@ -57,6 +58,9 @@ pub fn scalar_udfs() -> Vec<Arc<ScalarUDF>> {
     udfs.extend(datafusion::functions_nested::all_default_nested_functions());
     for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
         udfs.push(Arc::new(ScalarUDF::new_from_impl(DaftBinary::new(kind))));
+    }
+    for kind in [RoundingKind::Round, RoundingKind::Ceil, RoundingKind::Floor] {
+        udfs.push(Arc::new(ScalarUDF::new_from_impl(DaftRounding::new(kind))));
     }
     udfs
 }

@@ -1,6 +1,7 @@
 //! Daft's textual form of an expression (`repr(col("a") + 1)` is
 //! `col(a) + lit(1)`), used by `Expression.__repr__` and `explain`.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Expr, Operator};
 
 fn is_infix(e: &Expr) -> bool {
@@ -29,6 +30,17 @@ fn op_str(op: &Operator) -> String {
     }
 }
 
+/// Daft's name for the common Arrow types (`Utf8` is `String`); others as Arrow writes them.
+fn type_name(t: &DataType) -> String {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "String".into(),
+        DataType::Boolean => "Bool".into(),
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "Binary".into(),
+        DataType::Date32 => "Date".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Daft's display of `expr`.
 pub fn display(expr: &Expr) -> String {
     match expr {
@@ -51,8 +63,8 @@ pub fn display(expr: &Expr) -> String {
         Expr::Negative(e) => format!("-{}", wrapped(e)),
         Expr::IsNull(e) => format!("is_null({})", display(e)),
         Expr::IsNotNull(e) => format!("not_null({})", display(e)),
-        Expr::Cast(c) => format!("cast({} as {})", display(&c.expr), c.field.data_type()),
-        Expr::TryCast(c) => format!("try_cast({} as {})", display(&c.expr), c.field.data_type()),
+        Expr::Cast(c) => format!("cast({} as {})", display(&c.expr), type_name(c.field.data_type())),
+        Expr::TryCast(c) => format!("try_cast({} as {})", display(&c.expr), type_name(c.field.data_type())),
         Expr::Between(b) => format!("between({}, {}, {})", display(&b.expr), display(&b.low), display(&b.high)),
         Expr::InList(l) => {
             format!("{} in [{}]", display(&l.expr), l.list.iter().map(display).collect::<Vec<_>>().join(", "))
@@ -77,7 +89,11 @@ pub fn display(expr: &Expr) -> String {
             };
             match infix {
                 Some(op) if f.args.len() == 2 => format!("{} {op} {}", wrapped(&f.args[0]), wrapped(&f.args[1])),
-                _ => format!("{}({})", f.func.name(), f.args.iter().map(display).collect::<Vec<_>>().join(", ")),
+                _ => {
+                    let name = f.func.name();
+                    let name = name.strip_prefix("daft_").unwrap_or(name);
+                    format!("{name}({})", f.args.iter().map(display).collect::<Vec<_>>().join(", "))
+                }
             }
         }
         Expr::AggregateFunction(f) => {

@@ -3,7 +3,8 @@
 //! - A key that is the same column name on both sides appears once in the
 //!   output (for outer and right joins it is `coalesce(left, right)`, so
 //!   unmatched rows keep their key).
-//! - Output order: every left column, then the remaining right columns.
+//! - Output order: the merged keys (in key order), the other left columns,
+//!   then the remaining right columns.
 //! - A right column whose name is already taken is renamed
 //!   `prefix + name + suffix`; with neither given, the prefix is `right.`.
 //! - Semi and anti joins return the left columns only.
@@ -99,17 +100,18 @@ pub fn join(
 
     let mut out = Vec::new();
     let mut taken: HashSet<String> = HashSet::new();
-    for name in &left_names {
-        let e = if merged.contains(name) {
-            match jt {
-                JoinType::Right => qcol(RIGHT, name),
-                JoinType::Full => crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)]),
-                _ => qcol(LEFT, name),
-            }
-        } else {
-            qcol(LEFT, name)
+    for name in merged.iter().filter(|m| left_names.contains(m)) {
+        let key = match jt {
+            JoinType::Right => qcol(RIGHT, name),
+            JoinType::Full => crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)]),
+            _ => qcol(LEFT, name),
         };
-        out.push(e.alias(name));
+        if taken.insert(name.clone()) {
+            out.push(key.alias(name));
+        }
+    }
+    for name in left_names.iter().filter(|n| !merged.contains(n)) {
+        out.push(qcol(LEFT, name).alias(name));
         taken.insert(name.clone());
     }
     if !matches!(jt, JoinType::LeftSemi | JoinType::LeftAnti) {

@@ -156,7 +156,7 @@ pub fn drop_null(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
 }
 
 /// Drops rows where any of the floating-point `columns` (all of them when
-/// empty) is NaN.
+/// empty) is NaN or null, as Daft does.
 pub fn drop_nan(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
     let isnan = builtin("isnan")?;
     let columns: Vec<Expr> = if columns.is_empty() {
@@ -164,7 +164,8 @@ pub fn drop_nan(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
     } else {
         columns
     };
-    match columns.into_iter().map(|c| Expr::Not(Box::new(isnan.call(vec![c]).is_true()))).reduce(Expr::and) {
+    let not_nan = |c: Expr| c.clone().is_not_null().and(Expr::Not(Box::new(isnan.call(vec![c]))));
+    match columns.into_iter().map(not_nan).reduce(Expr::and) {
         Some(pred) => LogicalPlanBuilder::from(plan).filter(pred)?.build(),
         None => Ok(plan),
     }
