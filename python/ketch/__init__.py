@@ -24,8 +24,24 @@ from ketch.io import (
     read_parquet,
 )
 from ketch.schema import Field, Schema
+from ketch.catalog import Catalog, Identifier, Table
+from ketch.session import FORWARDED as _FORWARDED
+from ketch.session import Session, current_session, set_session
+from ketch.sql import sql, sql_expr
+from ketch import session as _session_module
+
+globals().update({_n: getattr(_session_module, _n) for _n in _FORWARDED})
 
 __all__ = [
+    *_FORWARDED,
+    "Catalog",
+    "Identifier",
+    "Session",
+    "Table",
+    "current_session",
+    "set_session",
+    "sql",
+    "sql_expr",
     "DataFrame",
     "DataType",
     "Expression",

@@ -21,6 +21,11 @@ class DaftTransientError(Exception):
     """A transient I/O failure that may succeed when retried."""
 
 
+class InvalidSQLException(Exception):
+    """A SQL statement that cannot be parsed or planned (syntax error, unknown
+    table or column, unsupported construct). As in Daft, not a ValueError."""
+
+
 class APITypeError(TypeError):
     """A public API was called with an argument of the wrong type."""
 

@@ -8,5 +8,6 @@ pub mod runtime;
 pub mod session;
 pub mod sink;
 pub mod source;
+pub mod table_functions;
 
 pub use session::{ExecConfig, new_session};

@@ -38,6 +38,8 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.parquet.pushdown_filters = false;
     opts.execution.parquet.enable_page_index = true;
     opts.sql_parser.enable_ident_normalization = false;
+    opts.catalog.default_catalog = ketch_plan::sql::DEFAULT_CATALOG.to_string();
+    opts.catalog.default_schema = ketch_plan::sql::DEFAULT_SCHEMA.to_string();
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
@@ -47,5 +49,6 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));
     }
+    crate::table_functions::register(&ctx);
     Ok(ctx)
 }

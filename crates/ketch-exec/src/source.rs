@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::Session;
 use datafusion::common::config::CsvOptions;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::datasource::file_format::FileFormat;
@@ -14,7 +15,6 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
-use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
@@ -84,12 +84,11 @@ fn is_hidden(relative: &str) -> bool {
 
 /// The files `path` names: itself, the files under a folder, or the matches of
 /// a glob. Errors with `NotFound` when nothing matches.
-pub async fn list_files(ctx: &SessionContext, path: &str) -> Result<(ListingTableUrl, Vec<String>)> {
+pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTableUrl, Vec<String>)> {
     let url = ListingTableUrl::parse(path)?;
-    let state = ctx.state();
-    let store = state.runtime_env().object_store(url.object_store())?;
+    let store = session.runtime_env().object_store(url.object_store())?;
     let prefix = url.prefix().to_string();
-    let listed: Vec<_> = match url.list_all_files(&state, store.as_ref(), "").await {
+    let listed: Vec<_> = match url.list_all_files(session, store.as_ref(), "").await {
         Ok(stream) => match stream.try_collect().await {
             Ok(files) => files,
             Err(_) => return Err(not_found(path)),
@@ -150,11 +149,10 @@ fn infer_partition_type<'a>(values: impl Iterator<Item = &'a String>) -> DataTyp
     t
 }
 
-async fn infer_schema(ctx: &SessionContext, options: &ListingOptions, urls: &[ListingTableUrl]) -> Result<SchemaRef> {
-    let state = ctx.state();
+async fn infer_schema(session: &dyn Session, options: &ListingOptions, urls: &[ListingTableUrl]) -> Result<SchemaRef> {
     let mut schemas = Vec::with_capacity(urls.len());
     for url in urls {
-        schemas.push(options.infer_schema(&state, url).await?.as_ref().clone());
+        schemas.push(options.infer_schema(session, url).await?.as_ref().clone());
     }
     Ok(Arc::new(Schema::try_merge(schemas)?))
 }
@@ -176,10 +174,10 @@ fn apply_hints(inferred: SchemaRef, hints: &Schema) -> SchemaRef {
 ///
 /// Errors: `NotFound` (an `std::io::Error` inside `DataFusionError::External`)
 /// when a path matches no file; the format's own error for a corrupt file.
-pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts: &ScanOptions) -> Result<LogicalPlan> {
+pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts: &ScanOptions) -> Result<LogicalPlan> {
     let mut listed = Vec::with_capacity(paths.len());
     for p in paths {
-        listed.push(list_files(ctx, p).await?);
+        listed.push(list_files(session, p).await?);
     }
     let files: Vec<String> = listed.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
     let file_urls = files.iter().map(|f| file_url(f)).collect::<Result<Vec<_>>>()?;
@@ -188,7 +186,7 @@ pub async fn scan(ctx: &SessionContext, paths: &[String], format: &Format, opts:
     let schema = match (&opts.schema, opts.infer_schema) {
         (Some(s), false) => s.clone(),
         (hints, _) => {
-            let inferred = infer_schema(ctx, &listing, &file_urls).await?;
+            let inferred = infer_schema(session, &listing, &file_urls).await?;
             match hints {
                 Some(h) => apply_hints(inferred, h),
                 None => inferred,

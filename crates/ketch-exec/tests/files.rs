@@ -57,11 +57,11 @@ async fn scan_reads_globs_and_skips_hidden_files() -> Result<()> {
     write_parquet(&dir.join("_tmp.parquet"), &[200]);
     let ctx = ctx()?;
     let opts = ScanOptions { infer_schema: true, ..Default::default() };
-    let plan = scan(&ctx, &[dir.display().to_string() + "/"], &Format::Parquet, &opts).await?;
+    let plan = scan(&ctx.state(), &[dir.display().to_string() + "/"], &Format::Parquet, &opts).await?;
     assert_eq!(ints(&run(&ctx, plan).await?, "v"), [Some(1), Some(2), Some(3)]);
-    let plan = scan(&ctx, &[format!("{}/b*.parquet", dir.display())], &Format::Parquet, &opts).await?;
+    let plan = scan(&ctx.state(), &[format!("{}/b*.parquet", dir.display())], &Format::Parquet, &opts).await?;
     assert_eq!(ints(&run(&ctx, plan).await?, "v"), [Some(3)]);
-    let missing = scan(&ctx, &[format!("{}/zzz*.parquet", dir.display())], &Format::Parquet, &opts).await;
+    let missing = scan(&ctx.state(), &[format!("{}/zzz*.parquet", dir.display())], &Format::Parquet, &opts).await;
     assert!(missing.err().is_some_and(|e| e.to_string().contains("No files found")));
     Ok(())
 }
@@ -74,7 +74,7 @@ async fn hive_partitions_become_typed_columns() -> Result<()> {
     write_parquet(&dir.join("year=__HIVE_DEFAULT_PARTITION__/city=Lima/x.parquet"), &[3]);
     let ctx = ctx()?;
     let opts = ScanOptions { infer_schema: true, hive_partitioning: true, ..Default::default() };
-    let plan = scan(&ctx, &[format!("{}/**/*.parquet", dir.display())], &Format::Parquet, &opts).await?;
+    let plan = scan(&ctx.state(), &[format!("{}/**/*.parquet", dir.display())], &Format::Parquet, &opts).await?;
     let schema = plan.schema().clone();
     assert_eq!(schema.field_with_unqualified_name("year")?.data_type(), &DataType::Int64);
     let plan = LogicalPlanBuilder::from(plan).filter(col("year").eq(lit(2021i64)))?.build()?;
@@ -87,7 +87,7 @@ async fn hive_partitions_become_typed_columns() -> Result<()> {
 
 async fn read_back(ctx: &SessionContext, dir: &Path) -> Result<Vec<Option<i64>>> {
     let opts = ScanOptions { infer_schema: true, ..Default::default() };
-    let plan = scan(ctx, &[dir.display().to_string()], &Format::Parquet, &opts).await?;
+    let plan = scan(&ctx.state(), &[dir.display().to_string()], &Format::Parquet, &opts).await?;
     Ok(ints(&run(ctx, plan).await?, "v"))
 }
 

@@ -28,6 +28,12 @@ pub fn output_name(expr: &Expr) -> String {
         Expr::ScalarFunction(ScalarFunction { args, func }) => {
             args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
         }
+        // `count(*)` (a count of a literal) is named `count`, as in Daft.
+        Expr::AggregateFunction(AggregateFunction { func, params })
+            if func.name() == "count" && params.args.iter().all(|a| matches!(a, Expr::Literal(..))) =>
+        {
+            "count".to_string()
+        }
         Expr::AggregateFunction(AggregateFunction { func, params }) => {
             params.args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
         }

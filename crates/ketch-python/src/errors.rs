@@ -14,6 +14,24 @@ fn core_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     CLASS.import(py, "ketch.exceptions", "DaftCoreException")
 }
 
+fn sql_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS.import(py, "ketch.exceptions", "InvalidSQLException")
+}
+
+/// An error from planning SQL: `ketch.exceptions.InvalidSQLException`, as
+/// Daft raises (a missing file stays `FileNotFoundError`).
+pub fn to_sql_err(e: DataFusionError) -> PyErr {
+    if is_not_found(&e) {
+        return to_py_err(e);
+    }
+    let msg = message(&e);
+    Python::attach(|py| match sql_exception(py) {
+        Ok(cls) => PyErr::from_type(cls.clone(), msg),
+        Err(_) => PyValueError::new_err(msg),
+    })
+}
+
 fn is_not_found(e: &DataFusionError) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
@@ -42,6 +60,7 @@ fn message(e: &DataFusionError) -> String {
     }
     match root {
         DataFusionError::ParquetError(p) => format!("Invalid Parquet file: {p}"),
+        DataFusionError::NotImplemented(m) => format!("Unsupported: {m}"),
         DataFusionError::External(inner) => inner.to_string(),
         other => other.message().to_string(),
     }

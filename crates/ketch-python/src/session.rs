@@ -16,15 +16,16 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::{ExecutionPlan, displayable, execute_stream};
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ketch_exec::runtime::runtime;
 use ketch_exec::sink::{WriteFormat, WriteMode};
 use ketch_exec::source::{CsvDialect, Format, ScanOptions};
 use ketch_exec::{ExecConfig, new_session};
+use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql, plan_sql_expr};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::errors::{Interrupted, IntoPyResult};
+use crate::errors::{Interrupted, IntoPyResult, to_sql_err};
 use crate::expr::PyExpr;
 use crate::plan::PyPlan;
 
@@ -33,16 +34,37 @@ use crate::plan::PyPlan;
 /// `KeyboardInterrupt`. The wait uses an OS channel rather than a tokio timer,
 /// so it wakes even while every runtime worker is busy computing.
 fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> + Send + 'static) -> PyResult<T> {
+    wait_with(py, fut, crate::errors::to_py_err)
+}
+
+/// [`wait`] with `to_err` converting the engine's error.
+fn wait_with<T: Send + 'static>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T>> + Send + 'static,
+    to_err: fn(DataFusionError) -> PyErr,
+) -> PyResult<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let handle = runtime().spawn(async move {
-        let _ = tx.send(fut.await);
+        // A panic inside the engine becomes an error, never a Python crash.
+        let result = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(DataFusionError::Internal(format!("the engine panicked: {what}")))
+            }
+        };
+        let _ = tx.send(result);
     });
     let mut rx = rx;
     loop {
         let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(100)), rx));
         rx = back;
         match received {
-            Ok(result) => return result.py_err(),
+            Ok(result) => return result.map_err(to_err),
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(PyValueError::new_err("the query task stopped without a result"));
             }
@@ -194,8 +216,8 @@ impl PySession {
             None => None,
         };
         let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
-        let ctx = self.ctx.clone();
-        let plan = wait(py, async move { ketch_exec::source::scan(&ctx, &paths, &format, &opts).await })?;
+        let state = self.ctx.state();
+        let plan = wait(py, async move { ketch_exec::source::scan(&state, &paths, &format, &opts).await })?;
         Ok(plan.into())
     }
 
@@ -230,6 +252,33 @@ impl PySession {
     /// `plan`, parsed by DataFusion's SQL parser with the session's functions.
     fn sql_expr(&self, plan: &PyPlan, sql: &str) -> PyResult<PyExpr> {
         Ok(self.ctx.parse_sql_expr(sql, plan.plan.schema()).py_err()?.into())
+    }
+
+    /// Plans a SQL statement over `tables` (name parts and plan each).
+    /// Returns `("query", plan)`, `("create_table", (name, temporary, plan))`
+    /// or `("use", name)`; errors raise `InvalidSQLException`.
+    fn sql<'py>(
+        &self,
+        py: Python<'py>,
+        sql: String,
+        tables: Vec<(Vec<String>, PyRef<'_, PyPlan>)>,
+    ) -> PyResult<(String, Bound<'py, PyAny>)> {
+        let tables: Vec<SqlTable> = tables.into_iter().map(|(n, p)| (n, p.plan.clone())).collect();
+        let state = self.ctx.state();
+        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err)?;
+        Ok(match outcome {
+            SqlOutcome::Query(plan) => ("query".into(), PyPlan::from(plan).into_pyobject(py)?.into_any()),
+            SqlOutcome::CreateTable { name, temporary, plan } => {
+                let payload = (name, temporary, PyPlan::from(plan)).into_pyobject(py)?.into_any();
+                ("create_table".into(), payload)
+            }
+            SqlOutcome::Use(name) => ("use".into(), name.into_pyobject(py)?.into_any()),
+        })
+    }
+
+    /// A SQL expression with unresolved columns (`ketch.sql_expr`).
+    fn sql_expr_unbound(&self, sql: &str) -> PyResult<PyExpr> {
+        Ok(plan_sql_expr(&self.ctx.state(), sql).map_err(to_sql_err)?.into())
     }
 
     /// The number of output partitions of the physical plan.

@@ -1,0 +1,237 @@
+//! SQL -> logical plan on DataFusion's SQL planner, with Daft's conventions.
+//!
+//! The tables a statement can see are passed in by the caller (DataFrames
+//! bound by name, the session's tables and catalogs) and registered as views
+//! in a catalog list made for this one statement, so planning never changes
+//! the session. A table named `a` lands in the default catalog and schema,
+//! `ns.a` in schema `ns`, `cat.ns.a` in catalog `cat`.
+
+use std::sync::Arc;
+
+use datafusion::catalog::{CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::common::{Column, DataFusionError, Result, not_impl_err, plan_err};
+use datafusion::datasource::ViewTable;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{Statement, Use};
+
+use crate::naming::output_name;
+
+/// The catalog and schema unqualified table names resolve in.
+pub const DEFAULT_CATALOG: &str = "ketch";
+pub const DEFAULT_SCHEMA: &str = "default";
+
+/// What a SQL statement asks for.
+#[derive(Debug)]
+pub enum SqlOutcome {
+    /// A query: its plan.
+    Query(LogicalPlan),
+    /// `CREATE [TEMP] TABLE name AS query`.
+    CreateTable { name: String, temporary: bool, plan: LogicalPlan },
+    /// `USE name`: make `name` (a catalog or `catalog.namespace`) current.
+    Use(String),
+}
+
+/// A table the statement may reference: its name parts and its plan.
+pub type SqlTable = (Vec<String>, LogicalPlan);
+
+fn schema_of(list: &dyn CatalogProviderList, catalog: &str, schema: &str) -> Result<Arc<dyn SchemaProvider>> {
+    let cat = match list.catalog(catalog) {
+        Some(c) => c,
+        None => {
+            list.register_catalog(catalog.to_string(), Arc::new(MemoryCatalogProvider::new()));
+            list.catalog(catalog).ok_or_else(|| DataFusionError::Internal("catalog not registered".into()))?
+        }
+    };
+    match cat.schema(schema) {
+        Some(s) => Ok(s),
+        None => {
+            cat.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
+            cat.schema(schema).ok_or_else(|| DataFusionError::Internal("schema not registered".into()))
+        }
+    }
+}
+
+/// A session state that sees exactly `tables`, on top of `base`'s config,
+/// functions and runtime.
+fn state_with_tables(base: &SessionState, tables: &[SqlTable]) -> Result<SessionState> {
+    let list = Arc::new(MemoryCatalogProviderList::new());
+    schema_of(list.as_ref(), DEFAULT_CATALOG, DEFAULT_SCHEMA)?;
+    for (parts, plan) in tables {
+        let (catalog, schema, name) = match parts.as_slice() {
+            [t] => (DEFAULT_CATALOG, DEFAULT_SCHEMA, t),
+            [s, t] => (DEFAULT_CATALOG, s.as_str(), t),
+            [c, s, t] => (c.as_str(), s.as_str(), t),
+            _ => return plan_err!("table name '{}' has too many parts", parts.join(".")),
+        };
+        let view = Arc::new(ViewTable::new(plan.clone(), None));
+        schema_of(list.as_ref(), catalog, schema)?.register_table(name.clone(), view)?;
+    }
+    Ok(SessionStateBuilder::new_from_existing(base.clone()).with_catalog_list(list).build())
+}
+
+/// Renders a parser error the way Daft does: the line, a caret under the
+/// column, and the reason. Errors without a position (e.g. an unexpected end)
+/// point after the last character.
+fn syntax_error(sql: &str, e: &DataFusionError) -> DataFusionError {
+    let msg = e.message().to_string();
+    let inner = msg
+        .split_once("ParserError(\"")
+        .map(|(_, rest)| rest.trim_end_matches("\")").to_string())
+        .unwrap_or_else(|| msg.trim_start_matches("sql parser error: ").to_string());
+    let (reason, line, col) = match inner.rsplit_once(" at Line: ") {
+        Some((reason, loc)) => {
+            let (line, col) = loc.split_once(", Column: ").unwrap_or((loc, "1"));
+            (reason.to_string(), line.trim().parse::<usize>().unwrap_or(1), col.trim().parse::<usize>().unwrap_or(1))
+        }
+        None => {
+            let lines: Vec<&str> = sql.lines().collect();
+            let last = lines.len().max(1);
+            (inner.clone(), last, lines.last().map(|l| l.len() + 1).unwrap_or(1))
+        }
+    };
+    let src = sql.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let prefix = format!("LINE {line}: ");
+    let caret = " ".repeat(prefix.len() + col.saturating_sub(1));
+    DataFusionError::Plan(format!(
+        "SQL error at Line: {line}, Column: {col}\n{prefix}{src}\n{caret}^\nREASON: {reason}"
+    ))
+}
+
+/// Plans one SQL statement over `tables`.
+///
+/// Errors: a syntax error names the line and column; an unknown table lists
+/// the tables that exist; statements other than queries, `CREATE TABLE AS`
+/// and `USE` are reported as unsupported.
+pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Result<SqlOutcome> {
+    let state = state_with_tables(base, tables)?;
+    let statement =
+        state.sql_to_statement(sql, &state.config().options().sql_parser.dialect).map_err(|e| syntax_error(sql, &e))?;
+    if let DFStatement::Statement(s) = &statement
+        && let Statement::Use(u) = s.as_ref()
+    {
+        let name = match u {
+            Use::Object(n) | Use::Catalog(n) | Use::Schema(n) | Use::Database(n) => n.to_string(),
+            other => return not_impl_err!("USE {other}"),
+        };
+        return Ok(SqlOutcome::Use(name));
+    }
+    let plan = match state.statement_to_plan(statement).await {
+        Ok(p) => p,
+        Err(e) => return Err(with_known_tables(e, tables)),
+    };
+    match plan {
+        LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => Ok(SqlOutcome::CreateTable {
+            name: create.name.to_string(),
+            temporary: create.temporary,
+            plan: daft_names(Arc::unwrap_or_clone(create.input))?,
+        }),
+        LogicalPlan::Ddl(ddl) => not_impl_err!("SQL {} statements", ddl.name()),
+        LogicalPlan::Dml(dml) => not_impl_err!("SQL {} statements", dml.op),
+        LogicalPlan::Copy(_) => not_impl_err!("SQL COPY; use DataFrame.write_parquet/csv/json"),
+        LogicalPlan::Statement(s) => not_impl_err!("SQL {} statements", s.name()),
+        query => Ok(SqlOutcome::Query(daft_names(query)?)),
+    }
+}
+
+/// Adds the names of the tables that exist to a "table not found" error.
+fn with_known_tables(e: DataFusionError, tables: &[SqlTable]) -> DataFusionError {
+    let msg = e.message().to_string();
+    if msg.contains("table") && msg.contains("not found") {
+        let mut names: Vec<String> = tables.iter().map(|(p, _)| p.join(".")).collect();
+        names.sort();
+        let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+        return DataFusionError::Plan(format!("{msg}. Tables that exist: {known}"));
+    }
+    e
+}
+
+/// The SQL expression `sql` (e.g. `a + 1`) as an expression over any input;
+/// columns stay unresolved until the expression is used.
+///
+/// DataFusion resolves identifiers against a schema, so the identifiers of
+/// the expression are collected first and given a placeholder schema.
+pub fn plan_sql_expr(base: &SessionState, sql: &str) -> Result<Expr> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, visit_expressions};
+    use std::ops::ControlFlow;
+
+    let parsed = datafusion::sql::parser::DFParser::parse_sql_into_expr(sql).map_err(|e| syntax_error(sql, &e))?;
+    let mut names: Vec<String> = vec![];
+    let _ = visit_expressions(&parsed.expr, |e| {
+        if let SqlExpr::Identifier(id) = e
+            && !names.contains(&id.value)
+        {
+            names.push(id.value.clone());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let fields: Vec<Field> = names.iter().map(|n| Field::new(n, DataType::Null, true)).collect();
+    let schema = datafusion::common::DFSchema::try_from(Schema::new(fields))?;
+    let expr = base.create_logical_expr(sql, &schema)?;
+    // The placeholder types must not leak: drop casts to Null-typed columns.
+    Ok(expr)
+}
+
+/// Renames a query's output columns by Daft's rule (`SELECT v * 2` yields a
+/// column named `v`), where the planner's names differ and the new names are
+/// unique.
+fn daft_names(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let mut node = &plan;
+    let projection = loop {
+        match node {
+            LogicalPlan::Projection(p) => break Some(p),
+            LogicalPlan::Sort(s) => node = s.input.as_ref(),
+            LogicalPlan::Limit(l) => node = l.input.as_ref(),
+            LogicalPlan::Filter(f) => node = f.input.as_ref(),
+            LogicalPlan::Distinct(datafusion::logical_expr::Distinct::All(i)) => node = i.as_ref(),
+            _ => break None,
+        }
+    };
+    let Some(projection) = projection else { return Ok(plan) };
+    if projection.expr.len() != plan.schema().fields().len() {
+        return Ok(plan);
+    }
+    // Columns that an Aggregate or Window below produced are named after the
+    // expression that computed them (`sum(v)` is named `v`).
+    let mut computed: std::collections::HashMap<String, Expr> = std::collections::HashMap::new();
+    match projection.input.as_ref() {
+        LogicalPlan::Aggregate(a) => {
+            for e in a.group_expr.iter().chain(&a.aggr_expr) {
+                computed.insert(e.schema_name().to_string(), e.clone());
+            }
+        }
+        LogicalPlan::Window(w) => {
+            for e in &w.window_expr {
+                computed.insert(e.schema_name().to_string(), e.clone());
+            }
+        }
+        _ => {}
+    }
+    let names: Vec<String> = projection
+        .expr
+        .iter()
+        .map(|e| match e {
+            Expr::Column(c) if c.relation.is_none() => match computed.get(&c.name) {
+                Some(source) => output_name(source),
+                None => output_name(e),
+            },
+            _ => output_name(e),
+        })
+        .collect();
+    let unique: std::collections::HashSet<&String> = names.iter().collect();
+    let current: Vec<&String> = plan.schema().fields().iter().map(|f| f.name()).collect();
+    if unique.len() != names.len() || names.iter().zip(&current).all(|(a, b)| a == *b) {
+        return Ok(plan);
+    }
+    let exprs: Vec<Expr> = plan
+        .schema()
+        .iter()
+        .zip(names)
+        .map(|((q, f), n)| Expr::Column(Column::new(q.cloned(), f.name())).alias(n))
+        .collect();
+    LogicalPlanBuilder::from(plan).project(exprs)?.build()
+}

@@ -1,0 +1,73 @@
+"""``ketch.sql`` and ``ketch.sql_expr``: SQL on DataFusion's planner with
+Daft 0.7.26's conventions.
+
+``sql("SELECT * FROM df")`` finds ``df`` among the caller's local and global
+variables (with ``register_globals=True``), the keyword ``bindings`` and the
+current session's tables; the result is a lazy DataFrame whose plan contains
+the bound DataFrames' plans (nothing is materialized).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from ketch.context import _session
+from ketch.dataframe import DataFrame
+from ketch.expressions import Expression
+
+if TYPE_CHECKING:
+    from ketch.session import Session
+
+
+def _run_sql(session: Session, text: str, frames: dict[str, DataFrame]) -> DataFrame | None:
+    if not isinstance(text, str):
+        raise TypeError(f"sql() expects a SQL string, got {type(text).__name__}")
+    tables = session._sql_tables()
+    tables.update(frames)
+    kind, payload = _session().sql(text, [(name.split("."), df._plan) for name, df in tables.items()])
+    if kind == "query":
+        return DataFrame(payload)
+    if kind == "create_table":
+        name, _temporary, plan = payload
+        session.create_temp_table(name, DataFrame(plan))
+        return None
+    session.use(payload)
+    return None
+
+
+def sql(sql: str, register_globals: bool = True, **bindings: DataFrame) -> DataFrame:
+    """Runs a SQL query over DataFrames named in the caller's scope (when
+    ``register_globals``), the keyword ``bindings`` and the session's tables.
+
+    Raises ``InvalidSQLException`` for a syntax error (with line and column),
+    an unknown table or column, or an unsupported statement.
+    """
+    from ketch.session import current_session
+
+    frames: dict[str, DataFrame] = {}
+    if register_globals:
+        caller = inspect.currentframe().f_back
+        try:
+            for scope in (caller.f_globals, caller.f_locals):
+                frames.update({k: v for k, v in scope.items() if isinstance(v, DataFrame)})
+        finally:
+            del caller
+    for name, value in bindings.items():
+        if not isinstance(value, DataFrame):
+            raise TypeError(f"sql(): binding '{name}' must be a DataFrame, got {type(value).__name__}")
+        frames[name] = value
+    result = _run_sql(current_session(), sql, frames)
+    if result is None:
+        from ketch.io import from_pydict
+
+        return from_pydict({})
+    return result
+
+
+def sql_expr(sql: str) -> Expression:
+    """A SQL expression (``"a + 1"``, ``"sum(v)"``) as an Expression for
+    ``select``, ``where``, ``with_column`` or ``agg``."""
+    if not isinstance(sql, str):
+        raise TypeError(f"sql_expr() expects a SQL string, got {type(sql).__name__}")
+    return Expression(_session().sql_expr_unbound(sql))
