@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ketch as daft  # noqa: E402  - the same script runs with `import daft`
+
 from gen_tpch import table_path  # noqa: E402
 from tpch_queries import QUERIES  # noqa: E402
 

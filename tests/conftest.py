@@ -7,6 +7,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +16,18 @@ def tpch_dir() -> str:
     from gen_tpch import generate
 
     return generate(0.01, os.path.join(ROOT, "data", "tpch-sf0.01-parts3"), parts=3)
+
+
+@pytest.fixture(scope="session")
+def duck_tpch(tpch_dir):
+    """A DuckDB connection with a view per TPC-H table over the same files."""
+    import duckdb
+
+    from gen_tpch import TABLES, table_path
+
+    con = duckdb.connect()
+    for t in TABLES:
+        path = table_path(tpch_dir, t)
+        glob = path if path.endswith(".parquet") else path + "/*.parquet"
+        con.execute(f"create view {t} as select * from read_parquet('{glob}')")
+    return con

@@ -4,14 +4,13 @@ for value with DuckDB running the standard SQL on the same Parquet files
 
 from __future__ import annotations
 
-import decimal
-import math
-
 import duckdb
 import pytest
 
 import ketch
+
 from gen_tpch import TABLES, table_path
+from reference import assert_rows_match
 from tpch_queries import QUERIES
 
 SQL = {
@@ -55,18 +54,6 @@ SQL = {
 }
 
 
-def _close(a, b) -> bool:
-    """Equal, or for numbers within 1e-9 relative; a Decimal result may also
-    differ by one unit in its last place (DataFusion's and Daft's decimal
-    ``mean`` has scale + 4 digits, DuckDB's ``avg`` is a double)."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, (float, decimal.Decimal)) or isinstance(b, (float, decimal.Decimal)):
-        ulp = 10.0 ** a.as_tuple().exponent if isinstance(a, decimal.Decimal) else 0.0
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=max(1e-9, ulp))
-    return a == b
-
-
 @pytest.fixture(scope="module")
 def duck(tpch_dir):
     con = duckdb.connect()
@@ -84,11 +71,6 @@ def test_tpch_query_matches_duckdb(q, tpch_dir, duck):
 
     got = QUERIES[q](get_df, ketch.col).to_pydict()
     cur = duck.execute(SQL[q])
-    names = [d[0] for d in cur.description]
     rows = cur.fetchall()
-    assert list(got) == names
     assert rows, "the reference query returned no rows: the data set is too small to test this query"
-    got_rows = list(zip(*got.values()))
-    assert len(got_rows) == len(rows)
-    for g, e in zip(got_rows, rows):
-        assert all(_close(x, y) for x, y in zip(g, e)), (g, e)
+    assert_rows_match(got, [d[0] for d in cur.description], rows)

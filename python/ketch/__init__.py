@@ -8,7 +8,9 @@ DataFusion.
 from __future__ import annotations
 
 from ketch import context, exceptions, functions
+from ketch import session as _session_module
 from ketch._native import __version__
+from ketch.catalog import Catalog, Identifier, Table
 from ketch.context import execution_config_ctx, get_context, set_execution_config, set_runner_native
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
@@ -24,11 +26,9 @@ from ketch.io import (
     read_parquet,
 )
 from ketch.schema import Field, Schema
-from ketch.catalog import Catalog, Identifier, Table
 from ketch.session import FORWARDED as _FORWARDED
 from ketch.session import Session, current_session, set_session
 from ketch.sql import sql, sql_expr
-from ketch import session as _session_module
 
 globals().update({_n: getattr(_session_module, _n) for _n in _FORWARDED})
 

@@ -189,8 +189,13 @@ class Catalog(ABC):
     def list_namespaces(self, pattern: str | None = None) -> list[Identifier]: ...
 
     @abstractmethod
-    def create_table(self, identifier: Identifier | str, source: Schema | DataFrame, properties: Any = None,
-                     partition_fields: Any = None) -> Table: ...
+    def create_table(
+        self,
+        identifier: Identifier | str,
+        source: Schema | DataFrame,
+        properties: Any = None,
+        partition_fields: Any = None,
+    ) -> Table: ...
 
     @abstractmethod
     def drop_table(self, identifier: Identifier | str) -> None: ...
@@ -202,8 +207,9 @@ class Catalog(ABC):
         if not self.has_namespace(identifier):
             self.create_namespace(identifier)
 
-    def create_table_if_not_exists(self, identifier: Identifier | str, source: Schema | DataFrame,
-                                   properties: Any = None) -> Table:
+    def create_table_if_not_exists(
+        self, identifier: Identifier | str, source: Schema | DataFrame, properties: Any = None
+    ) -> Table:
         if self.has_table(identifier):
             return self.get_table(identifier)
         return self.create_table(identifier, source, properties)
@@ -250,7 +256,9 @@ class Catalog(ABC):
             elif isinstance(value, dict):
                 table = MemoryTable(ident[-1], from_pydict(value))
             else:
-                raise TypeError(f"Catalog.from_pydict: '{key}' must be a Table, DataFrame or dict, got {type(value).__name__}")
+                raise TypeError(
+                    f"Catalog.from_pydict: '{key}' must be a Table, DataFrame or dict, got {type(value).__name__}"
+                )
             catalog._put(ident, table)
         return catalog
 
@@ -292,8 +300,13 @@ class MemoryCatalog(Catalog):
     def list_namespaces(self, pattern: str | None = None) -> list[Identifier]:
         return sorted((n for n in self._namespaces if _matches(n, pattern)), key=str)
 
-    def create_table(self, identifier: Identifier | str, source: Schema | DataFrame, properties: Any = None,
-                     partition_fields: Any = None) -> Table:
+    def create_table(
+        self,
+        identifier: Identifier | str,
+        source: Schema | DataFrame,
+        properties: Any = None,
+        partition_fields: Any = None,
+    ) -> Table:
         from ketch.dataframe import DataFrame
         from ketch.io import from_arrow
         from ketch.schema import Schema

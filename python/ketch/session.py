@@ -169,8 +169,9 @@ class Session:
     def create_table(self, identifier: Identifier | str, source: Schema | DataFrame, **properties: Any) -> Table:
         return self._require_catalog().create_table(self._qualify(identifier), source, properties or None)
 
-    def create_table_if_not_exists(self, identifier: Identifier | str, source: Schema | DataFrame,
-                                   **properties: Any) -> Table:
+    def create_table_if_not_exists(
+        self, identifier: Identifier | str, source: Schema | DataFrame, **properties: Any
+    ) -> Table:
         return self._require_catalog().create_table_if_not_exists(self._qualify(identifier), source, properties or None)
 
     def drop_table(self, identifier: Identifier | str) -> None:
@@ -276,11 +277,34 @@ def _forward(name: str):
 
 
 FORWARDED = [
-    "attach", "attach_catalog", "attach_table", "attach_view", "detach_catalog", "detach_table",
-    "create_temp_table", "create_temp_view", "current_catalog", "current_namespace", "set_catalog",
-    "set_namespace", "create_namespace", "create_namespace_if_not_exists", "drop_namespace", "has_namespace",
-    "list_namespaces", "create_table", "create_table_if_not_exists", "drop_table", "get_catalog", "has_catalog",
-    "list_catalogs", "get_table", "has_table", "list_tables", "read_table", "write_table",
+    "attach",
+    "attach_catalog",
+    "attach_table",
+    "attach_view",
+    "detach_catalog",
+    "detach_table",
+    "create_temp_table",
+    "create_temp_view",
+    "current_catalog",
+    "current_namespace",
+    "set_catalog",
+    "set_namespace",
+    "create_namespace",
+    "create_namespace_if_not_exists",
+    "drop_namespace",
+    "has_namespace",
+    "list_namespaces",
+    "create_table",
+    "create_table_if_not_exists",
+    "drop_table",
+    "get_catalog",
+    "has_catalog",
+    "list_catalogs",
+    "get_table",
+    "has_table",
+    "list_tables",
+    "read_table",
+    "write_table",
 ]
 
 for _name in FORWARDED:

@@ -10,7 +10,7 @@ the bound DataFrames' plans (nothing is materialized).
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ketch.context import _session
 from ketch.dataframe import DataFrame

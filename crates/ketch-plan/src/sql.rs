@@ -20,7 +20,8 @@ use datafusion::sql::sqlparser::ast::{Statement, Use};
 
 use crate::naming::output_name;
 
-/// The catalog and schema unqualified table names resolve in.
+/// The catalog and schema unqualified table names resolve in (ketch's
+/// sessions set these as DataFusion's defaults).
 pub const DEFAULT_CATALOG: &str = "ketch";
 pub const DEFAULT_SCHEMA: &str = "default";
 
@@ -59,11 +60,13 @@ fn schema_of(list: &dyn CatalogProviderList, catalog: &str, schema: &str) -> Res
 /// functions and runtime.
 fn state_with_tables(base: &SessionState, tables: &[SqlTable]) -> Result<SessionState> {
     let list = Arc::new(MemoryCatalogProviderList::new());
-    schema_of(list.as_ref(), DEFAULT_CATALOG, DEFAULT_SCHEMA)?;
+    let options = &base.config().options().catalog;
+    let (default_catalog, default_schema) = (options.default_catalog.as_str(), options.default_schema.as_str());
+    schema_of(list.as_ref(), default_catalog, default_schema)?;
     for (parts, plan) in tables {
         let (catalog, schema, name) = match parts.as_slice() {
-            [t] => (DEFAULT_CATALOG, DEFAULT_SCHEMA, t),
-            [s, t] => (DEFAULT_CATALOG, s.as_str(), t),
+            [t] => (default_catalog, default_schema, t),
+            [s, t] => (default_catalog, s.as_str(), t),
             [c, s, t] => (c.as_str(), s.as_str(), t),
             _ => return plan_err!("table name '{}' has too many parts", parts.join(".")),
         };
@@ -108,8 +111,17 @@ fn syntax_error(sql: &str, e: &DataFusionError) -> DataFusionError {
 /// and `USE` are reported as unsupported.
 pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Result<SqlOutcome> {
     let state = state_with_tables(base, tables)?;
-    let statement =
+    let mut statement =
         state.sql_to_statement(sql, &state.config().options().sql_parser.dialect).map_err(|e| syntax_error(sql, &e))?;
+    // DataFusion refuses `CREATE TEMP TABLE`; the session decides where a
+    // created table lives, so plan it as a plain CREATE TABLE and remember.
+    let mut temporary = false;
+    if let DFStatement::Statement(s) = &mut statement
+        && let Statement::CreateTable(create) = s.as_mut()
+    {
+        temporary = create.temporary;
+        create.temporary = false;
+    }
     if let DFStatement::Statement(s) = &statement
         && let Statement::Use(u) = s.as_ref()
     {
@@ -126,14 +138,48 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
     match plan {
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => Ok(SqlOutcome::CreateTable {
             name: create.name.to_string(),
-            temporary: create.temporary,
+            temporary: temporary || create.temporary,
             plan: daft_names(Arc::unwrap_or_clone(create.input))?,
         }),
         LogicalPlan::Ddl(ddl) => not_impl_err!("SQL {} statements", ddl.name()),
         LogicalPlan::Dml(dml) => not_impl_err!("SQL {} statements", dml.op),
         LogicalPlan::Copy(_) => not_impl_err!("SQL COPY; use DataFrame.write_parquet/csv/json"),
         LogicalPlan::Statement(s) => not_impl_err!("SQL {} statements", s.name()),
-        query => Ok(SqlOutcome::Query(daft_names(query)?)),
+        query => {
+            check_plannable(&state, &query)?;
+            Ok(SqlOutcome::Query(daft_names(query)?))
+        }
+    }
+}
+
+/// Reports subqueries that DataFusion's optimizer cannot turn into joins
+/// (some correlated scalar subqueries) as unsupported now, rather than as a
+/// failure when the query runs.
+fn check_plannable(state: &SessionState, plan: &LogicalPlan) -> Result<()> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    let optimized = state.optimize(plan)?;
+    let mut leftover = None;
+    optimized.apply_with_subqueries(|node| {
+        for e in node.expressions() {
+            e.apply(|x| {
+                let correlated = match x {
+                    Expr::ScalarSubquery(s) => !s.outer_ref_columns.is_empty(),
+                    Expr::Exists(e) => !e.subquery.outer_ref_columns.is_empty(),
+                    Expr::InSubquery(i) => !i.subquery.outer_ref_columns.is_empty(),
+                    _ => false,
+                };
+                if correlated {
+                    leftover = Some(x.to_string());
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        Ok(if leftover.is_some() { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+    })?;
+    match leftover {
+        Some(e) => not_impl_err!("this correlated subquery cannot be rewritten into a join: {e}"),
+        None => Ok(()),
     }
 }
 
@@ -201,12 +247,12 @@ fn daft_names(plan: LogicalPlan) -> Result<LogicalPlan> {
     match projection.input.as_ref() {
         LogicalPlan::Aggregate(a) => {
             for e in a.group_expr.iter().chain(&a.aggr_expr) {
-                computed.insert(e.schema_name().to_string(), e.clone());
+                computed.insert(e.schema_name().to_string(), e.clone().unalias());
             }
         }
         LogicalPlan::Window(w) => {
             for e in &w.window_expr {
-                computed.insert(e.schema_name().to_string(), e.clone());
+                computed.insert(e.schema_name().to_string(), e.clone().unalias());
             }
         }
         _ => {}
@@ -219,6 +265,8 @@ fn daft_names(plan: LogicalPlan) -> Result<LogicalPlan> {
                 Some(source) => output_name(source),
                 None => output_name(e),
             },
+            // The planner names `count(*)` itself; Daft calls it `count`.
+            Expr::Alias(a) if a.name == "count(*)" => "count".to_string(),
             _ => output_name(e),
         })
         .collect();
