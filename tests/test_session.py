@@ -118,3 +118,16 @@ def test_identifier():
     assert i == Identifier("a", "b") and str(i) == "a.b" and repr(i) == "Identifier('a.b')" and len(i) == 2
     with pytest.raises(ValueError):
         Identifier()
+
+
+def test_tables_created_from_a_schema_are_empty():
+    s = Session()
+    schema = ketch.Schema.from_pydict({"a": ketch.DataType.int64(), "b": ketch.DataType.string()})
+    t = s.create_temp_table("e", schema)
+    assert t.read().to_pydict() == {"a": [], "b": []}
+    t.append(ketch.from_pydict({"a": [1], "b": ["x"]}))
+    assert s.sql("select * from e").to_pydict() == {"a": [1], "b": ["x"]}
+    s.create_table("ns.f", schema)
+    assert s.read_table("ns.f").schema() == schema
+    with pytest.raises(TypeError, match="Schema or a DataFrame"):
+        s.create_table("bad", {"a": 1})

@@ -66,6 +66,19 @@ class Identifier:
         return f"Identifier('{self}')"
 
 
+def _as_dataframe(source: Schema | DataFrame, what: str) -> DataFrame:
+    """``source`` itself, or an empty DataFrame with the given Schema."""
+    from ketch.dataframe import DataFrame
+    from ketch.io import from_arrow
+    from ketch.schema import Schema
+
+    if isinstance(source, Schema):
+        return from_arrow(source.to_pyarrow_schema().empty_table())
+    if not isinstance(source, DataFrame):
+        raise TypeError(f"{what}: source must be a Schema or a DataFrame, got {type(source).__name__}")
+    return source
+
+
 def _matches(ident: Identifier, pattern: str | None) -> bool:
     return pattern is None or fnmatch.fnmatchcase(str(ident), pattern) or str(ident).startswith(pattern)
 
@@ -307,17 +320,10 @@ class MemoryCatalog(Catalog):
         properties: Any = None,
         partition_fields: Any = None,
     ) -> Table:
-        from ketch.dataframe import DataFrame
-        from ketch.io import from_arrow
-        from ketch.schema import Schema
-
         ident = Identifier._of(identifier)
         if ident in self._by_id:
             raise ValueError(f"table '{ident}' already exists in catalog '{self._name}'")
-        if isinstance(source, Schema):
-            source = from_arrow(source.to_pyarrow_schema().empty_table())
-        if not isinstance(source, DataFrame):
-            raise TypeError(f"create_table: source must be a Schema or a DataFrame, got {type(source).__name__}")
+        source = _as_dataframe(source, "create_table")
         table = MemoryTable(ident[-1], source)
         self._put(ident, table)
         return table

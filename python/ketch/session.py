@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ketch.catalog import Catalog, Identifier, MemoryCatalog, MemoryTable, Table, View, _matches
+from ketch.catalog import Catalog, Identifier, MemoryCatalog, MemoryTable, Table, View, _as_dataframe, _matches
 from ketch.exceptions import DaftCoreException
 
 if TYPE_CHECKING:
@@ -84,12 +84,7 @@ class Session:
     # --- temporary tables ---------------------------------------------
     def create_temp_table(self, identifier: str, source: Schema | DataFrame) -> Table:
         """A session-scoped in-memory table holding ``source``'s rows (replaces one of the same name)."""
-        from ketch.io import from_arrow
-        from ketch.schema import Schema
-
-        if isinstance(source, Schema):
-            source = from_arrow(source.to_pyarrow_schema().empty_table())
-        table = MemoryTable(identifier, source)
+        table = MemoryTable(identifier, _as_dataframe(source, "create_temp_table"))
         self._tables[identifier] = table
         return table
 

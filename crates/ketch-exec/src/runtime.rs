@@ -2,16 +2,22 @@
 
 use std::sync::OnceLock;
 
+use datafusion::common::{DataFusionError, Result};
 use tokio::runtime::Runtime;
 
 /// The process-wide runtime (one worker thread per core), created on first use.
-pub fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .thread_name("ketch-worker")
-            .enable_all()
-            .build()
-            .expect("the operating system refused to start the ketch runtime threads")
-    })
+///
+/// Errors when the operating system refuses to start its threads.
+pub fn runtime() -> Result<&'static Runtime> {
+    static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .thread_name("ketch-worker")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the ketch runtime threads: {e}"))
+        })
+        .as_ref()
+        .map_err(|e| DataFusionError::Execution(e.clone()))
 }

@@ -151,7 +151,9 @@ fn commit(root: &Path, staging: &Path, staged: &[PathBuf], mode: WriteMode) -> R
     let old = existing_data_files(root).map_err(|e| io_err("cannot list", root, e))?;
     let mut written = Vec::with_capacity(staged.len());
     for file in staged {
-        let rel = file.strip_prefix(staging).expect("staged files sit under the staging folder");
+        let rel = file
+            .strip_prefix(staging)
+            .map_err(|_| DataFusionError::Internal(format!("{} is outside the staging folder", file.display())))?;
         let target = root.join(rel);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io_err("cannot create folder", parent, e))?;

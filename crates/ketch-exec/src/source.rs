@@ -265,5 +265,5 @@ pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts
             Some(b) => b.union(one)?,
         });
     }
-    plan.expect("at least one file was listed").build()
+    plan.ok_or_else(|| not_found(&paths.join(", ")))?.build()
 }

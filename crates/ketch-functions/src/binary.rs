@@ -14,7 +14,7 @@
 //! at run time; `invoke_with_args` computes the same result with Arrow kernels
 //! for a plan that was never simplified.
 
-use arrow::array::{ArrayRef, BooleanArray};
+use arrow::array::{ArrayRef, AsArray};
 use arrow::compute::kernels::cmp::neq;
 use arrow::compute::kernels::numeric::div;
 use arrow::compute::{cast, unary};
@@ -172,14 +172,17 @@ impl ScalarUDFImpl for DaftBinary {
             (BinaryKind::Xor, DataType::Boolean) => {
                 let l = cast(&arrays[0], &DataType::Boolean)?;
                 let r = cast(&arrays[1], &DataType::Boolean)?;
-                let l = l.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
-                let r = r.as_any().downcast_ref::<BooleanArray>().expect("cast to Boolean");
-                std::sync::Arc::new(neq(l, r)?)
+                match (l.as_boolean_opt(), r.as_boolean_opt()) {
+                    (Some(l), Some(r)) => std::sync::Arc::new(neq(l, r)?),
+                    _ => return exec_err!("xor: operands did not cast to Boolean"),
+                }
             }
             (BinaryKind::TrueDivide | BinaryKind::FloorDivide, DataType::Float64) => {
                 let q = div(&cast(&arrays[0], &DataType::Float64)?, &cast(&arrays[1], &DataType::Float64)?)?;
                 if self.kind == BinaryKind::FloorDivide {
-                    let q = q.as_any().downcast_ref::<arrow::array::Float64Array>().expect("Float64");
+                    let Some(q) = q.as_primitive_opt::<Float64Type>() else {
+                        return exec_err!("floor_divide: quotient is not Float64");
+                    };
                     std::sync::Arc::new(unary::<Float64Type, _, Float64Type>(q, f64::floor))
                 } else {
                     q

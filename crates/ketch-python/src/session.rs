@@ -2,8 +2,8 @@
 //! data and files, runs plans (GIL released, Ctrl-C cancels) and writes.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
@@ -44,7 +44,7 @@ fn wait_with<T: Send + 'static>(
     to_err: fn(DataFusionError) -> PyErr,
 ) -> PyResult<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let handle = runtime().spawn(async move {
+    let handle = runtime().map_err(to_err)?.spawn(async move {
         // A panic inside the engine becomes an error, never a Python crash.
         let result = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
             Ok(r) => r,
@@ -92,14 +92,16 @@ fn byte(name: &str, value: Option<String>, default: Option<u8>) -> PyResult<Opti
 /// Streams batches of a running query to Python as a `pyarrow.RecordBatchReader`.
 struct StreamReader {
     schema: SchemaRef,
-    stream: Mutex<SendableRecordBatchStream>,
+    stream: SendableRecordBatchStream,
+    runtime: &'static tokio::runtime::Runtime,
 }
 
 impl Iterator for StreamReader {
     type Item = std::result::Result<RecordBatch, arrow::error::ArrowError>;
     fn next(&mut self) -> Option<Self::Item> {
-        let stream = self.stream.get_mut().ok()?;
-        runtime().block_on(stream.next()).map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
+        self.runtime
+            .block_on(self.stream.next())
+            .map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
     }
 }
 
@@ -239,11 +241,12 @@ impl PySession {
         let physical = self.physical(py, plan)?;
         let schema = physical.schema();
         let task_ctx = self.ctx.task_ctx();
+        let runtime = runtime().py_err()?;
         let stream = py.detach(|| {
-            let _guard = runtime().enter();
+            let _guard = runtime.enter();
             execute_stream(physical, task_ctx)
         });
-        let reader = StreamReader { schema, stream: Mutex::new(stream.py_err()?) };
+        let reader = StreamReader { schema, stream: stream.py_err()?, runtime };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
         reader.into_pyarrow(py)
     }
