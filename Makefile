@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python lint fmt bench clean-venv
+.PHONY: all venv develop build demo test test-rust test-python lint fmt bench
 
 all: test
 
@@ -61,5 +61,23 @@ fmt: venv
 	$(VENV)/bin/ruff format python tests examples
 	$(VENV)/bin/ruff check --fix python tests examples
 
-bench:
-	@echo "make bench: the TPC-H benchmark harness arrives with the benchmarks issue (#3)."
+# TPC-H side by side (benchmarks/tpch/run.py): a release build of ketch and the
+# peers (daft 0.7.26, DuckDB, Polars, datafusion) in their own venv.
+# `make bench` runs SF 1; `make bench SF=10 QUERIES=1,3` narrows it.
+BENCH_VENV  := .venv-bench
+BENCH_SF    := $(if $(filter command line,$(origin SF)),$(SF),1)
+QUERIES     ?= 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22
+RUNS        ?= 3
+WHEELS      := $(HOME)/.cache/ketch/wheels
+
+$(BENCH_VENV)/.deps: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet --group bench
+	touch $@
+
+bench: $(BENCH_VENV)/.deps
+	rm -f $(WHEELS)/ketch-*.whl
+	$(BENCH_VENV)/bin/maturin build --quiet --release --locked -o $(WHEELS)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps $(WHEELS)/ketch-*.whl
+	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS)

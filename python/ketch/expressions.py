@@ -256,6 +256,35 @@ class Expression:
             raise ValueError(f"round() decimals must be a non-negative int, got {decimals!r}")
         return self._call("daft_round", decimals)
 
+    # --- strings and dates (more come with the function registry) -----
+    def startswith(self, prefix: str | Expression) -> Expression:
+        """True where the string starts with ``prefix``."""
+        return self._call("starts_with", prefix)
+
+    def endswith(self, suffix: str | Expression) -> Expression:
+        """True where the string ends with ``suffix``."""
+        return self._call("ends_with", suffix)
+
+    def contains(self, substr: str | Expression) -> Expression:
+        """True where the string contains ``substr``."""
+        return self._call("contains", substr)
+
+    def regexp(self, pattern: str | Expression) -> Expression:
+        """True where the regular expression ``pattern`` matches part of the string."""
+        return self._call("regexp_like", pattern)
+
+    def substr(self, start: int | Expression, length: int | Expression | None = None) -> Expression:
+        """The substring from ``start`` (0-based, as in Daft) of ``length`` characters (to the end when None)."""
+        first = _to_expr(start) + 1
+        if length is None:
+            return self._call("substr", first)
+        return self._call("substr", first, length)
+
+    def year(self) -> Expression:
+        """The year of a date or timestamp, as Int32."""
+        part = Expression(PyExpr.call("date_part", [lit("year")._expr, self._expr]))
+        return part.cast(DataType.int32()).alias(self.name())
+
     # --- aggregations -------------------------------------------------
     def sum(self) -> Expression:
         return self._agg("sum")

@@ -38,6 +38,9 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.parquet.pushdown_filters = false;
     opts.execution.parquet.enable_page_index = true;
     opts.sql_parser.enable_ident_normalization = false;
+    // Numeric literals in SQL are exact, as in PostgreSQL and DuckDB:
+    // `0.06 + 0.01` is 0.07, not 0.06999999999999999 (TPC-H Q6 on float data).
+    opts.sql_parser.parse_float_as_decimal = true;
     opts.catalog.default_catalog = ketch_plan::sql::DEFAULT_CATALOG.to_string();
     opts.catalog.default_schema = ketch_plan::sql::DEFAULT_SCHEMA.to_string();
     // Daft keeps hive partition columns inside the written files too.
