@@ -53,13 +53,13 @@ test: test-rust test-python
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests examples
-	$(VENV)/bin/ruff format --check python tests examples
+	$(VENV)/bin/ruff check python tests examples benchmarks
+	$(VENV)/bin/ruff format --check python tests examples benchmarks
 
 fmt: venv
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests examples
-	$(VENV)/bin/ruff check --fix python tests examples
+	$(VENV)/bin/ruff format python tests examples benchmarks
+	$(VENV)/bin/ruff check --fix python tests examples benchmarks
 
 # TPC-H side by side (benchmarks/tpch/run.py): a release build of ketch and the
 # peers (daft 0.7.26, DuckDB, Polars, datafusion) in their own venv.

@@ -11,18 +11,22 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "benchmarks", "tpch"))
 
 import ketch as daft  # noqa: E402  - the same script runs with `import daft`
 
+from dataframe_queries import QUERIES  # noqa: E402  - the benchmark's queries, shared
 from gen_tpch import table_path  # noqa: E402
-from tpch_queries import QUERIES  # noqa: E402
+
+DEMO_QUERIES = "1,3,5,6,10"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="folder written by examples/gen_tpch.py")
-    ap.add_argument("--queries", default=",".join(str(q) for q in QUERIES))
+    ap.add_argument("--queries", default=DEMO_QUERIES)
     args = ap.parse_args()
 
     def get_df(table: str) -> daft.DataFrame:
@@ -31,7 +35,7 @@ def main() -> None:
     total = 0.0
     for q in (int(x) for x in args.queries.split(",")):
         start = time.perf_counter()
-        result = QUERIES[q](get_df, daft.col).collect()
+        result = QUERIES[q](get_df, daft).collect()
         elapsed = time.perf_counter() - start
         total += elapsed
         print(f"\nTPC-H Q{q}: {len(result)} rows in {elapsed:.3f} s")

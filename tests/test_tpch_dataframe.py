@@ -8,10 +8,11 @@ import os
 import sys
 
 import pytest
-from gen_tpch import table_path
-from reference import assert_rows_match
 
 import ketch
+
+from gen_tpch import table_path
+from reference import assert_rows_match
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks", "tpch"))

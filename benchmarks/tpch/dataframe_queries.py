@@ -82,9 +82,7 @@ def q3(get_df: GetDF, daft: Any):
 
 def q4(get_df: GetDF, daft: Any):
     col = daft.col
-    orders = get_df("orders").where(
-        (col("o_orderdate") >= date(1993, 7, 1)) & (col("o_orderdate") < date(1993, 10, 1))
-    )
+    orders = get_df("orders").where((col("o_orderdate") >= date(1993, 7, 1)) & (col("o_orderdate") < date(1993, 10, 1)))
     lineitem = get_df("lineitem").where(col("l_commitdate") < col("l_receiptdate"))
     return (
         orders.join(lineitem, left_on=col("o_orderkey"), right_on=col("l_orderkey"), how="semi")
@@ -96,9 +94,7 @@ def q4(get_df: GetDF, daft: Any):
 
 def q5(get_df: GetDF, daft: Any):
     col = daft.col
-    orders = get_df("orders").where(
-        (col("o_orderdate") >= date(1994, 1, 1)) & (col("o_orderdate") < date(1995, 1, 1))
-    )
+    orders = get_df("orders").where((col("o_orderdate") >= date(1994, 1, 1)) & (col("o_orderdate") < date(1995, 1, 1)))
     region = get_df("region").where(col("r_name") == "ASIA")
     return (
         region.join(get_df("nation"), left_on=col("r_regionkey"), right_on=col("n_regionkey"))
@@ -239,9 +235,7 @@ def q9(get_df: GetDF, daft: Any):
 
 def q10(get_df: GetDF, daft: Any):
     col = daft.col
-    orders = get_df("orders").where(
-        (col("o_orderdate") < date(1994, 1, 1)) & (col("o_orderdate") >= date(1993, 10, 1))
-    )
+    orders = get_df("orders").where((col("o_orderdate") < date(1994, 1, 1)) & (col("o_orderdate") >= date(1993, 10, 1)))
     lineitem = get_df("lineitem").where(col("l_returnflag") == "R")
     return (
         orders.join(get_df("customer"), left_on=col("o_custkey"), right_on=col("c_custkey"))

@@ -49,23 +49,28 @@ def table_glob(data: str, t: str) -> str:
 
 def engine_ketch(data: str, sql: bool):
     import ketch
+
     from dataframe_queries import QUERIES
 
     def get_df(t):
         return ketch.read_parquet(table_glob(data, t))
 
     if sql:
+
         def run(q):
             tables = {t: get_df(t) for t in TABLES}
             return ketch.sql(sql_text(q), register_globals=False, **tables).to_arrow()
     else:
+
         def run(q):
             return QUERIES[q](get_df, ketch).to_arrow()
+
     return run, ketch.__version__
 
 
 def engine_daft(data: str):
     import daft
+
     from dataframe_queries import QUERIES
 
     daft.set_runner_native()
@@ -167,8 +172,14 @@ def _close(a, b) -> bool:
 
 
 def _key(row):
-    return [(0, round(float(v), 6)) if isinstance(v, (int, float)) and not isinstance(v, bool)
-            else (1, "") if v is None else (2, str(v)) for v in row]
+    return [
+        (0, round(float(v), 6))
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+        else (1, "")
+        if v is None
+        else (2, str(v))
+        for v in row
+    ]
 
 
 def matches(rows, reference) -> str | None:
@@ -235,7 +246,9 @@ def report(results: dict[str, dict], queries: list[int], sf, runs: int) -> str:
             if common:
                 ratio = geomean([a[q] / b[q] for q in common])
                 slower = [f"Q{q}" for q in common if a[q] > b[q]]
-                ratios.append(f"- {mine}/{peer}: {ratio:.3f} over {len(common)} queries; slower on: {', '.join(slower) or 'none'}")
+                ratios.append(
+                    f"- {mine}/{peer}: {ratio:.3f} over {len(common)} queries; slower on: {', '.join(slower) or 'none'}"
+                )
     text = "\n".join(lines + summary + ratios)
     if failures:
         text += "\n\nFailures (listed, not hidden):\n" + "\n".join(f"- {f}" for f in failures)
@@ -279,8 +292,10 @@ def main() -> None:
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         with open(os.path.join(ROOT, "benchmarks", "RESULTS.md"), "a") as f:
-            f.write(f"\n## TPC-H SF{sf}, {stamp}\n\nMachine: {machine}. Best of {args.runs} after one warm-up; "
-                    f"seconds.\n\n{text}\n")
+            f.write(
+                f"\n## TPC-H SF{sf}, {stamp}\n\nMachine: {machine}. Best of {args.runs} after one warm-up; "
+                f"seconds.\n\n{text}\n"
+            )
 
 
 if __name__ == "__main__":
