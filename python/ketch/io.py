@@ -4,11 +4,13 @@ constructors (``from_pydict``, ``from_pylist``, ``from_arrow``, ``from_pandas``,
 
 from __future__ import annotations
 
+import builtins
 import os
 import pathlib
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ketch.context import _session
@@ -184,13 +186,8 @@ def from_arrow(data: Any) -> DataFrame:
 def _normalize_column(name: str, values: Any) -> pa.Array | pa.ChunkedArray:
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         return values
-    try:
-        import numpy as np
-
-        if isinstance(values, np.ndarray):
-            return pa.array(values)
-    except ImportError:  # pragma: no cover - numpy is a pyarrow dependency
-        pass
+    if isinstance(values, np.ndarray):
+        return pa.array(values)
     if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
         raise ValueError(f"from_pydict: column '{name}' must be a list or array, got {type(values).__name__}")
     values = list(values)
@@ -242,16 +239,9 @@ def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1
         raise ValueError("range(): step must not be zero")
     if partitions < 1:
         raise ValueError("range(): partitions must be at least 1")
-    import numpy as np
-
     ids = pa.array(np.arange(start, end, step, dtype=np.int64))
     n = len(ids)
     per = -(-n // partitions) if n else 0
-    chunks = [ids.slice(i * per, per) for i in builtins_range(partitions)] if n else [ids]
+    chunks = [ids.slice(i * per, per) for i in builtins.range(partitions)] if n else [ids]
     tables = [pa.table({"id": c}) for c in chunks]
     return _from_table(pa.concat_tables(tables), len(tables))
-
-
-import builtins as _builtins  # noqa: E402
-
-builtins_range = _builtins.range
