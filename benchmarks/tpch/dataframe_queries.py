@@ -474,27 +474,30 @@ def q20(get_df: GetDF, daft: Any):
 
 
 def q21(get_df: GetDF, daft: Any):
-    col = daft.col
+    col, when = daft.col, daft.functions.when
     lineitem = get_df("lineitem")
-    late = lineitem.where(col("l_receiptdate") > col("l_commitdate"))
-    # exists another supplier on the order
-    multi_supplier = (
-        lineitem.groupby(col("l_orderkey"))
-        .agg(col("l_suppkey").count_distinct().alias("n_supp"))
-        .where(col("n_supp") > 1)
-    )
-    # no other supplier on the order was late
-    one_late_supplier = (
-        late.groupby(col("l_orderkey")).agg(col("l_suppkey").count_distinct().alias("n_late")).where(col("n_late") == 1)
+    is_late = col("l_receiptdate") > col("l_commitdate")
+    # Per order: "another supplier exists" is min != max over its suppliers;
+    # "no other supplier was late" is min == max over its late suppliers.
+    orders_wanted = (
+        lineitem.with_column("late_supp", when(is_late, col("l_suppkey")).otherwise(None))
+        .groupby(col("l_orderkey"))
+        .agg(
+            col("l_suppkey").min().alias("lo"),
+            col("l_suppkey").max().alias("hi"),
+            col("late_supp").min().alias("late_lo"),
+            col("late_supp").max().alias("late_hi"),
+        )
+        .where((col("lo") != col("hi")) & (col("late_lo") == col("late_hi")))
     )
     failed = get_df("orders").where(col("o_orderstatus") == "F")
     saudi = get_df("nation").where(col("n_name") == "SAUDI ARABIA")
+    saudi_suppliers = get_df("supplier").join(saudi, left_on=col("s_nationkey"), right_on=col("n_nationkey"), how="semi")
     return (
-        late.join(failed, left_on=col("l_orderkey"), right_on=col("o_orderkey"), how="semi")
-        .join(multi_supplier, on="l_orderkey", how="semi")
-        .join(one_late_supplier, on="l_orderkey", how="semi")
-        .join(get_df("supplier"), left_on=col("l_suppkey"), right_on=col("s_suppkey"))
-        .join(saudi, left_on=col("s_nationkey"), right_on=col("n_nationkey"), how="semi")
+        lineitem.where(is_late)
+        .join(saudi_suppliers, left_on=col("l_suppkey"), right_on=col("s_suppkey"))
+        .join(failed, left_on=col("l_orderkey"), right_on=col("o_orderkey"), how="semi")
+        .join(orders_wanted, on="l_orderkey", how="semi")
         .groupby(col("s_name"))
         .agg(col("l_orderkey").count().alias("numwait"))
         .sort(["numwait", "s_name"], desc=[True, False])
