@@ -67,7 +67,7 @@ fmt: venv
 BENCH_VENV  := .venv-bench
 BENCH_SF    := $(if $(filter command line,$(origin SF)),$(SF),1)
 QUERIES     ?= 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22
-RUNS        ?= 3
+RUNS        ?= 5
 WHEELS      := $(HOME)/.cache/ketch/wheels
 
 $(BENCH_VENV)/.deps: pyproject.toml

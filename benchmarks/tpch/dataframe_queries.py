@@ -492,7 +492,9 @@ def q21(get_df: GetDF, daft: Any):
     )
     failed = get_df("orders").where(col("o_orderstatus") == "F")
     saudi = get_df("nation").where(col("n_name") == "SAUDI ARABIA")
-    saudi_suppliers = get_df("supplier").join(saudi, left_on=col("s_nationkey"), right_on=col("n_nationkey"), how="semi")
+    saudi_suppliers = get_df("supplier").join(
+        saudi, left_on=col("s_nationkey"), right_on=col("n_nationkey"), how="semi"
+    )
     return (
         lineitem.where(is_late)
         .join(saudi_suppliers, left_on=col("l_suppkey"), right_on=col("s_suppkey"))

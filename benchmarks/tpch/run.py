@@ -259,7 +259,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sf", type=float, default=1)
     ap.add_argument("--queries", default=",".join(str(i) for i in range(1, 23)))
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--cache", default=os.path.join(ROOT, "data"))
     ap.add_argument("--worker", nargs=5, metavar=("ENGINE", "DATA", "QUERIES", "RUNS", "OUT"))
