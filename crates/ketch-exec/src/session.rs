@@ -25,6 +25,17 @@ impl Default for ExecConfig {
     }
 }
 
+/// DataFusion's optimizer rules with ketch's inserted where they must run:
+/// the float/decimal comparison rewrite right after the first expression
+/// simplification (literals folded), before common-subexpression elimination
+/// would hide the casts it removes.
+fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>> {
+    let mut rules = datafusion::optimizer::Optimizer::new().rules;
+    let at = rules.iter().position(|r| r.name() == "simplify_expressions").map(|p| p + 1).unwrap_or(0);
+    rules.insert(at, Arc::new(ketch_plan::rules::FloatDecimalComparison));
+    rules
+}
+
 /// A DataFusion session configured by `config`, with ketch's functions registered.
 ///
 /// Every read lists its files afresh (DataFusion's list-files cache is off),
@@ -47,7 +58,12 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
-    let state = SessionStateBuilder::new().with_config(cfg).with_runtime_env(runtime).with_default_features().build();
+    let state = SessionStateBuilder::new()
+        .with_config(cfg)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_optimizer_rules(optimizer_rules())
+        .build();
     let ctx = SessionContext::new_with_state(state);
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));

@@ -11,6 +11,7 @@ pub mod display;
 pub mod join;
 pub mod naming;
 pub mod ops;
+pub mod rules;
 pub mod sql;
 
 pub use datafusion::common::{DataFusionError, Result};
