@@ -76,6 +76,8 @@ $(BENCH_VENV)/.deps: pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet --group bench
 	touch $@
 
+# The wheel is built with the bench venv's interpreter (the dev venv may not exist).
+bench: export PYO3_PYTHON := $(abspath $(BENCH_VENV)/bin/python)
 bench: $(BENCH_VENV)/.deps
 	rm -f $(WHEELS)/ketch-*.whl
 	$(BENCH_VENV)/bin/maturin build --quiet --release --locked -o $(WHEELS)
