@@ -89,7 +89,7 @@ def engine_duckdb(data: str):
         con.execute(f"create view {t} as select * from read_parquet('{table_glob(data, t)}')")
 
     def run(q):
-        return con.execute(sql_text(q)).to_arrow_table()
+        return con.sql(sql_text(q)).to_arrow_table()
 
     return run, duckdb.__version__
 
