@@ -156,10 +156,22 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
 /// (some correlated scalar subqueries) as unsupported now, rather than as a
 /// failure when the query runs.
 fn check_plannable(state: &SessionState, plan: &LogicalPlan) -> Result<()> {
+    // Most queries have no correlated subquery: only those pay for a trial
+    // optimization (the real one runs when the query runs).
+    if first_correlated_subquery(plan)?.is_none() {
+        return Ok(());
+    }
+    match first_correlated_subquery(&state.optimize(plan)?)? {
+        Some(e) => not_impl_err!("this correlated subquery cannot be rewritten into a join: {e}"),
+        None => Ok(()),
+    }
+}
+
+/// The first correlated subquery expression in `plan`, if any.
+fn first_correlated_subquery(plan: &LogicalPlan) -> Result<Option<String>> {
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    let optimized = state.optimize(plan)?;
-    let mut leftover = None;
-    optimized.apply_with_subqueries(|node| {
+    let mut found = None;
+    plan.apply_with_subqueries(|node| {
         for e in node.expressions() {
             e.apply(|x| {
                 let correlated = match x {
@@ -169,18 +181,15 @@ fn check_plannable(state: &SessionState, plan: &LogicalPlan) -> Result<()> {
                     _ => false,
                 };
                 if correlated {
-                    leftover = Some(x.to_string());
+                    found = Some(x.to_string());
                     return Ok(TreeNodeRecursion::Stop);
                 }
                 Ok(TreeNodeRecursion::Continue)
             })?;
         }
-        Ok(if leftover.is_some() { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
+        Ok(if found.is_some() { TreeNodeRecursion::Stop } else { TreeNodeRecursion::Continue })
     })?;
-    match leftover {
-        Some(e) => not_impl_err!("this correlated subquery cannot be rewritten into a join: {e}"),
-        None => Ok(()),
-    }
+    Ok(found)
 }
 
 /// Adds the names of the tables that exist to a "table not found" error.
