@@ -182,7 +182,12 @@ class Expression:
         return repr(self._expr)
 
     def __getitem__(self, key: Any) -> Expression:
-        raise TypeError("Expression indexing (struct fields, list elements) comes with the function registry")
+        """``expr["field"]`` (a struct field), ``expr[i]`` (a list element, 0-based) or ``expr[key]`` (a map value)."""
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise ValueError("Expression slicing supports step 1 only")
+            return self._call("slice", 0 if key.start is None else key.start, key.stop)
+        return self._call("get", key, None)
 
     # --- naming and types ---------------------------------------------
     def alias(self, name: str) -> Expression:
@@ -213,10 +218,6 @@ class Expression:
     def not_null(self) -> Expression:
         return Expression(self._expr.not_null())
 
-    def fill_null(self, fill_value: Any) -> Expression:
-        """This value, or ``fill_value`` where it is null."""
-        return Expression(PyExpr.call("coalesce", [self._expr, _to_expr(fill_value)._expr])).alias(self.name())
-
     def is_in(self, other: Any) -> Expression:
         """True where the value is one of ``other`` (a list or an Expression of literals)."""
         if isinstance(other, Expression):
@@ -234,56 +235,6 @@ class Expression:
     def if_else(self, if_true: Any, if_false: Any) -> Expression:
         """``if_true`` where this Boolean expression is true, else ``if_false``."""
         return Expression(PyExpr.case([(self._expr, _to_expr(if_true)._expr)], _to_expr(if_false)._expr))
-
-    def eq_null_safe(self, other: Any) -> Expression:
-        """Equality where null equals null."""
-        return self._bin("eq_null_safe", other)
-
-    # --- numeric ------------------------------------------------------
-    def abs(self) -> Expression:
-        return self._call("abs")
-
-    def ceil(self) -> Expression:
-        """The smallest integer value >= this one; integers keep their type."""
-        return self._call("daft_ceil")
-
-    def floor(self) -> Expression:
-        """The largest integer value <= this one; integers keep their type."""
-        return self._call("daft_floor")
-
-    def round(self, decimals: int = 0) -> Expression:
-        if not isinstance(decimals, int) or decimals < 0:
-            raise ValueError(f"round() decimals must be a non-negative int, got {decimals!r}")
-        return self._call("daft_round", decimals)
-
-    # --- strings and dates (more come with the function registry) -----
-    def startswith(self, prefix: str | Expression) -> Expression:
-        """True where the string starts with ``prefix``."""
-        return self._call("starts_with", prefix)
-
-    def endswith(self, suffix: str | Expression) -> Expression:
-        """True where the string ends with ``suffix``."""
-        return self._call("ends_with", suffix)
-
-    def contains(self, substr: str | Expression) -> Expression:
-        """True where the string contains ``substr``."""
-        return self._call("contains", substr)
-
-    def regexp(self, pattern: str | Expression) -> Expression:
-        """True where the regular expression ``pattern`` matches part of the string."""
-        return self._call("regexp_like", pattern)
-
-    def substr(self, start: int | Expression, length: int | Expression | None = None) -> Expression:
-        """The substring from ``start`` (0-based, as in Daft) of ``length`` characters (to the end when None)."""
-        first = _to_expr(start) + 1
-        if length is None:
-            return self._call("substr", first)
-        return self._call("substr", first, length)
-
-    def year(self) -> Expression:
-        """The year of a date or timestamp, as Int32."""
-        part = Expression(PyExpr.call("date_part", [lit("year")._expr, self._expr]))
-        return part.cast(DataType.int32()).alias(self.name())
 
     # --- aggregations -------------------------------------------------
     def sum(self) -> Expression:

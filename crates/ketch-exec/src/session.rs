@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use datafusion::common::Result;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// The execution settings a query runs under (Daft's `execution_config` and
@@ -58,15 +58,20 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
-    let state = SessionStateBuilder::new()
+    let mut state = SessionStateBuilder::new()
         .with_config(cfg)
         .with_runtime_env(runtime)
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
         .build();
+    // Daft functions expand into DataFusion's before type coercion runs.
+    state.register_function_rewrite(Arc::new(ketch_functions::function::ExpandDaftFunctions))?;
     let ctx = SessionContext::new_with_state(state);
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));
+    }
+    for udaf in ketch_functions::aggregate_udfs() {
+        ctx.register_udaf(Arc::unwrap_or_clone(udaf));
     }
     crate::table_functions::register(&ctx);
     Ok(ctx)

@@ -1,68 +1,162 @@
-//! Name lookup: a Daft name maps to a DataFusion UDF.
+//! The registry: every Daft function name, resolved to a DataFusion scalar,
+//! aggregate or window function. Python methods, `ketch.functions` and SQL
+//! all look names up here, so a name means the same everywhere.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 use crate::binary::{BinaryKind, DaftBinary};
-use crate::rounding::{DaftRounding, RoundingKind};
 
-/// Daft names whose DataFusion function has another name.
-const SCALAR_ALIASES: &[(&str, &str)] = &[("negate", "negative")];
+/// What kind of function a registry name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FunctionKind {
+    Scalar,
+    Aggregate,
+    Window,
+}
 
-/// Daft aggregation names whose DataFusion function has another name.
-const AGGREGATE_ALIASES: &[(&str, &str)] =
-    &[("mean", "avg"), ("var", "var_samp"), ("any_value", "first_value"), ("list_agg", "array_agg")];
+impl FunctionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunctionKind::Scalar => "scalar",
+            FunctionKind::Aggregate => "aggregate",
+            FunctionKind::Window => "window",
+        }
+    }
+}
+
+/// Daft aggregation names and the DataFusion aggregate each one is.
+const AGGREGATES: &[(&str, &str)] = &[
+    ("sum", "sum"),
+    ("mean", "avg"),
+    ("avg", "avg"),
+    ("min", "min"),
+    ("max", "max"),
+    ("count", "count"),
+    ("any_value", "first_value"),
+    ("stddev", "stddev"),
+    ("var", "var_samp"),
+    ("list_agg", "array_agg"),
+    ("approx_count_distinct", "approx_distinct"),
+    ("approx_percentiles", "approx_percentile_cont"),
+    ("median", "median"),
+    ("percentile", "percentile_cont"),
+    ("bool_and", "bool_and"),
+    ("bool_or", "bool_or"),
+    ("string_agg", "string_agg"),
+    ("pearson_correlation", "corr"),
+    ("product", "product"),
+    ("skew", "skew"),
+];
+
+/// Daft window function names (DataFusion's, same names).
+const WINDOWS: &[&str] = &[
+    "row_number",
+    "rank",
+    "dense_rank",
+    "percent_rank",
+    "cume_dist",
+    "ntile",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "nth_value",
+];
 
 struct Registry {
     scalars: HashMap<String, Arc<ScalarUDF>>,
     aggregates: HashMap<String, Arc<AggregateUDF>>,
+    windows: HashMap<String, Arc<WindowUDF>>,
+    names: BTreeMap<String, FunctionKind>,
 }
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
+        let mut names = BTreeMap::new();
         let mut scalars: HashMap<String, Arc<ScalarUDF>> = HashMap::new();
-        for udf in scalar_udfs() {
-            scalars.insert(udf.name().to_string(), udf.clone());
+        let builtin = datafusion::functions::all_default_functions()
+            .into_iter()
+            .chain(datafusion::functions_nested::all_default_nested_functions());
+        for udf in builtin {
             for alias in udf.aliases() {
                 scalars.insert(alias.clone(), udf.clone());
             }
+            scalars.insert(udf.name().to_string(), udf);
         }
-        for (daft, df) in SCALAR_ALIASES {
-            if let Some(udf) = scalars.get(*df).cloned() {
-                scalars.insert((*daft).to_string(), udf);
-            }
+        for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
+            let udf = Arc::new(ScalarUDF::new_from_impl(DaftBinary::new(kind)));
+            scalars.insert(udf.name().to_string(), udf);
         }
-        let mut aggregates: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
-        for udaf in datafusion::functions_aggregate::all_default_aggregate_functions() {
-            aggregates.insert(udaf.name().to_string(), udaf.clone());
+        for f in crate::daft::functions() {
+            let udf = Arc::new(ScalarUDF::new_from_impl(f));
+            names.insert(udf.name().to_string(), FunctionKind::Scalar);
+            scalars.insert(udf.name().to_string(), udf);
+        }
+        let mut df_aggregates: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
+        let own = [Arc::new(crate::aggregate::product()), Arc::new(crate::aggregate::skew())];
+        for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(own) {
             for alias in udaf.aliases() {
-                aggregates.insert(alias.clone(), udaf.clone());
+                df_aggregates.insert(alias.clone(), udaf.clone());
+            }
+            df_aggregates.insert(udaf.name().to_string(), udaf);
+        }
+        let mut aggregates = df_aggregates.clone();
+        for (daft, df) in AGGREGATES {
+            if let Some(udaf) = df_aggregates.get(*df) {
+                aggregates.insert((*daft).to_string(), udaf.clone());
+                names.insert((*daft).to_string(), FunctionKind::Aggregate);
             }
         }
-        for (daft, df) in AGGREGATE_ALIASES {
-            if let Some(udaf) = aggregates.get(*df).cloned() {
-                aggregates.insert((*daft).to_string(), udaf);
-            }
+        let mut windows = HashMap::new();
+        for udwf in datafusion::functions_window::all_default_window_functions() {
+            windows.insert(udwf.name().to_string(), udwf);
         }
-        Registry { scalars, aggregates }
+        for name in WINDOWS {
+            names.entry((*name).to_string()).or_insert(FunctionKind::Window);
+        }
+        Registry { scalars, aggregates, windows, names }
     })
 }
 
-/// Every scalar UDF the registry holds: DataFusion's built-ins plus ketch's own.
-/// Register these in a session so SQL sees what Python sees.
+/// Every Daft function name the registry defines, with its kind (a name that
+/// is both an aggregate and a window function is listed as an aggregate).
+pub fn daft_functions() -> Vec<(String, FunctionKind)> {
+    registry().names.iter().map(|(n, k)| (n.clone(), *k)).collect()
+}
+
+/// Every scalar UDF to register in a session: DataFusion's built-ins, then
+/// ketch's Daft functions (which replace a built-in of the same name), so
+/// SQL sees what Python sees.
 pub fn scalar_udfs() -> Vec<Arc<ScalarUDF>> {
-    let mut udfs = datafusion::functions::all_default_functions();
-    udfs.extend(datafusion::functions_nested::all_default_nested_functions());
-    for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
-        udfs.push(Arc::new(ScalarUDF::new_from_impl(DaftBinary::new(kind))));
-    }
-    for kind in [RoundingKind::Round, RoundingKind::Ceil, RoundingKind::Floor] {
-        udfs.push(Arc::new(ScalarUDF::new_from_impl(DaftRounding::new(kind))));
-    }
+    let r = registry();
+    let mut udfs: Vec<Arc<ScalarUDF>> =
+        r.scalars.values().filter(|u| !r.names.contains_key(u.name())).cloned().collect();
+    udfs.extend(daft_scalar_udfs());
     udfs
+}
+
+/// The scalar UDFs under Daft's names only (ketch's Daft functions).
+pub fn daft_scalar_udfs() -> Vec<Arc<ScalarUDF>> {
+    let r = registry();
+    r.names.keys().filter_map(|n| r.scalars.get(n).cloned()).collect()
+}
+
+/// Every aggregate UDF to register in a session, with Daft's names as aliases.
+pub fn aggregate_udfs() -> Vec<Arc<AggregateUDF>> {
+    let mut by_df: BTreeMap<String, (Arc<AggregateUDF>, Vec<&'static str>)> = BTreeMap::new();
+    for (daft, df) in AGGREGATES {
+        if let Some(udaf) = registry().aggregates.get(*df) {
+            let entry = by_df.entry(udaf.name().to_string()).or_insert_with(|| (udaf.clone(), vec![]));
+            if *daft != udaf.name() {
+                entry.1.push(daft);
+            }
+        }
+    }
+    by_df.into_values().map(|(udaf, aliases)| Arc::new(udaf.as_ref().clone().with_aliases(aliases))).collect()
 }
 
 /// The scalar function registered under `name` (a Daft or DataFusion name).
@@ -73,6 +167,11 @@ pub fn scalar(name: &str) -> Option<Arc<ScalarUDF>> {
 /// The aggregate function registered under `name` (a Daft or DataFusion name).
 pub fn aggregate(name: &str) -> Option<Arc<AggregateUDF>> {
     registry().aggregates.get(name).cloned()
+}
+
+/// The window function registered under `name` (DataFusion's window functions).
+pub fn window(name: &str) -> Option<Arc<WindowUDF>> {
+    registry().windows.get(name).cloned()
 }
 
 #[cfg(test)]
@@ -86,5 +185,18 @@ mod tests {
         assert_eq!(scalar("abs").unwrap().name(), "abs");
         assert_eq!(scalar("true_divide").unwrap().name(), "true_divide");
         assert!(scalar("no_such_function").is_none());
+        assert!(window("lag").is_some());
+    }
+
+    #[test]
+    fn every_listed_name_resolves() {
+        for (name, kind) in daft_functions() {
+            let found = match kind {
+                FunctionKind::Scalar => scalar(&name).is_some(),
+                FunctionKind::Aggregate => aggregate(&name).is_some(),
+                FunctionKind::Window => window(&name).is_some(),
+            };
+            assert!(found, "{name} ({kind:?}) does not resolve");
+        }
     }
 }

@@ -37,6 +37,7 @@ pub fn output_name(expr: &Expr) -> String {
         Expr::AggregateFunction(AggregateFunction { func, params }) => {
             params.args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
         }
+        Expr::WindowFunction(w) => w.params.args.first().map(output_name).unwrap_or_else(|| w.fun.name().to_string()),
         other => other.schema_name().to_string(),
     }
 }

@@ -55,6 +55,14 @@ pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
     let exprs: Vec<Expr> = exprs.into_iter().map(named).collect();
     check_no_aggregation("select", &exprs)?;
     check_unique_names(&exprs)?;
+    project(plan, exprs)
+}
+
+/// `SELECT exprs`, computing window functions (`expr.over(window)`) in a
+/// Window node below the projection first, as DataFusion's DataFrame does.
+fn project(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    let windows = datafusion::logical_expr::utils::find_window_exprs(exprs.iter());
+    let plan = if windows.is_empty() { plan } else { LogicalPlanBuilder::window_plan(plan, windows)? };
     LogicalPlanBuilder::from(plan).project(exprs)?.build()
 }
 
@@ -80,7 +88,7 @@ pub fn with_columns(plan: LogicalPlan, columns: Vec<(String, Expr)>) -> Result<L
     // keep the user's order among appended columns
     let n_existing = existing.len();
     out[n_existing..].reverse();
-    LogicalPlanBuilder::from(plan).project(out)?.build()
+    project(plan, out)
 }
 
 /// Renames columns; names not in `mapping` are kept.

@@ -12,8 +12,8 @@ use datafusion::catalog::{CatalogProviderList, MemoryCatalogProvider, MemoryCata
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::common::{Column, DataFusionError, Result, not_impl_err, plan_err};
 use datafusion::datasource::ViewTable;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
+use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Statement, Use};
@@ -73,7 +73,51 @@ fn state_with_tables(base: &SessionState, tables: &[SqlTable]) -> Result<Session
         let view = Arc::new(ViewTable::new(plan.clone(), None));
         schema_of(list.as_ref(), catalog, schema)?.register_table(name.clone(), view)?;
     }
-    Ok(SessionStateBuilder::new_from_existing(base.clone()).with_catalog_list(list).build())
+    let mut state = SessionStateBuilder::new_from_existing(base.clone()).with_catalog_list(list).build();
+    // Rebuilding registers every function again in no fixed order, so a
+    // DataFusion alias (`list_distinct` for `array_distinct`) could shadow
+    // the Daft function of that name: register Daft's last.
+    for udf in ketch_functions::daft_scalar_udfs() {
+        state.register_udf(udf)?;
+    }
+    for udaf in ketch_functions::aggregate_udfs() {
+        state.register_udaf(udaf)?;
+    }
+    Ok(state)
+}
+
+/// Daft's SQL `SUBSTR(s, start, len)` is its 0-based `substr` function, while
+/// `SUBSTRING(s, start, len)` is the SQL standard's 1-based one; the parser
+/// reads both as one node, so the shorthand becomes a call of `substr` here.
+fn substr_calls(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        Expr as SqlExpr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, ObjectName,
+    };
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(statement, |e| {
+        if let SqlExpr::Substring { expr, substring_from, substring_for, shorthand: true, .. } = e {
+            let args =
+                [Some(expr.as_ref().clone()), substring_from.as_deref().cloned(), substring_for.as_deref().cloned()]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                    .collect();
+            *e = SqlExpr::Function(Function {
+                name: ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::new("substr")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args,
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// Renders a parser error the way Daft does: the line, a caret under the
@@ -113,6 +157,9 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
     let state = state_with_tables(base, tables)?;
     let mut statement =
         state.sql_to_statement(sql, &state.config().options().sql_parser.dialect).map_err(|e| syntax_error(sql, &e))?;
+    if let DFStatement::Statement(s) = &mut statement {
+        substr_calls(s.as_mut());
+    }
     // DataFusion refuses `CREATE TEMP TABLE`; the session decides where a
     // created table lives, so plan it as a plain CREATE TABLE and remember.
     let mut temporary = false;

@@ -5,8 +5,9 @@ use arrow::array::{ArrayData, make_array};
 use arrow::datatypes::DataType;
 use arrow_pyarrow::FromPyArrow;
 use datafusion::common::{Column, ScalarValue};
-use datafusion::logical_expr::expr::{AggregateFunction, InList};
+use datafusion::logical_expr::expr::{AggregateFunction, InList, Sort, WindowFunction};
 use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, try_cast, when};
+use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -23,6 +24,9 @@ impl From<Expr> for PyExpr {
         Self { expr }
     }
 }
+
+/// A window frame from Python: units (`rows`/`range`), start and end offsets (None = unbounded).
+type FrameSpec<'py> = (String, Option<PyRef<'py, PyExpr>>, Option<PyRef<'py, PyExpr>>);
 
 fn exprs(items: Vec<PyRef<'_, PyExpr>>) -> Vec<Expr> {
     items.iter().map(|e| e.expr.clone()).collect()
@@ -157,6 +161,101 @@ impl PyExpr {
         };
         let e = Expr::AggregateFunction(AggregateFunction::new_udf(f, exprs(args), distinct, None, vec![], None));
         Ok(e.into())
+    }
+
+    /// A window function call by its registry name (`row_number`, `lag`, ...),
+    /// with an empty window until [`PyExpr::over`] gives it one.
+    #[staticmethod]
+    fn window(name: &str, args: Vec<PyRef<'_, PyExpr>>) -> PyResult<Self> {
+        let Some(f) = ketch_functions::window(name) else {
+            return Err(PyValueError::new_err(format!("unknown window function '{name}'")));
+        };
+        Ok(Expr::WindowFunction(Box::new(WindowFunction::new(f, exprs(args)))).into())
+    }
+
+    /// This aggregation or window function evaluated over a window:
+    /// `partition_by` expressions, `order_by` as `(expr, descending, nulls_first)`,
+    /// and an optional frame `(units, start, end)` where units is `"rows"` or
+    /// `"range"` and a bound is a signed offset literal (negative = preceding,
+    /// zero = current row) or None for unbounded.
+    #[pyo3(signature = (partition_by, order_by, frame = None))]
+    fn over(
+        &self,
+        partition_by: Vec<PyRef<'_, PyExpr>>,
+        order_by: Vec<(PyRef<'_, PyExpr>, bool, bool)>,
+        frame: Option<FrameSpec<'_>>,
+    ) -> PyResult<Self> {
+        let (inner, alias) = match &self.expr {
+            Expr::Alias(a) => (a.expr.as_ref().clone(), Some(a.name.clone())),
+            e => (e.clone(), None),
+        };
+        let mut window = match inner {
+            Expr::WindowFunction(w) => *w,
+            Expr::AggregateFunction(a) => {
+                let mut w = WindowFunction::new(WindowFunctionDefinition::AggregateUDF(a.func), a.params.args);
+                w.params.distinct = a.params.distinct;
+                w
+            }
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "over() applies to an aggregation or a window function, not {other}"
+                )));
+            }
+        };
+        let sorts: Vec<Sort> =
+            order_by.iter().map(|(e, desc, nulls_first)| Sort::new(e.expr.clone(), !desc, *nulls_first)).collect();
+        let has_order = !sorts.is_empty();
+        window.params.partition_by = exprs(partition_by);
+        window.params.order_by = sorts;
+        window.params.window_frame = match frame {
+            None => WindowFrame::new(if has_order { Some(false) } else { None }),
+            Some((units, start, end)) => {
+                let units = match units.as_str() {
+                    "rows" => WindowFrameUnits::Rows,
+                    "range" => WindowFrameUnits::Range,
+                    other => {
+                        return Err(PyValueError::new_err(format!(
+                            "window frame units must be rows or range, not {other}"
+                        )));
+                    }
+                };
+                let bound = |b: Option<PyRef<'_, PyExpr>>, start: bool| -> PyResult<WindowFrameBound> {
+                    let Some(b) = b else {
+                        return Ok(if start {
+                            WindowFrameBound::Preceding(ScalarValue::Null)
+                        } else {
+                            WindowFrameBound::Following(ScalarValue::Null)
+                        });
+                    };
+                    let Expr::Literal(v, _) = &b.expr else {
+                        return Err(PyValueError::new_err("a window frame bound must be a literal offset"));
+                    };
+                    let zero_value = ScalarValue::new_zero(&v.data_type()).py_err()?;
+                    let negative = matches!(v.partial_cmp(&zero_value), Some(std::cmp::Ordering::Less));
+                    let zero = *v == zero_value;
+                    let magnitude = if negative { v.arithmetic_negate().py_err()? } else { v.clone() };
+                    let magnitude = if units == WindowFrameUnits::Rows {
+                        magnitude.cast_to(&DataType::UInt64).py_err()?
+                    } else {
+                        magnitude
+                    };
+                    Ok(if zero {
+                        WindowFrameBound::CurrentRow
+                    } else if negative {
+                        WindowFrameBound::Preceding(magnitude)
+                    } else {
+                        WindowFrameBound::Following(magnitude)
+                    })
+                };
+                WindowFrame::new_bounds(units, bound(start, true)?, bound(end, false)?)
+            }
+        };
+        let e = Expr::WindowFunction(Box::new(window));
+        Ok(match alias {
+            Some(name) => e.alias(name),
+            None => e,
+        }
+        .into())
     }
 
     /// The output column name under Daft's naming rule.

@@ -1,0 +1,183 @@
+//! `daft.functions.numeric` and `daft.functions.bitwise`: Daft's result types
+//! on DataFusion's math functions (`sign` and `ceil`/`floor` keep integer
+//! types, `round` of an integer is `Float64`, `is_nan` needs a float).
+
+use arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::logical_expr::{Expr, Operator, binary_expr, when};
+
+use super::{call, cast, expect, is_float, is_numeric, lit, same};
+use crate::function::DaftFunction;
+
+const UNARY_FLOAT: &[(&str, &str)] = &[
+    ("cbrt", "cbrt"),
+    ("exp", "exp"),
+    ("ln", "ln"),
+    ("log2", "log2"),
+    ("log10", "log10"),
+    ("sin", "sin"),
+    ("cos", "cos"),
+    ("tan", "tan"),
+    ("cot", "cot"),
+    ("arcsin", "asin"),
+    ("arccos", "acos"),
+    ("arctan", "atan"),
+    ("arcsinh", "asinh"),
+    ("arccosh", "acosh"),
+    ("arctanh", "atanh"),
+    ("sinh", "sinh"),
+    ("cosh", "cosh"),
+    ("tanh", "tanh"),
+    ("degrees", "degrees"),
+    ("radians", "radians"),
+];
+
+fn f64(e: Expr) -> Expr {
+    cast(e, DataType::Float64)
+}
+
+pub fn functions() -> Vec<DaftFunction> {
+    let mut v: Vec<DaftFunction> = UNARY_FLOAT
+        .iter()
+        .map(|&(name, df)| {
+            DaftFunction::new(name, 1, move |a| {
+                expect(a, 0, is_numeric, "a numeric input")?;
+                call(df, vec![f64(a.arg(0))])
+            })
+        })
+        .collect();
+    v.extend([
+        DaftFunction::new("sqrt", 1, |a| {
+            // DataFusion's sqrt raises on negative input; Daft (IEEE 754) gives NaN.
+            expect(a, 0, is_numeric, "a numeric input")?;
+            let x = f64(a.arg(0));
+            when(x.clone().lt(lit(0.0)), lit(f64::NAN)).otherwise(call("sqrt", vec![x])?)
+        }),
+        DaftFunction::new("abs", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            call("abs", vec![a.arg(0)])
+        }),
+        DaftFunction::new("negate", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            Ok(Expr::Negative(Box::new(a.arg(0))))
+        }),
+        DaftFunction::new("sign", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            Ok(cast(call("signum", vec![f64(a.arg(0))])?, a.ty(0).clone()))
+        }),
+        DaftFunction::new("ceil", 1, |a| rounding(a, "ceil")),
+        DaftFunction::new("floor", 1, |a| rounding(a, "floor")),
+        DaftFunction::new("round", 2, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            if let Some(d) = a.int(1)?
+                && d < 0
+            {
+                return a.type_error("decimals >= 0");
+            }
+            let x = if a.ty(0).is_integer() { f64(a.arg(0)) } else { a.arg(0) };
+            let decimals = if a.is_none(1) { lit(0i32) } else { cast(a.arg(1), DataType::Int32) };
+            call("round", vec![x, decimals])
+        }),
+        DaftFunction::new("expm1", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            call("spark.expm1", vec![f64(a.arg(0))])
+        }),
+        DaftFunction::new("log1p", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            call("ln", vec![lit(1.0) + f64(a.arg(0))])
+        }),
+        DaftFunction::new("log", 2, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            let ln = call("ln", vec![f64(a.arg(0))])?;
+            if a.is_none(1) { Ok(ln) } else { Ok(ln / call("ln", vec![f64(a.arg(1))])?) }
+        }),
+        DaftFunction::new("csc", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            Ok(lit(1.0) / call("sin", vec![f64(a.arg(0))])?)
+        }),
+        DaftFunction::new("sec", 1, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            Ok(lit(1.0) / call("cos", vec![f64(a.arg(0))])?)
+        }),
+        DaftFunction::new("arctan2", 2, |a| call("atan2", vec![f64(a.arg(0)), f64(a.arg(1))])),
+        DaftFunction::new("pow", 2, power),
+        DaftFunction::new("power", 2, power),
+        DaftFunction::new("hypot", 2, |a| call("spark.hypot", vec![f64(a.arg(0)), f64(a.arg(1))])),
+        DaftFunction::new("pmod", 2, |a| call("spark.pmod", a.exprs.clone())),
+        DaftFunction::new("factorial", 1, |a| {
+            expect(a, 0, |t| t.is_integer() || t.is_null(), "an integer input")?;
+            call("spark.factorial", vec![datafusion::logical_expr::try_cast(a.arg(0), DataType::Int32)])
+        }),
+        DaftFunction::new("bin", 1, |a| {
+            expect(a, 0, |t| t.is_integer() || t.is_null(), "an integer input")?;
+            call("spark.bin", vec![cast(a.arg(0), DataType::Int64)])
+        }),
+        same("pi", 0, "pi"),
+        DaftFunction::new("e", 0, |_| Ok(lit(std::f64::consts::E))),
+        DaftFunction::new("is_nan", 1, |a| {
+            expect(a, 0, is_float, "a float input")?;
+            call("isnan", vec![a.arg(0)])
+        }),
+        DaftFunction::new("not_nan", 1, |a| {
+            expect(a, 0, is_float, "a float input")?;
+            Ok(Expr::Not(Box::new(call("isnan", vec![a.arg(0)])?)))
+        }),
+        DaftFunction::new("is_inf", 1, |a| {
+            expect(a, 0, is_float, "a float input")?;
+            Ok(call("abs", vec![a.arg(0)])?.eq(lit(f64::INFINITY)))
+        }),
+        DaftFunction::new("fill_nan", 2, |a| {
+            expect(a, 0, is_float, "a float input")?;
+            call("nanvl", vec![a.arg(0), a.arg(1)])
+        }),
+        DaftFunction::new("clip", 3, |a| {
+            expect(a, 0, is_numeric, "a numeric input")?;
+            let x = a.arg(0);
+            // DataFusion orders NaN above every number; Daft leaves NaN as it is.
+            let not_nan = |c: Expr| -> Result<Expr> {
+                Ok(if is_float(a.ty(0)) { c.and(Expr::Not(Box::new(call("isnan", vec![x.clone()])?))) } else { c })
+            };
+            let mut branches: Vec<(Expr, Expr)> = vec![];
+            let bound = |i: usize| cast(a.arg(i), a.ty(0).clone());
+            if !a.is_none(1) {
+                branches.push((not_nan(x.clone().lt(bound(1)))?, bound(1)));
+            }
+            if !a.is_none(2) {
+                branches.push((not_nan(x.clone().gt(bound(2)))?, bound(2)));
+            }
+            let mut it = branches.into_iter();
+            match it.next() {
+                None => Ok(x),
+                Some((c, v)) => {
+                    let mut b = when(c, v);
+                    for (c, v) in it {
+                        b = b.when(c, v);
+                    }
+                    Ok(cast(b.otherwise(x)?, a.ty(0).clone()))
+                }
+            }
+        }),
+        DaftFunction::new("try_divide", 2, |a| {
+            let q = crate::registry::scalar("true_divide").map(|f| f.call(a.exprs.clone()));
+            let q = q.ok_or_else(|| datafusion::common::DataFusionError::Plan("true_divide missing".into()))?;
+            when(a.arg(1).eq(lit(0)), super::null_of(&DataType::Float64)?).otherwise(q)
+        }),
+        DaftFunction::new("bitwise_and", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseAnd, a.arg(1)))),
+        DaftFunction::new("bitwise_or", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseOr, a.arg(1)))),
+        DaftFunction::new("bitwise_xor", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseXor, a.arg(1)))),
+        DaftFunction::new("shift_left", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseShiftLeft, a.arg(1)))),
+        DaftFunction::new("shift_right", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseShiftRight, a.arg(1)))),
+    ]);
+    v
+}
+
+/// `ceil`/`floor`: integers unchanged with their own type, floats and decimals by DataFusion.
+fn rounding(a: &crate::function::Args, df: &str) -> Result<Expr> {
+    expect(a, 0, is_numeric, "a numeric input")?;
+    if a.ty(0).is_integer() || a.ty(0).is_null() { Ok(a.arg(0)) } else { call(df, vec![a.arg(0)]) }
+}
+
+fn power(a: &crate::function::Args) -> Result<Expr> {
+    expect(a, 0, is_numeric, "a numeric input")?;
+    call("power", vec![f64(a.arg(0)), f64(a.arg(1))])
+}

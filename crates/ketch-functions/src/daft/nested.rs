@@ -1,0 +1,123 @@
+//! `daft.functions.list`, `struct` and the nested parts of `misc`: list
+//! aggregates, sorting, joining, slicing with Daft's 0-based, end-exclusive
+//! indexes, and element access by index, struct field or map key.
+
+use arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::{Expr, when};
+
+use super::{call, cast, expect, is_list, lit};
+use crate::function::{Args, DaftFunction};
+
+fn list_fn(
+    name: &'static str,
+    arity: usize,
+    f: impl Fn(&Args) -> Result<Expr> + Send + Sync + 'static,
+) -> DaftFunction {
+    DaftFunction::new(name, arity, move |a| {
+        expect(a, 0, is_list, "a list input")?;
+        f(a)
+    })
+}
+
+/// List functions that are DataFusion's array function of another name.
+const FORWARDED: &[(&str, usize, &str)] = &[
+    ("list_mean", 1, "array_avg"),
+    ("list_min", 1, "array_min"),
+    ("list_max", 1, "array_max"),
+    ("list_bool_and", 1, "array_min"),
+    ("list_bool_or", 1, "array_max"),
+    ("list_flatten", 1, "flatten"),
+    ("list_append", 2, "array_append"),
+    ("list_contains", 2, "array_has"),
+];
+
+/// A 0-based Daft index as DataFusion's 1-based one (negative indexes count from the end in both).
+fn one_based(a: &Args, i: usize) -> Expr {
+    let idx = cast(a.arg(i), DataType::Int64);
+    match a.int(i) {
+        Ok(Some(v)) => lit(if v >= 0 { v + 1 } else { v }),
+        _ => when(idx.clone().gt_eq(lit(0i64)), idx.clone() + lit(1i64)).otherwise(idx.clone()).unwrap_or(idx),
+    }
+}
+
+fn count(a: &Args) -> Result<Expr> {
+    let mode = a.str(1)?.unwrap_or_else(|| "valid".into()).to_lowercase();
+    let all = call("cardinality", vec![a.arg(0)])?;
+    let valid = call("cardinality", vec![call("array_compact", vec![a.arg(0)])?])?;
+    let valid = when(a.arg(0).is_null(), Expr::Literal(ScalarValue::UInt64(None), None))
+        .otherwise(call("coalesce", vec![valid, lit(0u64)])?)?;
+    let out = match mode.as_str() {
+        "valid" | "countmode.valid" => valid,
+        "all" | "countmode.all" => all,
+        "null" | "countmode.null" => all - valid,
+        other => return a.type_error(&format!("mode 'all', 'valid' or 'null', not {other:?}")),
+    };
+    Ok(cast(out, DataType::UInt64))
+}
+
+fn sort(a: &Args) -> Result<Expr> {
+    let desc = a.bool(1)?.unwrap_or(false);
+    let nulls_first = a.bool(2)?.unwrap_or(desc);
+    let dir = if desc { "DESC" } else { "ASC" };
+    let nulls = if nulls_first { "NULLS FIRST" } else { "NULLS LAST" };
+    call("array_sort", vec![a.arg(0), lit(dir), lit(nulls)])
+}
+
+fn slice(a: &Args) -> Result<Expr> {
+    expect(a, 0, is_list, "a list input")?;
+    let start = one_based(a, 1);
+    let end = if a.is_none(2) {
+        cast(call("cardinality", vec![a.arg(0)])?, DataType::Int64)
+    } else {
+        let e = cast(a.arg(2), DataType::Int64);
+        when(e.clone().lt(lit(0i64)), e.clone() - lit(1i64)).otherwise(e)?
+    };
+    call("array_slice", vec![a.arg(0), start, end])
+}
+
+fn get(a: &Args) -> Result<Expr> {
+    let value = match a.ty(0) {
+        DataType::Struct(_) => call("get_field", vec![a.arg(0), a.arg(1)])?,
+        DataType::Map(..) => call("array_element", vec![call("map_extract", vec![a.arg(0), a.arg(1)])?, lit(1i64)])?,
+        t if is_list(t) => call("array_element", vec![a.arg(0), one_based(a, 1)])?,
+        _ => return a.type_error("a list, struct or map input"),
+    };
+    if a.is_none(2) { Ok(value) } else { call("coalesce", vec![value, a.arg(2)]) }
+}
+
+pub fn functions() -> Vec<DaftFunction> {
+    let mut v: Vec<DaftFunction> =
+        FORWARDED.iter().map(|&(name, arity, df)| list_fn(name, arity, move |a| call(df, a.exprs.clone()))).collect();
+    v.extend([
+        list_fn("list_count", 2, count),
+        list_fn("list_sort", 3, sort),
+        // Daft joins a null element as an empty string.
+        list_fn("list_join", 2, |a| call("array_to_string", vec![a.arg(0), a.arg(1), lit("")])),
+        // Daft's distinct drops nulls.
+        list_fn("list_distinct", 1, |a| call("array_distinct", vec![call("array_compact", vec![a.arg(0)])?])),
+        list_fn("list_sum", 1, |a| {
+            // DataFusion sums integer lists as Float64 for wide types; Daft keeps Int64.
+            let sum = call("array_sum", vec![a.arg(0)])?;
+            Ok(match a.ty(0) {
+                DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
+                    if f.data_type().is_integer() =>
+                {
+                    let t = if f.data_type().is_signed_integer() { DataType::Int64 } else { DataType::UInt64 };
+                    cast(sum, t)
+                }
+                _ => sum,
+            })
+        }),
+        DaftFunction::new("slice", 3, slice),
+        DaftFunction::new("get", 3, get),
+        DaftFunction::new("map_get", 2, |a| {
+            call("array_element", vec![call("map_extract", vec![a.arg(0), a.arg(1)])?, lit(1i64)])
+        }),
+        DaftFunction::new("map_keys", 1, |a| call("map_keys", vec![a.arg(0)])),
+        DaftFunction::variadic("to_list", |a| call("make_array", a.exprs.clone())),
+        // Python passes (name, value) pairs; SQL callers do the same.
+        DaftFunction::variadic("to_struct", |a| call("named_struct", a.exprs.clone())),
+    ]);
+    v
+}
