@@ -29,6 +29,7 @@ from ketch.schema import Field, Schema
 from ketch.session import FORWARDED as _FORWARDED
 from ketch.session import Session, current_session, set_session
 from ketch.sql import sql, sql_expr
+from ketch.window import Window
 
 globals().update({_n: getattr(_session_module, _n) for _n in _FORWARDED})
 
@@ -49,6 +50,7 @@ __all__ = [
     "GroupedDataFrame",
     "Schema",
     "TimeUnit",
+    "Window",
     "__version__",
     "col",
     "context",

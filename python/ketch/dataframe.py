@@ -287,6 +287,20 @@ class DataFrame:
     def agg_list(self, *cols: Expression | str) -> DataFrame:
         return self._shortcut("list_agg", cols)
 
+    def agg_set(self, *cols: Expression | str) -> DataFrame:
+        """The distinct non-null values of each column as a list."""
+        return self._shortcut("list_agg_distinct", cols)
+
+    def agg_concat(self, *cols: Expression | str, delimiter: str | None = None) -> DataFrame:
+        """Each string column's values joined with ``delimiter``."""
+        return self._shortcut("string_agg", cols, delimiter=delimiter)
+
+    def product(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("product", cols)
+
+    def skew(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("skew", cols)
+
     def count(self, *cols: Expression | str | int) -> DataFrame:
         """With no columns, the number of rows as column ``count``; else the
         non-null count of each column."""
@@ -623,6 +637,22 @@ class GroupedDataFrame:
         return self._shortcut("list_agg", cols)
 
     agg_list = list_agg
+
+    def list_agg_distinct(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("list_agg_distinct", cols)
+
+    agg_set = list_agg_distinct
+
+    def string_agg(self, *cols: Expression | str, delimiter: str | None = None) -> DataFrame:
+        return self._shortcut("string_agg", cols, delimiter=delimiter)
+
+    agg_concat = string_agg
+
+    def product(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("product", cols)
+
+    def skew(self, *cols: Expression | str) -> DataFrame:
+        return self._shortcut("skew", cols)
 
     def stddev(self, *cols: Expression | str, ddof: int = 1) -> DataFrame:
         return self._shortcut("stddev", cols, ddof=ddof)

@@ -236,6 +236,16 @@ class Expression:
         """``if_true`` where this Boolean expression is true, else ``if_false``."""
         return Expression(PyExpr.case([(self._expr, _to_expr(if_true)._expr)], _to_expr(if_false)._expr))
 
+    # --- windows ------------------------------------------------------
+    def over(self, window: Any) -> Expression:
+        """This aggregation or window function (``row_number()``, ``lag``, ...)
+        evaluated over ``window`` (a :class:`ketch.Window`), one value per row."""
+        from ketch.window import Window
+
+        if not isinstance(window, Window):
+            raise TypeError(f"over() expects a Window, got {type(window).__name__}")
+        return window._apply(self)
+
     # --- aggregations -------------------------------------------------
     def sum(self) -> Expression:
         return self._agg("sum")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ketch._native import PyExpr, function_names
+from ketch.datatype import DataType
 from ketch.expressions import Expression, WhenExpr, _to_expr, col, lit
 
 # name: (daft.functions group, Python parameters, is also an Expression method)
@@ -315,6 +316,8 @@ def _call(name: str, *args: Any) -> Expression:
     native = [_arg(a)._expr for a in args]
     if kind == "aggregate":
         return Expression(PyExpr.agg(name, native, False))
+    if kind == "window":
+        return Expression(PyExpr.window(name, native))
     return Expression(PyExpr.call(name, native))
 
 
@@ -431,6 +434,96 @@ def var(expr: Expression, ddof: int = 1) -> Expression:
 
 def any_value(expr: Expression, ignore_nulls: bool = False) -> Expression:
     return expr.any_value(ignore_nulls)
+
+
+def list_agg_distinct(expr: Expression) -> Expression:
+    """The distinct non-null values of each group as a list (empty when there are none)."""
+    values = Expression(PyExpr.agg("list_agg", [expr._expr], True, True))
+    return _call("coalesce", values, lit([])).alias(expr.name())
+
+
+def string_agg(expr: Expression, delimiter: str | None = None) -> Expression:
+    """The group's non-null strings joined with ``delimiter`` (none by default)."""
+    return _call("string_agg", expr, "" if delimiter is None else delimiter).alias(expr.name())
+
+
+def approx_percentiles(expr: Expression, percentiles: float | list[float]) -> Expression:
+    """Approximate percentiles (t-digest): one Float64 for a float, a list for a list of floats."""
+    many = isinstance(percentiles, (list, tuple))
+    ps = list(percentiles) if many else [percentiles]
+    for p in ps:
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"approx_percentiles() percentiles must be floats in [0, 1], got {p!r}")
+    x = expr.cast(DataType.float64())
+    parts = [_call("approx_percentiles", x, float(p)) for p in ps]
+    if not many:
+        return parts[0].alias(expr.name())
+    values = _call("to_list", *parts).cast(DataType.fixed_size_list(DataType.float64(), len(ps)))
+    return when(x.count() == 0, None).otherwise(values).alias(expr.name())
+
+
+def percentile(expr: Expression, percentage: float) -> Expression:
+    """The exact ``percentage`` percentile (linear interpolation) of the group, as Float64."""
+    if not isinstance(percentage, (int, float)) or not 0 <= percentage <= 1:
+        raise ValueError(f"percentile() percentage must be a float in [0, 1], got {percentage!r}")
+    return _call("percentile", expr.cast(DataType.float64()), float(percentage)).alias(expr.name())
+
+
+def median(expr: Expression) -> Expression:
+    """The median of the group's non-null values, as Float64."""
+    return _call("median", expr.cast(DataType.float64())).alias(expr.name())
+
+
+def over(expr: Expression, window: Any) -> Expression:
+    """``expr`` evaluated over ``window`` (see :meth:`Expression.over`)."""
+    return expr.over(window)
+
+
+def lag(expr: Expression, offset: int = 1, default: Any = None) -> Expression:
+    """The value ``offset`` rows before the current row in the window's order (``default`` when none)."""
+    args = [expr, offset] if default is None else [expr, offset, default]
+    return _call("lag", *args)
+
+
+def lead(expr: Expression, offset: int = 1, default: Any = None) -> Expression:
+    """The value ``offset`` rows after the current row in the window's order (``default`` when none)."""
+    args = [expr, offset] if default is None else [expr, offset, default]
+    return _call("lead", *args)
+
+
+def _nth(name: str, expr: Expression, ignore_nulls: bool) -> Expression:
+    e = _call(name, expr)
+    return Expression(e._expr.ignore_nulls()) if ignore_nulls else e
+
+
+def first_value(expr: Expression, ignore_nulls: bool = False) -> Expression:
+    """The first value of the window frame (the first non-null one with ``ignore_nulls``)."""
+    return _nth("first_value", expr, ignore_nulls)
+
+
+def last_value(expr: Expression, ignore_nulls: bool = False) -> Expression:
+    """The last value of the window frame (the last non-null one with ``ignore_nulls``)."""
+    return _nth("last_value", expr, ignore_nulls)
+
+
+def percent_rank() -> Expression:
+    """ketch extra (SQL's): ``(rank - 1) / (rows in partition - 1)`` as Float64."""
+    return _call("percent_rank")
+
+
+def cume_dist() -> Expression:
+    """ketch extra (SQL's): the fraction of partition rows at or before the current row's peers."""
+    return _call("cume_dist")
+
+
+def ntile(n: int) -> Expression:
+    """ketch extra (SQL's): the bucket 1..n of the current row when the partition is cut into n."""
+    return _call("ntile", n)
+
+
+def nth_value(expr: Expression, n: int) -> Expression:
+    """ketch extra (SQL's): the ``n``-th (1-based) value of the window frame."""
+    return _call("nth_value", expr, n)
 
 
 _HANDWRITTEN = {n for n, v in list(globals().items()) if callable(v) and getattr(v, "__module__", None) == __name__}

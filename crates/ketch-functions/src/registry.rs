@@ -40,13 +40,12 @@ const AGGREGATES: &[(&str, &str)] = &[
     ("var", "var_samp"),
     ("list_agg", "array_agg"),
     ("approx_count_distinct", "approx_distinct"),
-    ("approx_percentiles", "approx_percentile_cont"),
+    ("approx_percentiles", "approx_percentiles"),
     ("median", "median"),
     ("percentile", "percentile_cont"),
     ("bool_and", "bool_and"),
     ("bool_or", "bool_or"),
     ("string_agg", "string_agg"),
-    ("pearson_correlation", "corr"),
     ("product", "product"),
     ("skew", "skew"),
 ];
@@ -97,7 +96,7 @@ fn registry() -> &'static Registry {
             scalars.insert(udf.name().to_string(), udf);
         }
         let mut df_aggregates: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
-        let own = [Arc::new(crate::aggregate::product()), Arc::new(crate::aggregate::skew())];
+        let own = [crate::aggregate::product(), crate::aggregate::skew(), crate::aggregate::approx_percentiles()].map(Arc::new);
         for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(own) {
             for alias in udaf.aliases() {
                 df_aggregates.insert(alias.clone(), udaf.clone());

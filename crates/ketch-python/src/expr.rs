@@ -4,6 +4,7 @@
 use arrow::array::{ArrayData, make_array};
 use arrow::datatypes::DataType;
 use arrow_pyarrow::FromPyArrow;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{AggregateFunction, InList, Sort, WindowFunction};
 use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, try_cast, when};
@@ -154,12 +155,13 @@ impl PyExpr {
 
     /// An aggregate function call by its registry name.
     #[staticmethod]
-    #[pyo3(signature = (name, args, distinct = false))]
-    fn agg(name: &str, args: Vec<PyRef<'_, PyExpr>>, distinct: bool) -> PyResult<Self> {
+    #[pyo3(signature = (name, args, distinct = false, ignore_nulls = false))]
+    fn agg(name: &str, args: Vec<PyRef<'_, PyExpr>>, distinct: bool, ignore_nulls: bool) -> PyResult<Self> {
         let Some(f) = ketch_functions::aggregate(name) else {
             return Err(PyValueError::new_err(format!("unknown aggregation '{name}'")));
         };
-        let e = Expr::AggregateFunction(AggregateFunction::new_udf(f, exprs(args), distinct, None, vec![], None));
+        let nulls = ignore_nulls.then_some(datafusion::logical_expr::expr::NullTreatment::IgnoreNulls);
+        let e = Expr::AggregateFunction(AggregateFunction::new_udf(f, exprs(args), distinct, None, vec![], nulls));
         Ok(e.into())
     }
 
@@ -185,30 +187,13 @@ impl PyExpr {
         order_by: Vec<(PyRef<'_, PyExpr>, bool, bool)>,
         frame: Option<FrameSpec<'_>>,
     ) -> PyResult<Self> {
-        let (inner, alias) = match &self.expr {
-            Expr::Alias(a) => (a.expr.as_ref().clone(), Some(a.name.clone())),
-            e => (e.clone(), None),
-        };
-        let mut window = match inner {
-            Expr::WindowFunction(w) => *w,
-            Expr::AggregateFunction(a) => {
-                let mut w = WindowFunction::new(WindowFunctionDefinition::AggregateUDF(a.func), a.params.args);
-                w.params.distinct = a.params.distinct;
-                w
-            }
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "over() applies to an aggregation or a window function, not {other}"
-                )));
-            }
-        };
         let sorts: Vec<Sort> =
             order_by.iter().map(|(e, desc, nulls_first)| Sort::new(e.expr.clone(), !desc, *nulls_first)).collect();
-        let has_order = !sorts.is_empty();
-        window.params.partition_by = exprs(partition_by);
-        window.params.order_by = sorts;
-        window.params.window_frame = match frame {
-            None => WindowFrame::new(if has_order { Some(false) } else { None }),
+        let partition = exprs(partition_by);
+        let frame = match frame {
+            // Daft: without a frame an aggregation covers the whole partition,
+            // ordered or not (ranking and offset functions ignore the frame).
+            None => WindowFrame::new(None),
             Some((units, start, end)) => {
                 let units = match units.as_str() {
                     "rows" => WindowFrameUnits::Rows,
@@ -250,12 +235,51 @@ impl PyExpr {
                 WindowFrame::new_bounds(units, bound(start, true)?, bound(end, false)?)
             }
         };
-        let e = Expr::WindowFunction(Box::new(window));
-        Ok(match alias {
-            Some(name) => e.alias(name),
-            None => e,
+        // Every aggregation or window call in the tree (`count` is a cast of
+        // one, `count(mode="null")` a sum inside a coalesce) runs over the window.
+        let mut found = false;
+        let out = self
+            .expr
+            .clone()
+            .transform_down(|e| {
+                let mut window = match e {
+                    Expr::WindowFunction(w) => *w,
+                    Expr::AggregateFunction(a) => {
+                        let mut w = WindowFunction::new(WindowFunctionDefinition::AggregateUDF(a.func), a.params.args);
+                        w.params.distinct = a.params.distinct;
+                        w.params.filter = a.params.filter;
+                        w.params.null_treatment = a.params.null_treatment;
+                        w
+                    }
+                    other => return Ok(Transformed::no(other)),
+                };
+                found = true;
+                window.params.partition_by = partition.clone();
+                window.params.order_by = sorts.clone();
+                window.params.window_frame = frame.clone();
+                Ok(Transformed::new(Expr::WindowFunction(Box::new(window)), true, TreeNodeRecursion::Jump))
+            })
+            .py_err()?
+            .data;
+        if !found {
+            return Err(PyValueError::new_err(format!(
+                "over() applies to an aggregation or a window function, not {}",
+                ketch_plan::display::display(&self.expr)
+            )));
         }
-        .into())
+        Ok(out.into())
+    }
+
+    /// This window function skipping nulls (`first_value(ignore_nulls=True)`).
+    fn ignore_nulls(&self) -> PyResult<Self> {
+        match &self.expr {
+            Expr::WindowFunction(w) => {
+                let mut w = w.as_ref().clone();
+                w.params.null_treatment = Some(datafusion::logical_expr::expr::NullTreatment::IgnoreNulls);
+                Ok(Expr::WindowFunction(Box::new(w)).into())
+            }
+            other => Err(PyValueError::new_err(format!("ignore_nulls applies to a window function, not {other}"))),
+        }
     }
 
     /// The output column name under Daft's naming rule.
