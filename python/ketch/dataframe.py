@@ -344,6 +344,98 @@ class DataFrame:
         plan = self._plan.join(other._plan, [e._expr for e in lk], [e._expr for e in rk], how, prefix, suffix)
         return self._new(plan)
 
+    def unpivot(
+        self,
+        ids: Expression | str | Iterable[Expression | str],
+        values: Expression | str | Iterable[Expression | str] = [],  # noqa: B006 - Daft's signature
+        variable_name: str = "variable",
+        value_name: str = "value",
+    ) -> DataFrame:
+        """Wide to long: for each of ``values`` (default: every column not in ``ids``), one row per
+        input row with the ``ids``, the column name as ``variable_name`` and its value as
+        ``value_name`` (cast to the values' common type)."""
+        id_exprs = _exprs(_flatten([ids]))
+        value_exprs = _exprs(_flatten([values]))
+        if not value_exprs:
+            taken = {e.name() for e in id_exprs}
+            value_exprs = [col(n) for n in self.column_names if n not in taken]
+        plan = self._plan.unpivot(
+            [e._expr for e in id_exprs], [e._expr for e in value_exprs], variable_name, value_name
+        )
+        return self._new(plan)
+
+    melt = unpivot
+
+    def pivot(
+        self,
+        group_by: Expression | str | Iterable[Expression | str],
+        pivot_col: Expression | str,
+        value_col: Expression | str,
+        agg_fn: str,
+        names: list[str] | None = None,
+    ) -> DataFrame:
+        """Long to wide: one row per ``group_by`` key and one column per value of ``pivot_col``
+        (``names``, or every distinct value, which runs a query to find them), each holding
+        ``agg_fn`` (``sum``, ``mean``, ``min``, ``max``, ``count``, ...) of ``value_col`` where
+        ``pivot_col`` has that value."""
+        from ketch.functions import when
+
+        keys = _exprs(_flatten([group_by]))
+        pivot, value = _expr_or_col(pivot_col), _expr_or_col(value_col)
+        if not isinstance(agg_fn, str) or not hasattr(Expression, agg_fn):
+            raise ValueError(f"pivot() agg_fn must be the name of an aggregation such as 'sum', got {agg_fn!r}")
+        if names is None:
+            found = self.select(pivot.cast(DataType.string()).alias("__pivot")).distinct().to_pydict()["__pivot"]
+            names = [n for n in found if n is not None]
+        cells = [getattr(when(pivot.cast(DataType.string()) == n, value), agg_fn)().alias(str(n)) for n in names]
+        return self.groupby(*keys).agg(*cells)
+
+    def describe(self) -> DataFrame:
+        """The schema as a DataFrame: ``column_name`` and ``type`` (Daft's display name), one row per column."""
+        from ketch.io import from_pydict
+
+        fields = list(self.schema())
+        return from_pydict({"column_name": [f.name for f in fields], "type": [str(f.dtype) for f in fields]})
+
+    def summarize(self) -> DataFrame:
+        """Per-column statistics: ``column``, ``type``, ``min`` and ``max`` (as strings), ``count``,
+        ``count_nulls`` and ``approx_count_distinct``; one row per column (runs a query)."""
+        from ketch import functions as F
+
+        parts = []
+        for f in self.schema():
+            c = col(f.name)
+            stats = self.agg(
+                c.min().cast(DataType.string()).alias("min"),
+                c.max().cast(DataType.string()).alias("max"),
+                c.count().alias("count"),
+                c.count("null").alias("count_nulls"),
+                F.approx_count_distinct(c).alias("approx_count_distinct"),
+            )
+            parts.append(
+                stats.select(
+                    lit(f.name).alias("column"),
+                    lit(str(f.dtype)).alias("type"),
+                    *[col(n) for n in ("min", "max", "count", "count_nulls", "approx_count_distinct")],
+                )
+            )
+        out = parts[0]
+        for p in parts[1:]:
+            out = out.concat(p)
+        return out
+
+    def transform(self, func: Any, *args: Any, **kwargs: Any) -> DataFrame:
+        """``func(self, *args, **kwargs)``, which must return a DataFrame."""
+        result = func(self, *args, **kwargs)
+        assert isinstance(result, DataFrame), (
+            f"Func returned an instance of type [{type(result)}], should have been DataFrame."
+        )
+        return result
+
+    def pipe(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """``function(self, *args, **kwargs)``, whatever it returns."""
+        return function(self, *args, **kwargs)
+
     def concat(self, other: DataFrame) -> DataFrame:
         """Rows of ``self`` then rows of ``other`` (same columns)."""
         expect_type("DataFrame.concat", "other", other, DataFrame, "DataFrame")

@@ -73,7 +73,9 @@ class Window:
         w._partition_by += exprs
         return w
 
-    def order_by(self, *cols: Any, desc: bool | list[bool] = False, nulls_first: bool | list[bool] | None = None) -> Window:
+    def order_by(
+        self, *cols: Any, desc: bool | list[bool] = False, nulls_first: bool | list[bool] | None = None
+    ) -> Window:
         """Orders each partition by ``cols``; ``desc`` and ``nulls_first`` per column or for all.
         Nulls sort last ascending and first descending unless ``nulls_first`` says otherwise."""
         exprs = _columns(cols)
@@ -127,9 +129,8 @@ class Window:
         partition = [e._expr for e in self._partition_by]
         out = Expression(expr._expr.over(partition, order, frame))
         if self._min_periods > 1:
-            from ketch.functions import when
-
             from ketch._native import PyExpr
+            from ketch.functions import when
 
             rows = Expression(PyExpr.agg("count", [lit(1)._expr], False).over(partition, order, frame))
             out = when(rows >= self._min_periods, out).alias(out.name())

@@ -198,7 +198,9 @@ impl AggregateUDFImpl for ApproxPercentile {
                 ScalarValue::Float64(Some(q)) => Some(*q),
                 _ => None,
             })
-            .ok_or_else(|| DataFusionError::Plan("approx_percentiles: the percentile must be a literal float".into()))?;
+            .ok_or_else(|| {
+                DataFusionError::Plan("approx_percentiles: the percentile must be a literal float".into())
+            })?;
         if !(0.0..=1.0).contains(&q) {
             return plan_err!("approx_percentiles: percentiles must be in [0, 1], got {q}");
         }
@@ -230,17 +232,20 @@ impl Accumulator for SketchAcc {
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let bytes: &BinaryArray = states[0].as_binary();
         for b in bytes.iter().flatten() {
-            let other: DDSketch = postcard::from_bytes(b).map_err(|e| DataFusionError::Execution(format!("approx_percentiles state: {e}")))?;
+            let other: DDSketch = postcard::from_bytes(b)
+                .map_err(|e| DataFusionError::Execution(format!("approx_percentiles state: {e}")))?;
             self.sketch.merge(&other).map_err(|e| DataFusionError::Execution(format!("approx_percentiles: {e}")))?;
         }
         Ok(())
     }
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let bytes = postcard::to_allocvec(&self.sketch).map_err(|e| DataFusionError::Execution(format!("approx_percentiles state: {e}")))?;
+        let bytes = postcard::to_allocvec(&self.sketch)
+            .map_err(|e| DataFusionError::Execution(format!("approx_percentiles state: {e}")))?;
         Ok(vec![ScalarValue::Binary(Some(bytes))])
     }
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let q = self.sketch.quantile(self.q).map_err(|e| DataFusionError::Execution(format!("approx_percentiles: {e}")))?;
+        let q =
+            self.sketch.quantile(self.q).map_err(|e| DataFusionError::Execution(format!("approx_percentiles: {e}")))?;
         Ok(ScalarValue::Float64(q))
     }
     fn size(&self) -> usize {
@@ -251,4 +256,87 @@ impl Accumulator for SketchAcc {
 /// `approx_percentiles(x, p)` as a DataFusion aggregate.
 pub fn approx_percentiles() -> AggregateUDF {
     AggregateUDF::new_from_impl(ApproxPercentile::default())
+}
+
+// --- approx_count_distinct -------------------------------------------------
+
+/// `approx_count_distinct(x)` for any type: each non-null value is hashed to
+/// a UInt64 (DataFusion's vectorized row hashing) and the hashes are counted
+/// by DataFusion's HyperLogLog `approx_distinct`, which alone accepts only
+/// integers and strings. The result is UInt64 (0 for no values).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ApproxCountDistinct {
+    signature: Signature,
+}
+
+impl Default for ApproxCountDistinct {
+    fn default() -> Self {
+        Self { signature: Signature::any(1, Volatility::Immutable) }
+    }
+}
+
+fn hashed_field() -> FieldRef {
+    Arc::new(Field::new("hash", DataType::UInt64, true))
+}
+
+fn inner_approx_distinct() -> Arc<AggregateUDF> {
+    datafusion::functions_aggregate::approx_distinct::approx_distinct_udaf()
+}
+
+impl AggregateUDFImpl for ApproxCountDistinct {
+    fn name(&self) -> &str {
+        "approx_count_distinct"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::UInt64)
+    }
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let fields = [hashed_field()];
+        let inner_args = AccumulatorArgs { expr_fields: &fields, ..args };
+        Ok(Box::new(HashedAcc { inner: inner_approx_distinct().accumulator(inner_args)? }))
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let fields = [hashed_field()];
+        inner_approx_distinct().state_fields(StateFieldsArgs { input_fields: &fields, ..args })
+    }
+}
+
+#[derive(Debug)]
+struct HashedAcc {
+    inner: Box<dyn Accumulator>,
+}
+
+impl Accumulator for HashedAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let v = &values[0];
+        let mut hashes = vec![0u64; v.len()];
+        datafusion::common::hash_utils::create_hashes(
+            [v],
+            &datafusion::common::hash_utils::HLL_RANDOM_STATE,
+            &mut hashes,
+        )?;
+        let hashed: arrow::array::UInt64Array =
+            (0..v.len()).map(|i| if v.is_null(i) { None } else { Some(hashes[i]) }).collect();
+        self.inner.update_batch(&[Arc::new(hashed)])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.inner.merge_batch(states)
+    }
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        self.inner.state()
+    }
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        self.inner.evaluate()
+    }
+    fn size(&self) -> usize {
+        self.inner.size() + std::mem::size_of_val(self)
+    }
+}
+
+/// `approx_count_distinct(x)` as a DataFusion aggregate.
+pub fn approx_count_distinct() -> AggregateUDF {
+    AggregateUDF::new_from_impl(ApproxCountDistinct::default())
 }

@@ -39,7 +39,7 @@ const AGGREGATES: &[(&str, &str)] = &[
     ("stddev", "stddev"),
     ("var", "var_samp"),
     ("list_agg", "array_agg"),
-    ("approx_count_distinct", "approx_distinct"),
+    ("approx_count_distinct", "approx_count_distinct"),
     ("approx_percentiles", "approx_percentiles"),
     ("median", "median"),
     ("percentile", "percentile_cont"),
@@ -96,7 +96,13 @@ fn registry() -> &'static Registry {
             scalars.insert(udf.name().to_string(), udf);
         }
         let mut df_aggregates: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
-        let own = [crate::aggregate::product(), crate::aggregate::skew(), crate::aggregate::approx_percentiles()].map(Arc::new);
+        let own = [
+            crate::aggregate::product(),
+            crate::aggregate::skew(),
+            crate::aggregate::approx_percentiles(),
+            crate::aggregate::approx_count_distinct(),
+        ]
+        .map(Arc::new);
         for udaf in datafusion::functions_aggregate::all_default_aggregate_functions().into_iter().chain(own) {
             for alias in udaf.aliases() {
                 df_aggregates.insert(alias.clone(), udaf.clone());

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, Result, ScalarValue, UnnestOptions, plan_err};
 use datafusion::logical_expr::expr::Sort;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, lit, when};
@@ -226,6 +227,57 @@ pub fn concat(plan: LogicalPlan, other: LogicalPlan) -> Result<LogicalPlan> {
         );
     }
     LogicalPlanBuilder::from(plan).union(other)?.build()
+}
+
+/// Daft's `unpivot` (`melt`): for each column of `values` in turn, every
+/// row's `ids`, the column's name under `variable_name` and its value under
+/// `value_name`, cast to the values' common supertype. Rows come grouped by
+/// value column, as in Daft.
+pub fn unpivot(
+    plan: LogicalPlan,
+    ids: Vec<Expr>,
+    values: Vec<Expr>,
+    variable_name: &str,
+    value_name: &str,
+) -> Result<LogicalPlan> {
+    if values.is_empty() {
+        return plan_err!("unpivot needs at least one value column");
+    }
+    let ids: Vec<Expr> = ids.into_iter().map(named).collect();
+    let values: Vec<Expr> = values.into_iter().map(named).collect();
+    let schema = plan.schema().clone();
+    let types = values.iter().map(|v| v.get_type(&schema)).collect::<Result<Vec<_>>>()?;
+    // Daft: any string value column makes the value column a string.
+    let any_string = types.iter().any(|t| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View));
+    let common = if any_string {
+        Some(DataType::Utf8)
+    } else {
+        datafusion::logical_expr::type_coercion::binary::type_union_resolution(&types)
+    };
+    let Some(common) = common else {
+        let listed: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+        return plan_err!("unpivot: the value columns have no common type ({})", listed.join(", "));
+    };
+    let mut out: Option<LogicalPlanBuilder> = None;
+    for v in values {
+        let name = output_name(&v);
+        let inner = match v {
+            Expr::Alias(a) => *a.expr,
+            e => e,
+        };
+        let mut row = ids.clone();
+        row.push(lit(name).alias(variable_name));
+        row.push(datafusion::logical_expr::cast(inner, common.clone()).alias(value_name));
+        let part = LogicalPlanBuilder::from(plan.clone()).project(row)?.build()?;
+        out = Some(match out {
+            None => LogicalPlanBuilder::from(part),
+            Some(b) => b.union(part)?,
+        });
+    }
+    match out {
+        Some(b) => b.build(),
+        None => plan_err!("unpivot needs at least one value column"),
+    }
 }
 
 /// Set operations: `kind` is one of `union`, `union_all`, `union_by_name`,

@@ -99,6 +99,16 @@ impl PyPlan {
         Ok(ops::explode(self.plan.clone(), columns, ignore_empty_and_null).py_err()?.into())
     }
 
+    fn unpivot(
+        &self,
+        ids: Vec<PyRef<'_, PyExpr>>,
+        values: Vec<PyRef<'_, PyExpr>>,
+        variable_name: &str,
+        value_name: &str,
+    ) -> R {
+        Ok(ops::unpivot(self.plan.clone(), exprs(ids), exprs(values), variable_name, value_name).py_err()?.into())
+    }
+
     fn concat(&self, other: &PyPlan) -> R {
         Ok(ops::concat(self.plan.clone(), other.plan.clone()).py_err()?.into())
     }

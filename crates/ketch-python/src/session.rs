@@ -229,7 +229,11 @@ impl PySession {
         let physical = self.physical(py, plan)?;
         let schema = physical.schema();
         let task_ctx = self.ctx.task_ctx();
-        let batches = wait(py, async move { datafusion::physical_plan::collect(physical, task_ctx).await })?;
+        // Partitions run concurrently; their results are kept in partition
+        // order, so `concat`/`unpivot` (a union) return rows in input order, as Daft does.
+        let partitions =
+            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
+        let batches: Vec<_> = partitions.into_iter().flatten().collect();
         let reader: Box<dyn RecordBatchReader + Send> =
             Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
         reader.into_pyarrow(py)
