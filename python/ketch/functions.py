@@ -193,7 +193,6 @@ _SIGNATURES: dict[str, tuple[str, str, bool]] = {
     "partition_iceberg_truncate": ("partition", "expr, w", True),
     "partition_months": ("partition", "expr", True),
     "partition_years": ("partition", "expr", True),
-    "pearson_correlation": ("similarity", "left, right", True),
     "percentile": ("agg", "expr, percentage", True),
     "pi": ("numeric", "", False),
     "pmod": ("numeric", "a, b", False),
@@ -472,6 +471,22 @@ def percentile(expr: Expression, percentage: float) -> Expression:
 def median(expr: Expression) -> Expression:
     """The median of the group's non-null values, as Float64."""
     return _call("median", expr.cast(DataType.float64())).alias(expr.name())
+
+
+def _typed_null(dtype: Any) -> Expression:
+    from ketch.datatype import _as_dtype
+
+    return lit(None).cast(_as_dtype(dtype))
+
+
+def deserialize(expr: Expression, format: str, dtype: Any) -> Expression:  # noqa: A002 - Daft's name
+    """Parses each string (``format="json"``) as a value of ``dtype``; a malformed one is an error."""
+    return _call("deserialize", expr, format, _typed_null(dtype))
+
+
+def try_deserialize(expr: Expression, format: str, dtype: Any) -> Expression:  # noqa: A002 - Daft's name
+    """Like :func:`deserialize`, with null where a string does not parse."""
+    return _call("try_deserialize", expr, format, _typed_null(dtype))
 
 
 def over(expr: Expression, window: Any) -> Expression:

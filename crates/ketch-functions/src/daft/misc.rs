@@ -66,8 +66,94 @@ fn year_month(a: &Args) -> Result<(Expr, Expr)> {
     Ok((y, m))
 }
 
+/// Haversine distance in meters on a sphere of radius 6,371,000 m (Daft's).
+fn great_circle_distance(a: &Args) -> Result<Expr> {
+    let rad = |i: usize| call("radians", vec![cast(a.arg(i), DataType::Float64)]);
+    let (lat1, lon1, lat2, lon2) = (rad(0)?, rad(1)?, rad(2)?, rad(3)?);
+    let half_sin_sq = |d: Expr| -> Result<Expr> {
+        let s = call("sin", vec![d / lit(2.0)])?;
+        Ok(s.clone() * s)
+    };
+    let x = half_sin_sq(lat2.clone() - lat1.clone())?
+        + call("cos", vec![lat1])? * call("cos", vec![lat2])? * half_sin_sq(lon2 - lon1)?;
+    let d = lit(2.0 * 6_371_000.0) * call("asin", vec![call("sqrt", vec![x])?])?;
+    // Daft gives null, not NaN, where an input is not a finite coordinate.
+    datafusion::logical_expr::when(call("isnan", vec![d.clone()])?, super::null_of(&DataType::Float64)?).otherwise(d)
+}
+
+/// `conv(x, from_base, to_base)`: the number written in `from_base` (x's
+/// digits; an integer x is read as its decimal digits) rewritten in
+/// `to_base`, upper case; negative numbers as 64-bit two's complement.
+fn conv(a: &Args) -> Result<Expr> {
+    let (Some(from), Some(to)) = (a.int(1)?, a.int(2)?) else { return a.type_error("integer bases") };
+    if !(2..=36).contains(&from) || !(2..=36).contains(&to) {
+        return a.type_error("bases between 2 and 36");
+    }
+    let (from, to) = (from as u32, to as u32);
+    let udf = datafusion::logical_expr::create_udf(
+        "conv",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        datafusion::logical_expr::Volatility::Immutable,
+        std::sync::Arc::new(move |args: &[datafusion::logical_expr::ColumnarValue]| {
+            use arrow::array::{AsArray, StringArray};
+            let scalar = matches!(args[0], datafusion::logical_expr::ColumnarValue::Scalar(_));
+            let arrays = datafusion::logical_expr::ColumnarValue::values_to_arrays(args)?;
+            let s = arrays[0].as_string::<i32>();
+            let out: StringArray = s
+                .iter()
+                .map(|v| {
+                    let v = v?.trim();
+                    let n = match v.strip_prefix('-') {
+                        Some(rest) => u64::from_str_radix(rest, from).ok()?.wrapping_neg(),
+                        None => u64::from_str_radix(v, from).ok()?,
+                    };
+                    Some(to_radix(n, to))
+                })
+                .collect();
+            let out: arrow::array::ArrayRef = std::sync::Arc::new(out);
+            Ok(if scalar {
+                datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
+                    &out, 0,
+                )?)
+            } else {
+                datafusion::logical_expr::ColumnarValue::Array(out)
+            })
+        }),
+    );
+    Ok(udf.call(vec![cast(a.arg(0), DataType::Utf8)]))
+}
+
+fn to_radix(mut n: u64, base: u32) -> String {
+    if n == 0 {
+        return "0".into();
+    }
+    let mut digits = Vec::new();
+    while n > 0 {
+        digits.push(std::char::from_digit((n % base as u64) as u32, base).unwrap_or('?').to_ascii_uppercase());
+        n /= base as u64;
+    }
+    digits.iter().rev().collect()
+}
+
+/// `random_int(low, high)`: a uniform integer in [low, high], new per row.
+fn random_int(a: &Args) -> Result<Expr> {
+    let (Some(low), Some(high)) = (a.int(0)?, a.int(1)?) else { return a.type_error("integer bounds low and high") };
+    if high < low {
+        return a.type_error("low <= high");
+    }
+    if !a.is_none(2) {
+        return a.type_error("seed=None (a seeded random_int cannot reproduce Daft's generator)");
+    }
+    let span = (high - low + 1) as f64;
+    Ok(cast(call("floor", vec![call("random", vec![])? * lit(span)])?, DataType::Int64) + lit(low))
+}
+
 pub fn functions() -> Vec<DaftFunction> {
     vec![
+        DaftFunction::new("great_circle_distance", 4, great_circle_distance),
+        DaftFunction::new("conv", 3, conv),
+        DaftFunction::new("random_int", 3, random_int).volatile(),
         DaftFunction::new("length", 1, length),
         DaftFunction::variadic("coalesce", |a| call("coalesce", a.exprs.clone())),
         DaftFunction::new("fill_null", 2, |a| call("coalesce", a.exprs.clone())),

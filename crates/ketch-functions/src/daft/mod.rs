@@ -1,6 +1,8 @@
 //! Daft 0.7.26's scalar functions, one module per group of `daft.functions`,
 //! each defined as a [`DaftFunction`] expansion (see [`crate::function`]).
 
+pub mod codec;
+pub mod hashing;
 pub mod kernels;
 pub mod math;
 pub mod misc;
@@ -24,6 +26,8 @@ pub fn functions() -> Vec<DaftFunction> {
     all.extend(temporal::functions());
     all.extend(nested::functions());
     all.extend(misc::functions());
+    all.extend(codec::functions());
+    all.extend(hashing::functions());
     all
 }
 

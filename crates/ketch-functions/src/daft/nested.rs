@@ -86,6 +86,75 @@ fn get(a: &Args) -> Result<Expr> {
     if a.is_none(2) { Ok(value) } else { call("coalesce", vec![value, a.arg(2)]) }
 }
 
+/// `chunk(list, size)`: consecutive runs of `size` elements as fixed-size
+/// lists; a shorter remainder is dropped (Daft's rule).
+fn chunk(a: &Args) -> Result<Expr> {
+    let Some(size) = a.int(1)?.filter(|s| *s > 0) else { return a.type_error("a chunk size > 0") };
+    let item = match a.ty(0) {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.data_type().clone(),
+        _ => DataType::Null,
+    };
+    let list_in = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new("item", item.clone(), true)));
+    let inner =
+        DataType::FixedSizeList(std::sync::Arc::new(arrow::datatypes::Field::new("item", item, true)), size as i32);
+    let out = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new("item", inner.clone(), true)));
+    let udf = datafusion::logical_expr::create_udf(
+        "chunk",
+        vec![list_in],
+        out,
+        datafusion::logical_expr::Volatility::Immutable,
+        std::sync::Arc::new(move |args: &[datafusion::logical_expr::ColumnarValue]| {
+            chunk_kernel(args, size as usize, &inner)
+        }),
+    );
+    Ok(udf.call(vec![cast(a.arg(0), udf_input(a))]))
+}
+
+fn udf_input(a: &Args) -> DataType {
+    match a.ty(0) {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new("item", f.data_type().clone(), true)))
+        }
+        t => t.clone(),
+    }
+}
+
+fn chunk_kernel(
+    args: &[datafusion::logical_expr::ColumnarValue],
+    size: usize,
+    inner: &DataType,
+) -> Result<datafusion::logical_expr::ColumnarValue> {
+    use arrow::array::{Array, AsArray, FixedSizeListArray, ListArray, UInt32Array};
+    use arrow::buffer::OffsetBuffer;
+    let scalar = matches!(args[0], datafusion::logical_expr::ColumnarValue::Scalar(_));
+    let arrays = datafusion::logical_expr::ColumnarValue::values_to_arrays(args)?;
+    let list: &ListArray = arrays[0].as_list::<i32>();
+    let DataType::FixedSizeList(item_field, _) = inner else { unreachable!("chunk builds a FixedSizeList type") };
+    let mut take: Vec<u32> = Vec::new();
+    let mut offsets: Vec<i32> = vec![0];
+    for i in 0..list.len() {
+        let (start, end) = (list.value_offsets()[i] as usize, list.value_offsets()[i + 1] as usize);
+        let n = if list.is_null(i) { 0 } else { (end - start) / size };
+        take.extend((start..start + n * size).map(|j| j as u32));
+        offsets.push(offsets[offsets.len() - 1] + n as i32);
+    }
+    let values = arrow::compute::take(list.values().as_ref(), &UInt32Array::from(take), None)?;
+    let chunks = FixedSizeListArray::try_new(item_field.clone(), size as i32, values, None)?;
+    let out_field = std::sync::Arc::new(arrow::datatypes::Field::new("item", inner.clone(), true));
+    let out = ListArray::try_new(
+        out_field,
+        OffsetBuffer::new(offsets.into()),
+        std::sync::Arc::new(chunks),
+        list.nulls().cloned(),
+    )?;
+    let out: arrow::array::ArrayRef = std::sync::Arc::new(out);
+    Ok(if scalar {
+        datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+    } else {
+        datafusion::logical_expr::ColumnarValue::Array(out)
+    })
+}
+
 pub fn functions() -> Vec<DaftFunction> {
     let mut v: Vec<DaftFunction> =
         FORWARDED.iter().map(|&(name, arity, df)| list_fn(name, arity, move |a| call(df, a.exprs.clone()))).collect();
@@ -116,6 +185,15 @@ pub fn functions() -> Vec<DaftFunction> {
         }),
         DaftFunction::new("map_keys", 1, |a| call("map_keys", vec![a.arg(0)])),
         DaftFunction::variadic("to_list", |a| call("make_array", a.exprs.clone())),
+        DaftFunction::new("seq", 1, |a| {
+            expect(a, 0, |t| t.is_integer() || t.is_null(), "an integer input")?;
+            let list = call("range", vec![cast(a.arg(0), DataType::Int64)])?;
+            Ok(cast(
+                list,
+                DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new("item", DataType::UInt64, true))),
+            ))
+        }),
+        list_fn("chunk", 2, chunk),
         // Python passes (name, value) pairs; SQL callers do the same.
         DaftFunction::variadic("to_struct", |a| call("named_struct", a.exprs.clone())),
     ]);

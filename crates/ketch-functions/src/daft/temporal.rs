@@ -162,8 +162,50 @@ fn date_diff(a: &Args) -> Result<Expr> {
     call("spark.date_diff", vec![as_date(a, 0), as_date(a, 1)])
 }
 
+/// `months_between(end, start)`: whole months plus the day difference over 31,
+/// whole when both are the same day or both month ends (Spark's rule, Daft's
+/// answer), rounded to 8 decimals.
+fn months_between(a: &Args) -> Result<Expr> {
+    expect(a, 0, is_temporal, "a date or timestamp input")?;
+    expect(a, 1, is_temporal, "a date or timestamp input")?;
+    let (end, start) = (as_date(a, 0), as_date(a, 1));
+    let p = |what: &str, e: &Expr| -> Result<Expr> {
+        Ok(cast(call("date_part", vec![lit(what), e.clone()])?, DataType::Float64))
+    };
+    let months = (p("year", &end)? - p("year", &start)?) * lit(12.0) + p("month", &end)? - p("month", &start)?;
+    let (d1, d2) = (p("day", &end)?, p("day", &start)?);
+    let month_end = |e: &Expr| -> Result<Expr> { Ok(call("spark.last_day", vec![e.clone()])?.eq(e.clone())) };
+    let whole = d1.clone().eq(d2.clone()).or(month_end(&end)?.and(month_end(&start)?));
+    let frac = datafusion::logical_expr::when(whole, lit(0.0)).otherwise((d1 - d2) / lit(31.0))?;
+    call("round", vec![months + frac, lit(8i64)])
+}
+
+/// `make_timestamp(y, m, d, h, mi, s[, tz])`: seconds may be fractional; a
+/// time zone makes the result zone-aware (the fields are its local time).
+fn make_timestamp(a: &Args) -> Result<Expr> {
+    let i32 = |i: usize| cast(a.arg(i), DataType::Int32);
+    let date = call("make_date", vec![i32(0), i32(1), i32(2)])?;
+    let us = |i: usize, per: f64| cast(a.arg(i), DataType::Float64) * lit(per);
+    let micros = call("round", vec![us(3, 3_600_000_000.0) + us(4, 60_000_000.0) + us(5, 1_000_000.0)])?;
+    let day_start = cast(cast(date, DataType::Timestamp(TimeUnit::Microsecond, None)), DataType::Int64);
+    let naive = cast(day_start + cast(micros, DataType::Int64), DataType::Timestamp(TimeUnit::Microsecond, None));
+    Ok(match timezone(a, 6)? {
+        Some(tz) => cast(naive, DataType::Timestamp(TimeUnit::Microsecond, Some(tz))),
+        None => naive,
+    })
+}
+
 pub fn functions() -> Vec<DaftFunction> {
     let mut v = vec![
+        DaftFunction::new("months_between", 2, months_between),
+        DaftFunction::new("make_timestamp", 7, make_timestamp),
+        DaftFunction::new("make_timestamp_ltz", 7, make_timestamp),
+        DaftFunction::new("from_unixtime", 2, |a| {
+            expect(a, 0, |t| t.is_integer() || t.is_null(), "an integer input")?;
+            let ts = cast(cast(a.arg(0), DataType::Int64), DataType::Timestamp(TimeUnit::Second, None));
+            let fmt = a.str(1)?.unwrap_or_else(|| "%Y-%m-%d %H:%M:%S".into());
+            call("to_char", vec![ts, lit(fmt)])
+        }),
         DaftFunction::new("year", 1, |a| {
             expect(a, 0, is_temporal, "a date or timestamp input")?;
             Ok(cast(part(a, "year")?, DataType::Int32))
