@@ -14,7 +14,7 @@ from ketch.catalog import Catalog, Identifier, Table
 from ketch.context import execution_config_ctx, get_context, set_execution_config, set_runner_native
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
-from ketch.expressions import Expression, col, lit
+from ketch.expressions import Expression, col, element, lit
 from ketch.io import (
     from_arrow,
     from_pandas,
@@ -53,6 +53,7 @@ __all__ = [
     "Window",
     "__version__",
     "col",
+    "element",
     "context",
     "exceptions",
     "execution_config_ctx",

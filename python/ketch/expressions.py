@@ -45,6 +45,11 @@ def lit(value: Any) -> Expression:
     return Expression(PyExpr.lit(_arrow_literal(value)))
 
 
+def element() -> Expression:
+    """The list element inside ``list_map`` / ``list_filter`` (Daft's ``daft.element()``)."""
+    return Expression(PyExpr.element())
+
+
 def col(name: str) -> Expression:
     """A reference to the column ``name``."""
     if not isinstance(name, str):

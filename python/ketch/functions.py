@@ -489,6 +489,23 @@ def try_deserialize(expr: Expression, format: str, dtype: Any) -> Expression:  #
     return _call("try_deserialize", expr, format, _typed_null(dtype))
 
 
+def list_map(list_expr: Expression, mapper: Expression) -> Expression:
+    """``mapper`` (an expression of :func:`ketch.element`) applied to every element of each list."""
+    return Expression(list_expr._expr.higher_order("array_transform", _to_expr(mapper)._expr)).alias(list_expr.name())
+
+
+def list_filter(list_expr: Expression, predicate: Expression) -> Expression:
+    """The elements of each list for which ``predicate`` (an expression of :func:`ketch.element`) is true."""
+    return Expression(list_expr._expr.higher_order("array_filter", _to_expr(predicate)._expr)).alias(list_expr.name())
+
+
+def monotonically_increasing_id() -> Expression:
+    """A unique, increasing UInt64 per row (0, 1, 2, ... in row order for one partition)."""
+    from ketch.window import Window
+
+    return (_call("row_number").over(Window()) - 1).cast(DataType.uint64()).alias("id")
+
+
 def over(expr: Expression, window: Any) -> Expression:
     """``expr`` evaluated over ``window`` (see :meth:`Expression.over`)."""
     return expr.over(window)

@@ -143,6 +143,11 @@ impl Args {
         }
     }
 
+    /// True while only the result type is computed (the call is not run).
+    pub fn types_only(&self) -> bool {
+        self.types_only
+    }
+
     /// The function's name, for error messages.
     pub fn name(&self) -> &'static str {
         self.name

@@ -25,6 +25,16 @@ pub fn output_name(expr: &Expr) -> String {
             .map(|(_, then)| output_name(then))
             .or_else(|| case.else_expr.as_deref().map(output_name))
             .unwrap_or_else(|| "literal".to_string()),
+        // `expr["field"]` is named after the field, as in Daft.
+        Expr::ScalarFunction(ScalarFunction { args, func })
+            if matches!(func.name(), "get" | "get_field")
+                && matches!(args.get(1), Some(Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(_)), _))) =>
+        {
+            match &args[1] {
+                Expr::Literal(datafusion::common::ScalarValue::Utf8(Some(f)), _) => f.clone(),
+                _ => output_name(&args[0]),
+            }
+        }
         Expr::ScalarFunction(ScalarFunction { args, func }) => {
             args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
         }

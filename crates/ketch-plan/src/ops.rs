@@ -51,12 +51,52 @@ fn field_names(plan: &LogicalPlan) -> Vec<String> {
     plan.schema().fields().iter().map(|f| f.name().clone()).collect()
 }
 
-/// `SELECT exprs` with each expression named by Daft's rule.
+/// The call of registry function `name` at the top of `e` (under an alias), with its arguments.
+fn marker<'a>(e: &'a Expr, name: &str) -> Option<&'a [Expr]> {
+    match e {
+        Expr::Alias(a) => marker(&a.expr, name),
+        Expr::ScalarFunction(f) if f.func.name() == name => Some(&f.args),
+        _ => None,
+    }
+}
+
+/// Binds `ketch.element()` in list_map/list_filter lambdas to the list's element type.
+fn resolve_lambdas(plan: &LogicalPlan, exprs: Vec<Expr>) -> Result<Vec<Expr>> {
+    exprs.into_iter().map(|e| Ok(e.resolve_lambda_variables(plan.schema())?.data)).collect()
+}
+
+/// `SELECT exprs` with each expression named by Daft's rule. A column that
+/// is `unnest(struct)` becomes one column per field; columns that are
+/// `explode(list)` are exploded after the projection (zipped when several).
 pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
-    let exprs: Vec<Expr> = exprs.into_iter().map(named).collect();
-    check_no_aggregation("select", &exprs)?;
-    check_unique_names(&exprs)?;
-    project(plan, exprs)
+    let mut out = Vec::with_capacity(exprs.len());
+    let mut exploded = Vec::new();
+    let mut ignore_empty = false;
+    for e in resolve_lambdas(&plan, exprs)? {
+        if let Some(args) = marker(&e, "unnest") {
+            let DataType::Struct(fields) = args[0].get_type(plan.schema())? else {
+                return plan_err!("unnest() expects a struct input");
+            };
+            for f in fields.iter() {
+                let field = builtin("get_field")?.call(vec![args[0].clone(), lit(f.name().as_str())]);
+                let null = Expr::Literal(ScalarValue::try_from(f.data_type())?, None);
+                out.push(when(args[0].clone().is_null(), null).otherwise(field)?.alias(f.name()));
+            }
+        } else if let Some(args) = marker(&e, "explode") {
+            let name = output_name(&e);
+            if let Some(Expr::Literal(ScalarValue::Boolean(Some(true)), _)) = args.get(1) {
+                ignore_empty = true;
+            }
+            out.push(args[0].clone().alias(name.clone()));
+            exploded.push(name);
+        } else {
+            out.push(named(e));
+        }
+    }
+    check_no_aggregation("select", &out)?;
+    check_unique_names(&out)?;
+    let projected = project(plan, out)?;
+    if exploded.is_empty() { Ok(projected) } else { explode(projected, exploded, ignore_empty) }
 }
 
 /// `SELECT exprs`, computing window functions (`expr.over(window)`) in a
@@ -70,6 +110,10 @@ fn project(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
 /// Adds or replaces columns: a name that exists is replaced in place, a new
 /// name is appended at the end (Daft's `with_columns`).
 pub fn with_columns(plan: LogicalPlan, columns: Vec<(String, Expr)>) -> Result<LogicalPlan> {
+    let columns = columns
+        .into_iter()
+        .map(|(n, e)| Ok((n, e.resolve_lambda_variables(plan.schema())?.data)))
+        .collect::<Result<Vec<_>>>()?;
     let new: Vec<Expr> = columns.iter().map(|(_, e)| e.clone()).collect();
     check_no_aggregation("with_columns", &new)?;
     let existing = field_names(&plan);
@@ -124,6 +168,7 @@ pub fn exclude(plan: LogicalPlan, names: Vec<String>) -> Result<LogicalPlan> {
 
 /// `WHERE predicate`; the predicate must be Boolean.
 pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    let predicate = predicate.resolve_lambda_variables(plan.schema())?.data;
     check_no_aggregation("where", std::slice::from_ref(&predicate))?;
     let dtype = predicate.get_type(plan.schema())?;
     if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null)

@@ -6,7 +6,9 @@ use arrow::datatypes::DataType;
 use arrow_pyarrow::FromPyArrow;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
-use datafusion::logical_expr::expr::{AggregateFunction, InList, Sort, WindowFunction};
+use datafusion::logical_expr::expr::{
+    AggregateFunction, HigherOrderFunction, InList, Lambda, LambdaVariable, Sort, WindowFunction,
+};
 use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, try_cast, when};
 use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -25,6 +27,9 @@ impl From<Expr> for PyExpr {
         Self { expr }
     }
 }
+
+/// The lambda parameter `ketch.element()` stands for.
+const ELEMENT: &str = "element";
 
 /// A window frame from Python: units (`rows`/`range`), start and end offsets (None = unbounded).
 type FrameSpec<'py> = (String, Option<PyRef<'py, PyExpr>>, Option<PyRef<'py, PyExpr>>);
@@ -280,6 +285,24 @@ impl PyExpr {
             }
             other => Err(PyValueError::new_err(format!("ignore_nulls applies to a window function, not {other}"))),
         }
+    }
+
+    /// `ketch.element()`: the list element inside a `list_map` / `list_filter` body.
+    #[staticmethod]
+    fn element() -> Self {
+        Expr::LambdaVariable(LambdaVariable::new(ELEMENT.to_string(), None)).into()
+    }
+
+    /// DataFusion's higher-order list function `name` (`array_transform`,
+    /// `array_filter`) applied to this list with `body` as the lambda over `element()`.
+    fn higher_order(&self, name: &str, body: &PyExpr) -> PyResult<Self> {
+        let Some(f) =
+            datafusion::functions_nested::all_default_higher_order_functions().into_iter().find(|f| f.name() == name)
+        else {
+            return Err(PyValueError::new_err(format!("unknown higher-order function '{name}'")));
+        };
+        let lambda = Expr::Lambda(Lambda::new(vec![ELEMENT.to_string()], body.expr.clone()));
+        Ok(Expr::HigherOrderFunction(HigherOrderFunction::new(f, vec![self.expr.clone(), lambda])).into())
     }
 
     /// The output column name under Daft's naming rule.

@@ -78,7 +78,9 @@ fn slice(a: &Args) -> Result<Expr> {
 
 fn get(a: &Args) -> Result<Expr> {
     let value = match a.ty(0) {
-        DataType::Struct(_) => call("get_field", vec![a.arg(0), a.arg(1)])?,
+        // A null struct has null fields (DataFusion's get_field reads the child as stored).
+        DataType::Struct(_) => when(a.arg(0).is_null(), Expr::Literal(ScalarValue::Null, None))
+            .otherwise(call("get_field", vec![a.arg(0), a.arg(1)])?)?,
         DataType::Map(..) => call("array_element", vec![call("map_extract", vec![a.arg(0), a.arg(1)])?, lit(1i64)])?,
         t if is_list(t) => call("array_element", vec![a.arg(0), one_based(a, 1)])?,
         _ => return a.type_error("a list, struct or map input"),
@@ -194,6 +196,25 @@ pub fn functions() -> Vec<DaftFunction> {
             ))
         }),
         list_fn("chunk", 2, chunk),
+        // Row-multiplying and column-multiplying markers that select() plans
+        // (ketch_plan::ops): the call itself has the element / struct type.
+        list_fn("explode", 2, |a| {
+            if a.types_only() {
+                call("array_element", vec![a.arg(0), lit(1i64)])
+            } else {
+                datafusion::common::plan_err!("explode() must be a whole column of select(), not part of an expression")
+            }
+        }),
+        DaftFunction::new("unnest", 1, |a| {
+            if !matches!(a.ty(0), DataType::Struct(_)) {
+                return a.type_error("a struct input");
+            }
+            if a.types_only() {
+                Ok(a.arg(0))
+            } else {
+                datafusion::common::plan_err!("unnest() must be a whole column of select(), not part of an expression")
+            }
+        }),
         // Python passes (name, value) pairs; SQL callers do the same.
         DaftFunction::variadic("to_struct", |a| call("named_struct", a.exprs.clone())),
     ]);
