@@ -14,34 +14,12 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use arrow::record_batch::RecordBatch;
 use base64::Engine;
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::{ColumnarValue, Expr, ScalarUDF, Volatility, create_udf};
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::logical_expr::{Expr, ScalarUDF};
 
+use super::kernels::udf;
 use super::{cast, expect, is_string};
 use crate::function::{Args, DaftFunction};
-
-fn kernel(
-    name: &str,
-    inputs: Vec<DataType>,
-    out: DataType,
-    f: impl Fn(&[ArrayRef]) -> Result<ArrayRef> + Send + Sync + 'static,
-) -> ScalarUDF {
-    create_udf(
-        name,
-        inputs,
-        out,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-            let out = f(&ColumnarValue::values_to_arrays(args)?)?;
-            if scalar {
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-            } else {
-                Ok(ColumnarValue::Array(out))
-            }
-        }),
-    )
-}
 
 fn is_bytes(t: &DataType) -> bool {
     is_string(t)
@@ -56,7 +34,7 @@ fn bytes_arg(a: &Args, i: usize) -> Expr {
 /// Maps each value's bytes through `f`; `Ok(None)` is null, `Err` raises unless `try_`.
 fn map_bytes(name: &str, out: DataType, try_: bool, f: fn(&[u8]) -> Result<Vec<u8>>) -> ScalarUDF {
     let utf8_out = out == DataType::Utf8;
-    kernel(name, vec![DataType::Binary], out, move |a| {
+    udf(name, vec![DataType::Binary], out, move |a| {
         let input: &BinaryArray = a[0].as_binary();
         let mut results: Vec<Option<Vec<u8>>> = Vec::with_capacity(input.len());
         for v in input.iter() {
@@ -154,7 +132,7 @@ fn parse_json(s: &str) -> Option<serde_json::Value> {
 }
 
 fn json_array_length() -> ScalarUDF {
-    kernel("json_array_length", vec![DataType::Utf8], DataType::Int32, |a| {
+    udf("json_array_length", vec![DataType::Utf8], DataType::Int32, |a| {
         let s = a[0].as_string::<i32>();
         let mut b = Int32Builder::with_capacity(s.len());
         for v in s.iter() {
@@ -166,7 +144,7 @@ fn json_array_length() -> ScalarUDF {
 
 fn json_object_keys() -> ScalarUDF {
     let out = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
-    kernel("json_object_keys", vec![DataType::Utf8], out, |a| {
+    udf("json_object_keys", vec![DataType::Utf8], out, |a| {
         let s = a[0].as_string::<i32>();
         let mut b = ListBuilder::new(StringBuilder::new());
         for v in s.iter() {
@@ -202,7 +180,7 @@ fn json_tuple(a: &Args) -> Result<Expr> {
     }
     let fields: Fields = keys.iter().map(|k| Field::new(k, DataType::Utf8, true)).collect();
     let out = DataType::Struct(fields.clone());
-    let udf = kernel("json_tuple", vec![DataType::Utf8], out, move |arr| {
+    let udf = udf("json_tuple", vec![DataType::Utf8], out, move |arr| {
         let s = arr[0].as_string::<i32>();
         let parsed: Vec<Option<serde_json::Map<String, serde_json::Value>>> =
             s.iter().map(|v| v.and_then(parse_json).and_then(|j| j.as_object().cloned())).collect();
@@ -231,7 +209,7 @@ fn check_json_format(a: &Args) -> Result<()> {
 fn serialize(a: &Args) -> Result<Expr> {
     check_json_format(a)?;
     let t = a.ty(0).clone();
-    let udf = kernel("serialize", vec![t.clone()], DataType::Utf8, move |arr| {
+    let udf = udf("serialize", vec![t.clone()], DataType::Utf8, move |arr| {
         let v = &arr[0];
         let batch =
             RecordBatch::try_new(Arc::new(Schema::new(vec![Field::new("v", t.clone(), true)])), vec![v.clone()])?;
@@ -274,7 +252,7 @@ fn deserialize(a: &Args, try_: bool) -> Result<Expr> {
         return plan_err!("{}: pass the target dtype", a.name());
     }
     let out_type = t.clone();
-    let udf = kernel(a.name(), vec![DataType::Utf8], out_type, move |arr| {
+    let udf = udf(a.name(), vec![DataType::Utf8], out_type, move |arr| {
         let s = arr[0].as_string::<i32>();
         let mut parts: Vec<ArrayRef> = Vec::with_capacity(s.len());
         let null = arrow::array::new_null_array(&t, 1);

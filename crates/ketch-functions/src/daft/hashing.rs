@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Int32Builder, UInt64Builder};
 use arrow::datatypes::{DataType, TimeUnit};
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err};
-use datafusion::logical_expr::{ColumnarValue, Expr, Volatility, create_udf};
+use datafusion::common::{DataFusionError, Result, exec_err};
+use datafusion::logical_expr::Expr;
 
 use super::cast;
+use super::kernels::udf;
 use crate::function::{Args, DaftFunction};
 
 /// The bytes Daft hashes for row `i` of `a`, or None for a type it does not hash.
@@ -74,29 +75,17 @@ fn hash(a: &Args) -> Result<Expr> {
         }
     };
     let t = a.ty(0).clone();
-    let udf = create_udf(
-        "hash",
-        vec![t],
-        DataType::UInt64,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
-            let arr = &ColumnarValue::values_to_arrays(args)?[0];
-            let mut b = UInt64Builder::with_capacity(arr.len());
-            for i in 0..arr.len() {
-                match value_bytes(arr, i) {
-                    Some(bytes) => b.append_value(f(seed, &bytes)),
-                    None => return exec_err!("hash: unsupported type {}", arr.data_type()),
-                }
+    let udf = udf("hash", vec![t], DataType::UInt64, move |arrays| {
+        let arr = &arrays[0];
+        let mut b = UInt64Builder::with_capacity(arr.len());
+        for i in 0..arr.len() {
+            match value_bytes(arr, i) {
+                Some(bytes) => b.append_value(f(seed, &bytes)),
+                None => return exec_err!("hash: unsupported type {}", arr.data_type()),
             }
-            let out: ArrayRef = Arc::new(b.finish());
-            if scalar {
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-            } else {
-                Ok(ColumnarValue::Array(out))
-            }
-        }),
-    );
+        }
+        Ok(Arc::new(b.finish()) as ArrayRef)
+    });
     Ok(udf.call(vec![a.arg(0)]))
 }
 
@@ -164,31 +153,19 @@ fn iceberg_bucket(a: &Args) -> Result<Expr> {
         DataType::LargeBinary | DataType::BinaryView => DataType::Binary,
         t => t.clone(),
     };
-    let udf = create_udf(
-        "partition_iceberg_bucket",
-        vec![t],
-        DataType::Int32,
-        Volatility::Immutable,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let scalar = matches!(args[0], ColumnarValue::Scalar(_));
-            let arr = &ColumnarValue::values_to_arrays(args)?[0];
-            let mut b = Int32Builder::with_capacity(arr.len());
-            for i in 0..arr.len() {
-                if arr.is_null(i) {
-                    b.append_null();
-                } else {
-                    let h = murmur3_32(&iceberg_bytes(arr, i)?) as i32;
-                    b.append_value(((h & i32::MAX) as i64 % n) as i32);
-                }
-            }
-            let out: ArrayRef = Arc::new(b.finish());
-            if scalar {
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+    let udf = udf("partition_iceberg_bucket", vec![t], DataType::Int32, move |arrays| {
+        let arr = &arrays[0];
+        let mut b = Int32Builder::with_capacity(arr.len());
+        for i in 0..arr.len() {
+            if arr.is_null(i) {
+                b.append_null();
             } else {
-                Ok(ColumnarValue::Array(out))
+                let h = murmur3_32(&iceberg_bytes(arr, i)?) as i32;
+                b.append_value(((h & i32::MAX) as i64 % n) as i32);
             }
-        }),
-    );
+        }
+        Ok(Arc::new(b.finish()) as ArrayRef)
+    });
     Ok(udf.call(vec![input]))
 }
 

@@ -32,7 +32,9 @@ fn strings(a: &ArrayRef) -> Result<&StringArray> {
     a.as_string_opt::<i32>().ok_or_else(|| DataFusionError::Execution(format!("expected Utf8, got {}", a.data_type())))
 }
 
-fn udf(
+/// A UDF over whole arrays: `f` maps the argument arrays (scalars broadcast)
+/// to the result array; an all-scalar call returns a scalar.
+pub(crate) fn udf(
     name: &str,
     inputs: Vec<DataType>,
     out: DataType,

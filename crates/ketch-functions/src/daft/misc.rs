@@ -90,37 +90,22 @@ fn conv(a: &Args) -> Result<Expr> {
         return a.type_error("bases between 2 and 36");
     }
     let (from, to) = (from as u32, to as u32);
-    let udf = datafusion::logical_expr::create_udf(
-        "conv",
-        vec![DataType::Utf8],
-        DataType::Utf8,
-        datafusion::logical_expr::Volatility::Immutable,
-        std::sync::Arc::new(move |args: &[datafusion::logical_expr::ColumnarValue]| {
-            use arrow::array::{AsArray, StringArray};
-            let scalar = matches!(args[0], datafusion::logical_expr::ColumnarValue::Scalar(_));
-            let arrays = datafusion::logical_expr::ColumnarValue::values_to_arrays(args)?;
-            let s = arrays[0].as_string::<i32>();
-            let out: StringArray = s
-                .iter()
-                .map(|v| {
-                    let v = v?.trim();
-                    let n = match v.strip_prefix('-') {
-                        Some(rest) => u64::from_str_radix(rest, from).ok()?.wrapping_neg(),
-                        None => u64::from_str_radix(v, from).ok()?,
-                    };
-                    Some(to_radix(n, to))
-                })
-                .collect();
-            let out: arrow::array::ArrayRef = std::sync::Arc::new(out);
-            Ok(if scalar {
-                datafusion::logical_expr::ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
-                    &out, 0,
-                )?)
-            } else {
-                datafusion::logical_expr::ColumnarValue::Array(out)
+    let udf = super::kernels::udf("conv", vec![DataType::Utf8], DataType::Utf8, move |arrays| {
+        use arrow::array::{AsArray, StringArray};
+        let out: StringArray = arrays[0]
+            .as_string::<i32>()
+            .iter()
+            .map(|v| {
+                let v = v?.trim();
+                let n = match v.strip_prefix('-') {
+                    Some(rest) => u64::from_str_radix(rest, from).ok()?.wrapping_neg(),
+                    None => u64::from_str_radix(v, from).ok()?,
+                };
+                Some(to_radix(n, to))
             })
-        }),
-    );
+            .collect();
+        Ok(std::sync::Arc::new(out) as arrow::array::ArrayRef)
+    });
     Ok(udf.call(vec![cast(a.arg(0), DataType::Utf8)]))
 }
 

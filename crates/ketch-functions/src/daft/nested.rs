@@ -100,15 +100,8 @@ fn chunk(a: &Args) -> Result<Expr> {
     let inner =
         DataType::FixedSizeList(std::sync::Arc::new(arrow::datatypes::Field::new("item", item, true)), size as i32);
     let out = DataType::List(std::sync::Arc::new(arrow::datatypes::Field::new("item", inner.clone(), true)));
-    let udf = datafusion::logical_expr::create_udf(
-        "chunk",
-        vec![list_in],
-        out,
-        datafusion::logical_expr::Volatility::Immutable,
-        std::sync::Arc::new(move |args: &[datafusion::logical_expr::ColumnarValue]| {
-            chunk_kernel(args, size as usize, &inner)
-        }),
-    );
+    let udf =
+        super::kernels::udf("chunk", vec![list_in], out, move |arrays| chunk_kernel(&arrays[0], size as usize, &inner));
     Ok(udf.call(vec![cast(a.arg(0), udf_input(a))]))
 }
 
@@ -121,17 +114,13 @@ fn udf_input(a: &Args) -> DataType {
     }
 }
 
-fn chunk_kernel(
-    args: &[datafusion::logical_expr::ColumnarValue],
-    size: usize,
-    inner: &DataType,
-) -> Result<datafusion::logical_expr::ColumnarValue> {
+fn chunk_kernel(list: &arrow::array::ArrayRef, size: usize, inner: &DataType) -> Result<arrow::array::ArrayRef> {
     use arrow::array::{Array, AsArray, FixedSizeListArray, ListArray, UInt32Array};
     use arrow::buffer::OffsetBuffer;
-    let scalar = matches!(args[0], datafusion::logical_expr::ColumnarValue::Scalar(_));
-    let arrays = datafusion::logical_expr::ColumnarValue::values_to_arrays(args)?;
-    let list: &ListArray = arrays[0].as_list::<i32>();
-    let DataType::FixedSizeList(item_field, _) = inner else { unreachable!("chunk builds a FixedSizeList type") };
+    let list: &ListArray = list.as_list::<i32>();
+    let DataType::FixedSizeList(item_field, _) = inner else {
+        return datafusion::common::exec_err!("chunk: internal type {inner} is not a FixedSizeList");
+    };
     let mut take: Vec<u32> = Vec::new();
     let mut offsets: Vec<i32> = vec![0];
     for i in 0..list.len() {
@@ -149,12 +138,7 @@ fn chunk_kernel(
         std::sync::Arc::new(chunks),
         list.nulls().cloned(),
     )?;
-    let out: arrow::array::ArrayRef = std::sync::Arc::new(out);
-    Ok(if scalar {
-        datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
-    } else {
-        datafusion::logical_expr::ColumnarValue::Array(out)
-    })
+    Ok(std::sync::Arc::new(out))
 }
 
 pub fn functions() -> Vec<DaftFunction> {
