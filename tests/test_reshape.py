@@ -53,3 +53,38 @@ def test_pipe_and_transform_errors():
         df.transform(lambda d: 1)
     with pytest.raises(ValueError, match="agg_fn"):
         df.pivot("id", "k", "a", "no_such_aggregation")
+
+
+LEFT = {"entity": ["A", "A", "B", "C", "A"], "timestamp": [10, 11, 10, 5, None], "v": [1, 2, 3, 4, 5]}
+RIGHT = {
+    "entity": ["A", "A", "A", "B", "B", None],
+    "timestamp": [9, 10, 11, 9, 12, 10],
+    "value": [1.0, 2.0, None, 5.0, 6.0, 7.0],
+    "v": [10, 20, 30, 40, 50, 60],
+}
+
+
+@pytest.mark.parametrize("strategy", ["backward", "forward", "nearest"])
+@pytest.mark.parametrize("keys", ["by", "no_by_renamed"])
+def test_join_asof_matches_daft(strategy, keys):
+    def run(mod):
+        left, right = mod.from_pydict(LEFT), mod.from_pydict(RIGHT)
+        if keys == "by":
+            out = left.join_asof(right, on="timestamp", by="entity", strategy=strategy)
+        else:
+            right = right.with_column_renamed("timestamp", "ts")
+            out = left.join_asof(right, left_on="timestamp", right_on="ts", strategy=strategy, suffix="_r")
+        out = out.sort(["entity", "timestamp", "v"])
+        return out.to_pydict(), [(f.name, str(f.dtype)) for f in out.schema()]
+
+    assert run(ketch) == run(daft)
+
+
+def test_join_asof_argument_errors():
+    left, right = ketch.from_pydict(LEFT), ketch.from_pydict(RIGHT)
+    with pytest.raises(ValueError, match="left_on"):
+        left.join_asof(right, on="timestamp", left_on="timestamp")
+    with pytest.raises(ValueError, match="both"):
+        left.join_asof(right, left_on="timestamp")
+    with pytest.raises(ValueError, match="strategy"):
+        left.join_asof(right, on="timestamp", strategy="closest")

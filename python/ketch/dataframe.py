@@ -344,6 +344,54 @@ class DataFrame:
         plan = self._plan.join(other._plan, [e._expr for e in lk], [e._expr for e in rk], how, prefix, suffix)
         return self._new(plan)
 
+    def join_asof(
+        self,
+        other: DataFrame,
+        *,
+        on: Expression | str | None = None,
+        left_on: Expression | str | None = None,
+        right_on: Expression | str | None = None,
+        by: list[Expression | str] | Expression | str | None = None,
+        left_by: list[Expression | str] | Expression | str | None = None,
+        right_by: list[Expression | str] | Expression | str | None = None,
+        strategy: str = "backward",
+        prefix: str | None = None,
+        suffix: str | None = None,
+        _assume_sorted_and_aligned: bool = False,
+    ) -> DataFrame:
+        """Point-in-time join: every left row, with the right row of equal ``by`` keys whose
+        ``on`` value is the latest at or before the left one (``backward``), the earliest at or
+        after it (``forward``) or the closest (``nearest``, ties to the later one); right
+        columns are null where none matches.
+
+        Planned as a union of both sides sorted by (by, on) with a window carrying the matching
+        right row's id (``last_value``/``first_value`` ignoring nulls), then a join back to the
+        right side for its columns: one sort, no inequality join. Right columns named like a
+        left column get ``prefix``/``suffix`` (default prefix ``right.``), except the ``on`` and
+        ``by`` keys of the same name, which appear once.
+        """
+        expect_type("DataFrame.join_asof", "other", other, DataFrame, "DataFrame")
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("If `on` is set then `left_on` and `right_on` must be None")
+            left_on = right_on = on
+        elif left_on is None or right_on is None:
+            raise ValueError("If `on` is None then both `left_on` and `right_on` must be set")
+        if by is not None:
+            if left_by is not None or right_by is not None:
+                raise ValueError("Cannot specify both `by` and `left_by`/`right_by`")
+            left_by = right_by = by
+        elif (left_by is None) != (right_by is None):
+            raise ValueError("`left_by` and `right_by` must both be set or both be None")
+        lby = _exprs(_flatten([left_by])) if left_by is not None else []
+        rby = _exprs(_flatten([right_by])) if right_by is not None else []
+        if len(lby) != len(rby):
+            raise ValueError("`left_by` and `right_by` must have the same length")
+        if strategy not in ("backward", "forward", "nearest"):
+            raise ValueError(f"join_asof() strategy must be 'backward', 'forward' or 'nearest', got {strategy!r}")
+        lon, ron = _expr_or_col(left_on), _expr_or_col(right_on)
+        return _asof(self, other, lon, ron, lby, rby, strategy, prefix, suffix)
+
     def unpivot(
         self,
         ids: Expression | str | Iterable[Expression | str],
@@ -679,6 +727,98 @@ def _aggregate(df: DataFrame, group_by: list[Expression], aggs: list) -> DataFra
 def _sql_predicate(df: DataFrame, text: str) -> Expression:
     """A predicate written in SQL (``"a > 1 AND b IS NOT NULL"``) over ``df``'s columns."""
     return Expression(_session().sql_expr(df._plan, text))
+
+
+def _asof(
+    left: DataFrame,
+    right: DataFrame,
+    lon: Expression,
+    ron: Expression,
+    lby: list[Expression],
+    rby: list[Expression],
+    strategy: str,
+    prefix: str | None,
+    suffix: str | None,
+) -> DataFrame:
+    """The plan of :meth:`DataFrame.join_asof` (see there)."""
+    from ketch import functions as F
+    from ketch.window import Window
+
+    lschema, rschema = left.schema(), right.schema()
+    side, key, rid = "__ketch_side", "__ketch_on", "__ketch_rid"
+    bys = [f"__ketch_by{i}" for i in range(len(lby))]
+    # The right side with a row id; rows whose keys are null never match.
+    r = right.with_column(rid, F.monotonically_increasing_id())
+    usable = ron.not_null()
+    for e in rby:
+        usable = usable & e.not_null()
+    r = r.where(usable)
+
+    def typed_null(dtype: DataType) -> Expression:
+        return lit(None).cast(dtype)
+
+    on_type = left.select(lon.alias("k")).schema()["k"].dtype
+    left_rows = left.select(
+        *[col(f.name) for f in lschema],
+        lit(1).alias(side),
+        lon.cast(on_type).alias(key),
+        *[e.alias(b) for e, b in zip(lby, bys)],
+        typed_null(DataType.uint64()).alias(rid),
+    )
+    right_rows = r.select(
+        *[typed_null(f.dtype).alias(f.name) for f in lschema],
+        lit(0).alias(side),
+        ron.cast(on_type).alias(key),
+        *[e.alias(b) for e, b in zip(rby, bys)],
+        col(rid),
+    )
+    both = left_rows.concat(right_rows)
+    window = Window().partition_by(*[col(b) for b in bys]) if bys else Window()
+    match = []
+    if strategy in ("backward", "nearest"):
+        # Right rows sort before left rows of the same key; among equal right keys the first right row wins.
+        w = window.order_by(col(key), col(side), col(rid), desc=[False, False, True]).rows_between(
+            Window.unbounded_preceding, Window.current_row
+        )
+        match.append(F.last_value(col(rid), ignore_nulls=True).over(w).alias("__ketch_back"))
+    if strategy in ("forward", "nearest"):
+        w = window.order_by(col(key), col(side), col(rid), desc=[False, True, False]).rows_between(
+            Window.current_row, Window.unbounded_following
+        )
+        match.append(F.first_value(col(rid), ignore_nulls=True).over(w).alias("__ketch_fwd"))
+    # A left row with a null key matches nothing.
+    no_key = typed_null(DataType.uint64())
+    match = [F.when(col(key).is_null(), no_key).otherwise(m).alias(m.name()) for m in match]
+    matched = both.with_columns({m.name(): m for m in match}).where(col(side) == 1)
+    if strategy == "nearest":
+        on_of = r.select(col(rid).alias("__ketch_k"), ron.cast(on_type).alias("__ketch_kon"))
+        back = on_of.select(col("__ketch_k").alias("__ketch_back"), col("__ketch_kon").alias("__ketch_bon"))
+        fwd = on_of.select(col("__ketch_k").alias("__ketch_fwd"), col("__ketch_kon").alias("__ketch_fon"))
+        matched = matched.join(back, on="__ketch_back", how="left").join(fwd, on="__ketch_fwd", how="left")
+        back_gap = (col(key) - col("__ketch_bon")).cast(DataType.float64())
+        fwd_gap = (col("__ketch_fon") - col(key)).cast(DataType.float64())
+        pick = F.when(col("__ketch_fwd").is_null(), col("__ketch_back")).when(
+            col("__ketch_back").is_null(), col("__ketch_fwd")
+        ).otherwise(F.when(fwd_gap <= back_gap, col("__ketch_fwd")).otherwise(col("__ketch_back")))
+        matched = matched.with_column("__ketch_match", pick)
+    else:
+        matched = matched.with_column("__ketch_match", col("__ketch_back" if strategy == "backward" else "__ketch_fwd"))
+    # Right columns to bring: all but the on/by keys that share the left's name.
+    same_keys = {e.name() for e in [ron, *rby] if e.column_name() is not None} & {
+        e.name() for e in [lon, *lby] if e.column_name() is not None
+    }
+    taken = {f.name for f in lschema}
+    pre = "right." if prefix is None and suffix is None else (prefix or "")
+    post = suffix or ""
+    payload = []
+    for f in rschema:
+        if f.name in same_keys:
+            continue
+        out = f"{pre}{f.name}{post}" if f.name in taken else f.name
+        payload.append(col(f.name).alias(out))
+    right_cols = r.select(col(rid).alias("__ketch_match"), *payload)
+    joined = matched.join(right_cols, on="__ketch_match", how="left")
+    return joined.select(*[col(f.name) for f in lschema], *[col(p.name()) for p in payload])
 
 
 class GroupedDataFrame:
