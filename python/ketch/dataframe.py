@@ -797,9 +797,11 @@ def _asof(
         matched = matched.join(back, on="__ketch_back", how="left").join(fwd, on="__ketch_fwd", how="left")
         back_gap = (col(key) - col("__ketch_bon")).cast(DataType.float64())
         fwd_gap = (col("__ketch_fon") - col(key)).cast(DataType.float64())
-        pick = F.when(col("__ketch_fwd").is_null(), col("__ketch_back")).when(
-            col("__ketch_back").is_null(), col("__ketch_fwd")
-        ).otherwise(F.when(fwd_gap <= back_gap, col("__ketch_fwd")).otherwise(col("__ketch_back")))
+        pick = (
+            F.when(col("__ketch_fwd").is_null(), col("__ketch_back"))
+            .when(col("__ketch_back").is_null(), col("__ketch_fwd"))
+            .otherwise(F.when(fwd_gap <= back_gap, col("__ketch_fwd")).otherwise(col("__ketch_back")))
+        )
         matched = matched.with_column("__ketch_match", pick)
     else:
         matched = matched.with_column("__ketch_match", col("__ketch_back" if strategy == "backward" else "__ketch_fwd"))
