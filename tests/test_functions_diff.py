@@ -262,6 +262,8 @@ CASES: list[tuple[str, tuple[str, ...], tuple]] = [
     ("from_unixtime", ("big",), ("%Y",)),
     ("seq", ("n",), ()),
     ("chunk", ("l",), (2,)),
+    ("value_counts", ("l",), ()),
+    ("value_counts", ("ls",), ()),
     ("months_between", ("d", "d2"), ()),
     ("conv", ("i",), (10, 16)),
     ("columns_sum", ("i", "j"), ()),
@@ -394,3 +396,17 @@ def test_sql_substr_is_zero_based_and_substring_is_standard():
     ddf = daft.from_pydict({"s": ["abcdef"]})  # noqa: F841
     for q in ("SELECT substr(s, 1, 2) AS a FROM {}", "SELECT substring(s, 1, 2) AS a FROM {}"):
         assert ketch.sql(q.format("df")).to_pydict() == daft.sql(q.format("ddf")).to_pydict()
+
+
+def test_current_date_time_and_zone_match_daft():
+    def run(mod):
+        F = mod.functions
+        out = mod.from_pydict({"a": [1]}).select(
+            F.current_date().alias("d"), F.current_timestamp().alias("t"), F.current_timezone().alias("z")
+        )
+        return out.to_pydict(), [str(f.dtype) for f in out.schema()]
+
+    (got, got_types), (want, want_types) = run(ketch), run(daft)
+    assert got_types == want_types
+    assert got["d"] == want["d"] and got["z"] == want["z"] == ["UTC"]
+    assert abs((got["t"][0] - want["t"][0]).total_seconds()) < 60

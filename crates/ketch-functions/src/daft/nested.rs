@@ -141,6 +141,64 @@ fn chunk_kernel(list: &arrow::array::ArrayRef, size: usize, inner: &DataType) ->
     Ok(std::sync::Arc::new(out))
 }
 
+/// `value_counts(list)`: each list's distinct non-null values, in order of
+/// first appearance, mapped to how often they occur (a null list gives an
+/// empty map), as Daft's `Map[T: UInt64]`.
+fn value_counts(a: &Args) -> Result<Expr> {
+    let item = match a.ty(0) {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => f.data_type().clone(),
+        _ => return a.type_error("a list input"),
+    };
+    let entries = arrow::datatypes::Fields::from(vec![
+        arrow::datatypes::Field::new("key", item.clone(), false),
+        arrow::datatypes::Field::new("value", DataType::UInt64, true),
+    ]);
+    let entries_field =
+        std::sync::Arc::new(arrow::datatypes::Field::new("entries", DataType::Struct(entries.clone()), false));
+    let out = DataType::Map(entries_field.clone(), false);
+    let input = udf_input(a);
+    let udf = super::kernels::udf("value_counts", vec![input.clone()], out, move |arrays| {
+        use arrow::array::{Array, AsArray, ListArray, MapArray, StructArray, UInt32Array, UInt64Array};
+        use arrow::row::{RowConverter, SortField};
+        let list: &ListArray = arrays[0].as_list::<i32>();
+        let converter = RowConverter::new(vec![SortField::new(list.values().data_type().clone())])?;
+        let rows = converter.convert_columns(&[list.values().clone()])?;
+        let (mut firsts, mut counts, mut offsets) = (Vec::<u32>::new(), Vec::<u64>::new(), vec![0i32]);
+        for i in 0..list.len() {
+            let mut seen: Vec<(arrow::row::Row<'_>, usize)> = Vec::new();
+            if list.is_valid(i) {
+                let (start, end) = (list.value_offsets()[i] as usize, list.value_offsets()[i + 1] as usize);
+                for j in start..end {
+                    if list.values().is_null(j) {
+                        continue;
+                    }
+                    match seen.iter().position(|(r, _)| *r == rows.row(j)) {
+                        Some(k) => counts[seen[k].1] += 1,
+                        None => {
+                            seen.push((rows.row(j), counts.len()));
+                            firsts.push(j as u32);
+                            counts.push(1);
+                        }
+                    }
+                }
+            }
+            offsets.push(counts.len() as i32);
+        }
+        let keys = arrow::compute::take(list.values().as_ref(), &UInt32Array::from(firsts), None)?;
+        let values: arrow::array::ArrayRef = std::sync::Arc::new(UInt64Array::from(counts));
+        let structs = StructArray::try_new(entries.clone(), vec![keys, values], None)?;
+        let map = MapArray::try_new(
+            entries_field.clone(),
+            arrow::buffer::OffsetBuffer::new(offsets.into()),
+            structs,
+            None,
+            false,
+        )?;
+        Ok(std::sync::Arc::new(map) as arrow::array::ArrayRef)
+    });
+    Ok(udf.call(vec![cast(a.arg(0), input)]))
+}
+
 pub fn functions() -> Vec<DaftFunction> {
     let mut v: Vec<DaftFunction> =
         FORWARDED.iter().map(|&(name, arity, df)| list_fn(name, arity, move |a| call(df, a.exprs.clone()))).collect();
@@ -180,6 +238,7 @@ pub fn functions() -> Vec<DaftFunction> {
             ))
         }),
         list_fn("chunk", 2, chunk),
+        DaftFunction::new("value_counts", 1, value_counts),
         // Row-multiplying and column-multiplying markers that select() plans
         // (ketch_plan::ops): the call itself has the element / struct type.
         list_fn("explode", 2, |a| {

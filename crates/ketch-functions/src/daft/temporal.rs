@@ -318,8 +318,12 @@ pub fn functions() -> Vec<DaftFunction> {
             call("spark.to_utc_timestamp", a.exprs.clone())
         }),
         DaftFunction::new("current_date", 0, |_| call("current_date", vec![])),
+        // Daft documents this as always 'UTC' (the zone its current_timestamp is in).
+        DaftFunction::new("current_timezone", 0, |_| Ok(lit("UTC"))),
         DaftFunction::new("current_timestamp", 0, |_| {
-            Ok(cast(call("now", vec![])?, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))))
+            // Daft: a naive timestamp holding the UTC wall time.
+            let utc = cast(call("now", vec![])?, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
+            Ok(cast(utc, DataType::Timestamp(TimeUnit::Microsecond, None)))
         }),
     ];
     for (name, p) in [("day", "day"), ("day_of_month", "day"), ("dayofmonth", "day")] {
