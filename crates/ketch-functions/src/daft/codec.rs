@@ -273,6 +273,57 @@ fn deserialize(a: &Args, try_: bool) -> Result<Expr> {
     Ok(udf.call(vec![cast(a.arg(0), DataType::Utf8)]))
 }
 
+/// Runs the jq program `filter` on the JSON text `input` (jaq, a jq
+/// interpreter): no output is `""`, one output its JSON text, several a JSON
+/// array of them (Daft's rule). Errors name the filter.
+fn run_jq(filter: &str, input: &str) -> Result<String> {
+    use jaq_core::load::{Arena, File, Loader};
+    use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
+    let fail = |e: String| DataFusionError::Execution(format!("Error running jq filter ({filter}): {e}"));
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
+    let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
+    let arena = Arena::default();
+    let modules =
+        Loader::new(defs).load(&arena, File { code: filter, path: () }).map_err(|e| fail(format!("{e:?}")))?;
+    let program = Compiler::default().with_funs(funs).compile(modules).map_err(|e| fail(format!("{e:?}")))?;
+    let value = jaq_json::read::parse_single(input.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let ctx = Ctx::<data::JustLut<jaq_json::Val>>::new(&program.lut, Vars::new([]));
+    let outs = program.id.run((ctx, value)).map(unwrap_valr).collect::<std::result::Result<Vec<_>, _>>();
+    let outs = outs.map_err(|e| fail(e.to_string()))?;
+    Ok(match outs.len() {
+        0 => String::new(),
+        1 => outs[0].to_string(),
+        _ => format!("[{}]", outs.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")),
+    })
+}
+
+/// Parses and compiles `filter` only, so a bad filter is an error before the query runs.
+fn check_jq(filter: &str) -> Result<()> {
+    use jaq_core::load::{Arena, File, Loader};
+    let fail = |e: String| DataFusionError::Plan(format!("invalid jq filter ({filter}): {e}"));
+    let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
+    let funs =
+        jaq_core::funs::<jaq_core::data::JustLut<jaq_json::Val>>().chain(jaq_std::funs()).chain(jaq_json::funs());
+    let arena = Arena::default();
+    let modules =
+        Loader::new(defs).load(&arena, File { code: filter, path: () }).map_err(|e| fail(format!("{e:?}")))?;
+    jaq_core::Compiler::default().with_funs(funs).compile(modules).map_err(|e| fail(format!("{e:?}")))?;
+    Ok(())
+}
+
+fn jq(a: &Args) -> Result<Expr> {
+    expect(a, 0, is_string, "a string input")?;
+    let Some(filter) = a.str(1)? else { return a.type_error("a jq filter string") };
+    check_jq(&filter)?;
+    let udf = udf("jq", vec![DataType::Utf8], DataType::Utf8, move |arr| {
+        let s = arr[0].as_string::<i32>();
+        let out: StringArray =
+            s.iter().map(|v| v.map(|text| run_jq(&filter, text)).transpose()).collect::<Result<_>>()?;
+        Ok(Arc::new(out) as ArrayRef)
+    });
+    Ok(udf.call(vec![cast(a.arg(0), DataType::Utf8)]))
+}
+
 pub fn functions() -> Vec<DaftFunction> {
     vec![
         DaftFunction::new("encode", 2, |a| encoding(a, false, false)),
@@ -292,6 +343,7 @@ pub fn functions() -> Vec<DaftFunction> {
             Ok(json_object_keys().call(vec![cast(a.arg(0), DataType::Utf8)]))
         }),
         DaftFunction::variadic("json_tuple", json_tuple),
+        DaftFunction::new("jq", 2, jq),
         DaftFunction::new("serialize", 2, serialize),
         DaftFunction::new("deserialize", 3, |a| deserialize(a, false)),
         DaftFunction::new("try_deserialize", 3, |a| deserialize(a, true)),
