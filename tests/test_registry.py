@@ -7,6 +7,7 @@ import inspect
 
 import daft
 import daft.functions as daft_functions
+import pytest
 
 import ketch
 import ketch.functions as F
@@ -95,3 +96,16 @@ def test_sql_resolves_scalar_functions_by_daft_name():
     df = ketch.from_pydict({"s": ["Ab c"], "i": [-3]})  # noqa: F841 - referenced by name in SQL
     got = ketch.sql("SELECT to_upper_snake_case(s) AS a, sign(i) AS b, capitalize(s) AS c FROM df").to_pydict()
     assert got == {"a": ["AB_C"], "b": [-1], "c": ["Ab c"]}
+
+
+def test_literal_and_cast_helpers_match_daft():
+    def run(mod):
+        col, lit = mod.col, mod.lit
+        df = mod.from_pydict({"a": [1, 2], "s": ["A", "b"]})
+        out = df.select(col("a").as_float64(), col("s").ascii().alias("x"), col("a").as_string().alias("t"))
+        flags = (lit(3).as_py(), lit("x").is_literal(), col("a").is_column(), col("a").is_literal())
+        return out.to_pydict(), [str(f.dtype) for f in out.schema()], flags
+
+    assert run(ketch) == run(daft)
+    with pytest.raises(ValueError):
+        ketch.col("a").as_py()

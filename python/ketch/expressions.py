@@ -208,6 +208,21 @@ class Expression:
     def column_name(self) -> str | None:
         return self._expr.column_name()
 
+    def is_column(self) -> bool:
+        """True when this is a plain column reference."""
+        return self._expr.column_name() is not None
+
+    def is_literal(self) -> bool:
+        """True when this is a literal value."""
+        return self._expr.literal_value() is not None
+
+    def as_py(self) -> Any:
+        """The Python value of a literal expression; ValueError when this is not a literal."""
+        value = self._expr.literal_value()
+        if value is None:
+            raise ValueError(f"as_py() needs a literal expression, got {self!r}")
+        return value.to_pylist()[0]
+
     def cast(self, dtype: DataType) -> Expression:
         """Casts to ``dtype``; a value that does not convert is an error at run time."""
         return Expression(self._expr.cast(_as_dtype(dtype).to_arrow_dtype(), True))

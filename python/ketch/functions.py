@@ -586,6 +586,25 @@ for _name, (_group, _params, _is_method) in _SIGNATURES.items():
     if _is_method and _name in globals() and _name not in Expression.__dict__:
         setattr(Expression, _name, _method(_name, globals()[_name]))
 
+
+def _as_dtype_method(ctor: str) -> Any:
+    def method(self: Expression, *args: Any, **kwargs: Any) -> Expression:
+        return self.cast(getattr(DataType, ctor)(*args, **kwargs))
+
+    method.__name__ = f"as_{ctor}"
+    method.__doc__ = f"``self.cast(DataType.{ctor}(*args, **kwargs))`` (Daft's ``as_{ctor}``)."
+    return method
+
+
+# Daft's `expr.as_<dtype>(...)` casts: one per DataType constructor ketch has.
+for _ctor in (
+    "binary bool date decimal128 duration fixed_size_binary fixed_size_list float16 float32 float64 int8 int16 "
+    "int32 int64 interval list map null string struct time timestamp uint8 uint16 uint32 uint64"
+).split():
+    if hasattr(DataType, _ctor):
+        setattr(Expression, f"as_{_ctor}", _as_dtype_method(_ctor))
+Expression.ascii = _method("ascii", globals()["ascii_func"])  # type: ignore[attr-defined]
+
 #: Daft names with no ketch implementation yet (reported by tests/test_registry.py).
 MISSING = sorted(n for n in _SIGNATURES if n not in globals())
 

@@ -1,9 +1,9 @@
 //! `PyExpr`: a DataFusion `Expr` built from Python. The Python `Expression`
 //! class wraps it and owns the Daft-facing API; this type only builds trees.
 
-use arrow::array::{ArrayData, make_array};
+use arrow::array::{Array, ArrayData, make_array};
 use arrow::datatypes::DataType;
-use arrow_pyarrow::FromPyArrow;
+use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{
@@ -303,6 +303,18 @@ impl PyExpr {
         };
         let lambda = Expr::Lambda(Lambda::new(vec![ELEMENT.to_string()], body.expr.clone()));
         Ok(Expr::HigherOrderFunction(HigherOrderFunction::new(f, vec![self.expr.clone(), lambda])).into())
+    }
+
+    /// The value of a literal expression as a one-element pyarrow array, or None
+    /// when this is not a literal.
+    fn literal_value<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.expr {
+            Expr::Literal(v, _) => {
+                let array = v.to_array().py_err()?;
+                Ok(Some(array.to_data().to_pyarrow(py)?))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The output column name under Daft's naming rule.
