@@ -35,9 +35,7 @@ pub fn output_name(expr: &Expr) -> String {
                 _ => output_name(&args[0]),
             }
         }
-        Expr::ScalarFunction(ScalarFunction { args, func }) => {
-            args.first().map(output_name).unwrap_or_else(|| func.name().to_string())
-        }
+        Expr::ScalarFunction(ScalarFunction { args, func }) => function_name(func.name(), args),
         // `count(*)` (a count of a literal) is named `count`, as in Daft.
         Expr::AggregateFunction(AggregateFunction { func, params })
             if func.name() == "count" && params.args.iter().all(|a| matches!(a, Expr::Literal(..))) =>
@@ -49,6 +47,52 @@ pub fn output_name(expr: &Expr) -> String {
         }
         Expr::WindowFunction(w) => w.params.args.first().map(output_name).unwrap_or_else(|| w.fun.name().to_string()),
         other => other.schema_name().to_string(),
+    }
+}
+
+/// Daft functions whose result is named after the function, not an input.
+const NAMED_AFTER_FUNCTION: &[&str] = &[
+    "levenshtein_distance",
+    "damerau_levenshtein_distance",
+    "jaro_similarity",
+    "jaro_winkler_similarity",
+    "hamming_distance_str",
+    "great_circle_distance",
+    "columns_sum",
+    "columns_mean",
+    "columns_avg",
+    "columns_min",
+    "columns_max",
+];
+
+/// Partition transforms: named after the input with a suffix (`ts_days`).
+const SUFFIXED: &[(&str, &str)] = &[
+    ("partition_years", "_years"),
+    ("partition_months", "_months"),
+    ("partition_days", "_days"),
+    ("partition_hours", "_hours"),
+    ("partition_iceberg_truncate", "_trunc"),
+    ("partition_iceberg_bucket", "_bucket"),
+];
+
+/// Operators ketch plans as functions: named after their left operand, literal or not.
+const OPERATORS: &[&str] = &["add", "true_divide", "floor_divide", "xor", "power", "pow"];
+
+/// The name of a function call: its first non-literal argument's (so
+/// `date_trunc("1 day", col("ts"))` is `ts`), with Daft's exceptions above.
+fn function_name(func: &str, args: &[Expr]) -> String {
+    if NAMED_AFTER_FUNCTION.contains(&func) {
+        return func.to_string();
+    }
+    let input = if OPERATORS.contains(&func) {
+        args.first()
+    } else {
+        args.iter().find(|a| !matches!(a, Expr::Literal(..))).or(args.first())
+    };
+    let base = input.map(output_name).unwrap_or_else(|| func.to_string());
+    match SUFFIXED.iter().find(|(f, _)| *f == func) {
+        Some((_, suffix)) => format!("{base}{suffix}"),
+        None => base,
     }
 }
 
