@@ -61,6 +61,7 @@ DATA = {
     "bin": [b"\x00\xffab", b"", None, b"ok", b"\xc3\xa4"],
     "js": ['[1,2,{"a":3}]', '{"x":1,"y":[2]}', None, '{"x":"s"}', "not json"],
     "big": [0, 1700000000, None, -86400, 951782400],
+    "tok": [[15339, 1917], [], None, [9906], [40, 1097, 264]],
     "jv": ['{"a":1,"b":[1,2]}', '{"b":[]}', None, '{"a":"s","b":[3]}', '{"a":null,"b":[]}'],
     "n": [3, 0, None, 1, 2],
     "d2": [
@@ -249,6 +250,10 @@ CASES: list[tuple[str, tuple[str, ...], tuple]] = [
     ("json_array_length", ("js",), ()),
     ("json_object_keys", ("js",), ()),
     ("json_tuple", ("js",), ("x", "y")),
+    ("tokenize_encode", ("s",), ("cl100k_base",)),
+    ("tokenize_encode", ("s",), ("r50k_base",)),
+    ("tokenize_encode", ("s",), ("o200k_base",)),
+    ("tokenize_decode", ("tok",), ("cl100k_base",)),
     ("jq", ("jv",), (".a",)),
     ("jq", ("jv",), (".b[]",)),
     ("jq", ("jv",), ("keys",)),
@@ -433,3 +438,21 @@ def test_sql_output_names_match_daft():
     df = ketch.from_pydict(DATA)  # noqa: F841 - referenced by name in SQL
     ddf = daft.from_pydict(DATA)  # noqa: F841
     assert ketch.sql(q.format("df")).schema().column_names() == daft.sql(q.format("ddf")).schema().column_names()
+
+
+def test_tokenize_with_a_tokens_file_matches_daft(tmp_path):
+    import base64
+
+    tokens = [bytes([b]) for b in range(256)] + [b"he", b"ll", b"llo", b"hello", b" w", b"or"]
+    path = tmp_path / "tiny.tiktoken"
+    path.write_text("".join(f"{base64.b64encode(t).decode()} {rank}\n" for rank, t in enumerate(tokens)))
+    pattern = r"\w+|\s+\w*|[^\w\s]+"
+
+    def run(mod):
+        F = mod.functions
+        df = mod.from_pydict({"s": ["hello world", None, "", "hell, or"]})
+        enc = df.select(F.tokenize_encode(mod.col("s"), str(path), pattern=pattern).alias("t"))
+        dec = enc.select(F.tokenize_decode(mod.col("t"), str(path), pattern=pattern).alias("d"))
+        return enc.to_pydict(), dec.to_pydict()
+
+    assert run(ketch) == run(daft)

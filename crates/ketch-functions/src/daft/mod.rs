@@ -9,6 +9,7 @@ pub mod misc;
 pub mod nested;
 pub mod string;
 pub mod temporal;
+pub mod tokenize;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -28,6 +29,7 @@ pub fn functions() -> Vec<DaftFunction> {
     all.extend(misc::functions());
     all.extend(codec::functions());
     all.extend(hashing::functions());
+    all.extend(tokenize::functions());
     all
 }
 
