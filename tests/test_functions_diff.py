@@ -184,6 +184,8 @@ CASES: list[tuple[str, tuple[str, ...], tuple]] = [
     ("find", ("s",), ("o",)),
     ("translate", ("s",), ("lo", "01")),
     ("concat", ("s", "t"), ()),
+    ("concat", ("bin", "bin"), ()),
+    ("concat", ("s",), ("!",)),
     ("count_matches", ("s",), (["o", "e"],)),
     ("normalize", ("s",), ()),
     ("levenshtein_distance", ("s", "t"), ()),

@@ -139,7 +139,16 @@ pub fn functions() -> Vec<DaftFunction> {
             };
             when(past_end, super::null_of(&DataType::Utf8)?).otherwise(sub)
         }),
-        string_fn("concat", 2, |a| Ok(binary_expr(utf8(a.arg(0)), Operator::StringConcat, utf8(a.arg(1))))),
+        // Strings join as strings; if either side is binary both join as bytes (Daft's `concat`).
+        DaftFunction::new("concat", 2, |a| {
+            let binary = |t: &DataType| matches!(t, DataType::Binary | DataType::LargeBinary | DataType::BinaryView);
+            if binary(a.ty(0)) || binary(a.ty(1)) {
+                let (l, r) = (cast(a.arg(0), DataType::Binary), cast(a.arg(1), DataType::Binary));
+                return Ok(binary_expr(l, Operator::StringConcat, r));
+            }
+            expect(a, 0, is_string, "string or binary inputs")?;
+            Ok(binary_expr(utf8(a.arg(0)), Operator::StringConcat, utf8(a.arg(1))))
+        }),
         DaftFunction::new("like", 2, |a| like(a, false)),
         DaftFunction::new("ilike", 2, |a| like(a, true)),
         forward("regexp", 2, "regexp_like"),
