@@ -88,8 +88,9 @@ def test_missing_names_are_listed():
     daft_names = {n for n, g in _daft_names().items() if g not in MULTIMODAL}
     implemented = {n for n in daft_names if hasattr(F, n)}
     assert set(F.MISSING) == daft_names - implemented
-    # Recorded so a regression (a name disappearing) fails here.
-    assert len(implemented) >= 263, len(implemented)
+    # Every non-multimodal name of daft.functions 0.7.26 (270) is implemented.
+    assert F.MISSING == []
+    assert len(implemented) == 270, len(implemented)
 
 
 def test_sql_resolves_scalar_functions_by_daft_name():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from ketch import pyvalues
 from ketch._native import PyPlan
 from ketch.context import _session
 from ketch.datatype import DataType
@@ -547,10 +548,10 @@ class DataFrame:
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
     def to_pydict(self) -> dict[str, list]:
-        return self._run().to_pydict()
+        return pyvalues.to_pydict(self._run())
 
     def to_pylist(self) -> list[dict[str, Any]]:
-        return self._run().to_pylist()
+        return pyvalues.to_pylist(self._run())
 
     def to_pandas(self, coerce_temporal_nanoseconds: bool = False) -> pandas.DataFrame:
         return self._run().to_pandas(coerce_temporal_nanoseconds=coerce_temporal_nanoseconds)
@@ -563,7 +564,7 @@ class DataFrame:
             raise ValueError(f"column_format must be 'python' or 'arrow', got {column_format!r}")
         for batch in self.to_arrow_iter():
             if column_format == "python":
-                yield from batch.to_pylist()
+                yield from pyvalues.to_pylist(batch)
             else:
                 for i in range(batch.num_rows):
                     yield {name: batch.column(j)[i] for j, name in enumerate(batch.schema.names)}
@@ -663,7 +664,7 @@ class DataFrame:
         if total == 0:
             return names, dtypes, [[] for _ in names], "(No data to display: Materialized dataframe has no rows)"
         head = self._result.slice(0, n)
-        columns = [head.column(i).to_pylist() for i in range(head.num_columns)]
+        columns = [pyvalues.column_values(head.column(i)) for i in range(head.num_columns)]
         return names, dtypes, columns, f"(Showing first {min(n, total)} of {total} rows)"
 
     def __repr__(self) -> str:
@@ -687,7 +688,7 @@ class DataFrame:
         schema = self.schema()
         names = schema.column_names()
         dtypes = [repr(f.dtype) for f in schema]
-        columns_ = [head.column(i).to_pylist() for i in range(head.num_columns)]
+        columns_ = [pyvalues.column_values(head.column(i)) for i in range(head.num_columns)]
         if not head.num_rows:
             footer = "(No data to display: Materialized dataframe has no rows)"
         elif self._result is not None:

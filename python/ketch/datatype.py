@@ -80,6 +80,8 @@ def _canonical(t: pa.DataType) -> pa.DataType:
 
 
 def _name(t: pa.DataType) -> str:
+    if isinstance(t, pa.UuidType):
+        return "UUID"
     t = _canonical(t)
     simple = {
         pa.int8(): "Int8",
@@ -121,7 +123,7 @@ def _name(t: pa.DataType) -> str:
     if pa.types.is_struct(t):
         return "Struct[" + ", ".join(f"{f.name}: {_name(f.type)}" for f in t) + "]"
     if pa.types.is_fixed_size_binary(t):
-        return f"FixedSizeBinary[{t.byte_width}]"
+        return f"Binary[{t.byte_width}]"
     return str(t)
 
 
@@ -202,6 +204,11 @@ class DataType:
         if not isinstance(size, int) or size <= 0:
             raise ValueError(f"fixed_size_binary size must be a positive int, got {size!r}")
         return cls(pa.binary(size))
+
+    @classmethod
+    def uuid(cls) -> DataType:
+        """A UUID: 16 bytes as Arrow's canonical ``arrow.uuid`` extension type (Daft's layout)."""
+        return cls(pa.uuid())
 
     @classmethod
     def null(cls) -> DataType:
@@ -341,6 +348,9 @@ class DataType:
 
     def is_fixed_size_binary(self) -> bool:
         return self._is(pa.types.is_fixed_size_binary)
+
+    def is_uuid(self) -> bool:
+        return isinstance(self._arrow, pa.UuidType)
 
     def is_date(self) -> bool:
         return self._is(pa.types.is_date)

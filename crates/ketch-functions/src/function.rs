@@ -22,7 +22,8 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema, ExprSchema, Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 
 /// The arguments of one call: expressions and their types.
@@ -205,6 +206,13 @@ impl DaftFunction {
         self
     }
 
+    /// Lets a call leave out every argument (`uuid()`), each then taking its default.
+    pub fn nullary_allowed(mut self) -> Self {
+        let volatility = self.signature.volatility;
+        self.signature = Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], volatility);
+        self
+    }
+
     /// Expands a call with `exprs` whose types are `types`.
     pub fn expand(&self, exprs: Vec<Expr>, types: Vec<DataType>) -> Result<Expr> {
         self.expand_with(exprs, types, false)
@@ -285,6 +293,9 @@ pub fn expand_all(expr: Expr, schema: &dyn ExprSchema) -> Result<Expr> {
 }
 
 fn expand_one(expr: Expr, schema: &dyn ExprSchema) -> Result<Transformed<Expr>> {
+    if let Some(rewritten) = crate::daft::uuid::rewrite_cast(&expr, schema)? {
+        return Ok(Transformed::yes(rewritten));
+    }
     let Expr::ScalarFunction(call) = &expr else {
         return Ok(Transformed::no(expr));
     };
@@ -296,7 +307,8 @@ fn expand_one(expr: Expr, schema: &dyn ExprSchema) -> Result<Transformed<Expr>> 
     Ok(Transformed::yes(expand_all(expanded, schema)?))
 }
 
-/// The analyzer rewrite that replaces each [`DaftFunction`] call with its expansion.
+/// The analyzer rewrite that replaces each [`DaftFunction`] call with its
+/// expansion (and casts Arrow cannot do with Daft's: UUID to string).
 #[derive(Debug, Default)]
 pub struct ExpandDaftFunctions;
 

@@ -10,6 +10,7 @@ pub mod nested;
 pub mod string;
 pub mod temporal;
 pub mod tokenize;
+pub mod uuid;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -30,6 +31,7 @@ pub fn functions() -> Vec<DaftFunction> {
     all.extend(codec::functions());
     all.extend(hashing::functions());
     all.extend(tokenize::functions());
+    all.extend(uuid::functions());
     all
 }
 
