@@ -1,5 +1,6 @@
 """List lambdas (``list_map`` / ``list_filter`` over ``element()``), ``explode``
-and ``unnest`` inside ``select``, and ``expr[...]`` access, against daft==0.7.26."""
+and ``unnest`` inside ``select``, ``expr[...]`` access (``expr["*"]`` too) and
+``with_columns`` over struct fields, against daft==0.7.26."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def _cases(mod):
         "unnest_method": lambda d: d.select(col("l"), col("s").unnest()),
         "getitem": lambda d: d.select(col("s")["a"], col("l")[0], col("l")[-1].alias("last")),
         "slice": lambda d: d.select(col("l")[1:3]),
+        "star": lambda d: d.select(col("s")["*"], col("l")),
+        # with_columns over struct fields: read, replace a struct, nest and reach through.
+        "with_fields": lambda d: d.with_columns({"a": col("s")["a"] + 1, "b": col("s").get("b")}),
+        "with_struct": lambda d: d.with_column("s", F.to_struct(a=col("s")["a"] * 10, b=col("s")["b"])),
+        "with_nested": lambda d: d.with_column("z", F.to_struct(t=col("s"))).with_column("zz", col("z")["t"]["a"]),
     }
 
 

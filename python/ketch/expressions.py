@@ -187,7 +187,10 @@ class Expression:
         return repr(self._expr)
 
     def __getitem__(self, key: Any) -> Expression:
-        """``expr["field"]`` (a struct field), ``expr[i]`` (a list element, 0-based) or ``expr[key]`` (a map value)."""
+        """``expr["field"]`` (a struct field), ``expr["*"]`` (every field, as ``unnest``),
+        ``expr[i]`` (a list element, 0-based) or ``expr[key]`` (a map value)."""
+        if key == "*":
+            return self._call("unnest")
         if isinstance(key, slice):
             if key.step not in (None, 1):
                 raise ValueError("Expression slicing supports step 1 only")
