@@ -7,7 +7,7 @@ DataFusion.
 
 from __future__ import annotations
 
-from ketch import context, exceptions, functions
+from ketch import context, errors, exceptions, functions
 from ketch import session as _session_module
 from ketch._native import __version__
 from ketch.catalog import Catalog, Identifier, Table
@@ -26,9 +26,11 @@ from ketch.io import (
     read_parquet,
 )
 from ketch.schema import Field, Schema
+from ketch.series import Series
 from ketch.session import FORWARDED as _FORWARDED
 from ketch.session import Session, current_session, set_session
 from ketch.sql import sql, sql_expr
+from ketch.udf import cls, func, method, udf
 from ketch.window import Window
 
 globals().update({_n: getattr(_session_module, _n) for _n in _FORWARDED})
@@ -49,25 +51,31 @@ __all__ = [
     "Field",
     "GroupedDataFrame",
     "Schema",
+    "Series",
     "TimeUnit",
     "Window",
     "__version__",
     "col",
     "element",
+    "cls",
     "context",
+    "errors",
     "exceptions",
     "execution_config_ctx",
     "from_arrow",
     "from_pandas",
     "from_pydict",
     "from_pylist",
+    "func",
     "functions",
     "get_context",
     "lit",
+    "method",
     "range",
     "read_csv",
     "read_json",
     "read_parquet",
     "set_execution_config",
     "set_runner_native",
+    "udf",
 ]

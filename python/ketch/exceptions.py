@@ -17,6 +17,11 @@ class DaftTypeError(DaftCoreException):
     """A value of the wrong type reached the engine."""
 
 
+class UDFException(DaftCoreException):
+    """A user-defined function raised; the original exception is ``__cause__``
+    (its traceback included) and the message names the function and the rows."""
+
+
 class DaftTransientError(Exception):
     """A transient I/O failure that may succeed when retried."""
 

@@ -81,6 +81,13 @@ class Expression:
     def _call(self, name: str, *args: Any) -> Expression:
         return Expression(PyExpr.call(name, [self._expr, *(_to_expr(a)._expr for a in args)]))
 
+    def apply(self, func: Any, return_dtype: Any) -> Expression:
+        """``func`` called on every value of this expression (``None`` for nulls),
+        its results of type ``return_dtype`` (a legacy row-wise UDF, as in Daft)."""
+        from ketch.udf.legacy import apply
+
+        return apply(self, func, return_dtype)
+
     def _agg(self, name: str, distinct: bool = False) -> Expression:
         return Expression(PyExpr.agg(name, [self._expr], distinct))
 

@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
+use crate::udf::PythonError;
+
 fn core_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     CLASS.import(py, "ketch.exceptions", "DaftCoreException")
@@ -68,10 +70,14 @@ fn message(e: &DataFusionError) -> String {
 
 /// Converts an engine error into the Python exception Daft raises for it.
 pub fn to_py_err(e: DataFusionError) -> PyErr {
-    if let DataFusionError::External(inner) = e.find_root()
-        && let Some(interrupted) = inner.downcast_ref::<Interrupted>()
-    {
-        return PyKeyboardInterrupt::new_err(interrupted.to_string());
+    if let DataFusionError::External(inner) = e.find_root() {
+        if let Some(interrupted) = inner.downcast_ref::<Interrupted>() {
+            return PyKeyboardInterrupt::new_err(interrupted.to_string());
+        }
+        // A UDF's own exception, raised again as it was (type, message, traceback).
+        if let Some(PythonError(err)) = inner.downcast_ref::<PythonError>() {
+            return Python::attach(|py| err.clone_ref(py));
+        }
     }
     let msg = message(&e);
     if is_not_found(&e) {

@@ -158,6 +158,20 @@ impl PyExpr {
         Ok(daft_fn(name, exprs(args))?.into())
     }
 
+    /// A call of a Python UDF: `runner(list[pa.Array], num_rows) -> pa.Array`
+    /// over `args`, returning `field` (a `pyarrow.Field`: type and extension
+    /// metadata); named `name` in plans and messages (see [`crate::udf`]).
+    #[staticmethod]
+    fn python_udf(
+        name: String,
+        runner: Py<PyAny>,
+        args: Vec<PyRef<'_, PyExpr>>,
+        field: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let field = arrow::datatypes::Field::from_pyarrow_bound(field)?;
+        Ok(crate::udf::PythonUdf::new(name, runner, field).call(exprs(args)).into())
+    }
+
     /// An aggregate function call by its registry name.
     #[staticmethod]
     #[pyo3(signature = (name, args, distinct = false, ignore_nulls = false))]

@@ -10,6 +10,7 @@ mod errors;
 mod expr;
 mod plan;
 mod session;
+mod udf;
 
 /// Every Daft function name in the native registry, as `(name, kind)` pairs
 /// where kind is `"scalar"`, `"aggregate"` or `"window"`.

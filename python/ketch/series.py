@@ -1,0 +1,186 @@
+"""``Series``: one named column of values, backed by a ``pyarrow.Array``
+(Daft 0.7.26's ``daft.Series``, the value batch UDFs receive and return)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ketch.datatype import DataType, _as_dtype
+from ketch.pyvalues import column_values
+
+
+class Series:
+    """A named column of values of one :class:`DataType`.
+
+    Build one with :meth:`from_pylist`, :meth:`from_arrow`, :meth:`from_numpy`
+    or :meth:`from_pandas`; ``Series()`` itself is not a constructor (as in Daft).
+    """
+
+    __slots__ = ("_array", "_name")
+
+    def __init__(self) -> None:
+        raise NotImplementedError("We do not support creating a Series via __init__ ")
+
+    @classmethod
+    def _make(cls, array: pa.Array, name: str) -> Series:
+        s = cls.__new__(cls)
+        s._array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        s._name = name
+        return s
+
+    # --- constructors ---------------------------------------------------
+    @classmethod
+    def from_arrow(cls, array: pa.Array | pa.ChunkedArray, name: str = "arrow_series", dtype: Any = None) -> Series:
+        """A Series over ``array`` (no copy), cast to ``dtype`` when given."""
+        if not isinstance(array, (pa.Array, pa.ChunkedArray)):
+            raise TypeError(f"expected a pyarrow Array or ChunkedArray, got {type(array)}")
+        s = cls._make(array, name)
+        return s.cast(dtype) if dtype is not None else s
+
+    @classmethod
+    def from_pylist(cls, data: list, name: str = "list_series", dtype: Any = None, pyobj: str = "allow") -> Series:
+        """A Series of Python values; the type is inferred unless ``dtype`` is given."""
+        if not isinstance(data, list):
+            raise TypeError(f"expected a python list, got {type(data)}")
+        if dtype is not None:
+            return cls._make(coerce(data, _as_dtype(dtype).to_arrow_dtype()), name)
+        return cls._make(pa.array(data), name)
+
+    @classmethod
+    def from_numpy(cls, data: Any, name: str = "numpy_series", dtype: Any = None) -> Series:
+        """A Series of a one-dimensional numpy array."""
+        import numpy as np
+
+        data = np.asarray(data)
+        if data.ndim != 1:
+            raise ValueError(f"Series.from_numpy expects a 1-dimensional array, got {data.ndim} dimensions")
+        return cls.from_arrow(pa.array(data), name, dtype)
+
+    @classmethod
+    def from_pandas(cls, data: Any, name: str = "pd_series", dtype: Any = None) -> Series:
+        """A Series of a pandas Series."""
+        return cls.from_arrow(pa.Array.from_pandas(data), name, dtype)
+
+    # --- accessors --------------------------------------------------------
+    def name(self) -> str:
+        return self._name
+
+    def rename(self, name: str) -> Series:
+        return Series._make(self._array, name)
+
+    def datatype(self) -> DataType:
+        return DataType(self._array.type)
+
+    def to_arrow(self) -> pa.Array:
+        return self._array
+
+    def to_pylist(self) -> list:
+        return column_values(self._array)
+
+    def to_numpy(self) -> Any:
+        """The values as a numpy array (nulls become NaN or None, as pyarrow converts them)."""
+        return self._array.to_numpy(zero_copy_only=False)
+
+    def to_pandas(self) -> Any:
+        return self._array.to_pandas().rename(self._name)
+
+    def cast(self, dtype: Any) -> Series:
+        return Series._make(self._array.cast(_as_dtype(dtype).to_arrow_dtype()), self._name)
+
+    def __len__(self) -> int:
+        return len(self._array)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.to_pylist())
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise IndexError("Series slicing supports step 1 only")
+            start, stop, _ = key.indices(len(self))
+            return Series._make(self._array.slice(start, max(stop - start, 0)), self._name)
+        n = len(self)
+        if not -n <= key < n:
+            raise IndexError("Series index out of range")
+        return column_values(self._array.slice(key % n, 1))[0]
+
+    def __repr__(self) -> str:
+        return f"Series(name={self._name!r}, dtype={self.datatype()!r}, len={len(self)})\n{self.to_pylist()}"
+
+    def __bool__(self) -> bool:
+        raise ValueError(
+            "Series don't have a truth value. If you reached this error using `and` / `or`, use `&` / `|` instead."
+        )
+
+    def _binary(self, other: Any, fn: Any) -> Series:
+        if not isinstance(other, Series):
+            raise TypeError(f"expected another Series but got {type(other)}")
+        return Series._make(fn(self._array, other._array), self._name)
+
+    def __add__(self, other: Any) -> Series:
+        return self._binary(other, pc.add)
+
+    def __sub__(self, other: Any) -> Series:
+        return self._binary(other, pc.subtract)
+
+    def __mul__(self, other: Any) -> Series:
+        return self._binary(other, pc.multiply)
+
+    def __truediv__(self, other: Any) -> Series:
+        return self._binary(other, lambda a, b: pc.divide(a.cast(pa.float64()), b.cast(pa.float64())))
+
+    def __eq__(self, other: object) -> Series:  # type: ignore[override]
+        return self._binary(other, pc.equal)
+
+    def __ne__(self, other: object) -> Series:  # type: ignore[override]
+        return self._binary(other, pc.not_equal)
+
+    def __lt__(self, other: Any) -> Series:
+        return self._binary(other, pc.less)
+
+    def __le__(self, other: Any) -> Series:
+        return self._binary(other, pc.less_equal)
+
+    def __gt__(self, other: Any) -> Series:
+        return self._binary(other, pc.greater)
+
+    def __ge__(self, other: Any) -> Series:
+        return self._binary(other, pc.greater_equal)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:
+    """``values`` as an Arrow array of ``arrow_type``, converting leniently as
+    Daft does for UDF results: a value that converts (``"12"`` to an int,
+    ``1.7`` to ``1``, ``1`` to ``"1"``) converts; one that cannot becomes null."""
+    try:
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        pass
+    if isinstance(arrow_type, pa.UuidType):
+        import uuid
+
+        return pa.array([None if v is None else uuid.UUID(str(v)).bytes for v in values], type=arrow_type)
+    return pa.array([_coerce_one(v, arrow_type) for v in values], type=arrow_type)
+
+
+def _coerce_one(value: Any, arrow_type: pa.DataType) -> Any:
+    if value is None:
+        return None
+    try:
+        return pa.scalar(value, type=arrow_type).as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        pass
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return str(value)
+    if pa.types.is_list(arrow_type) and not isinstance(value, (list, tuple)):
+        return [_coerce_one(value, arrow_type.value_type)]
+    try:
+        return pa.scalar(value).cast(arrow_type, safe=False).as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return None

@@ -1,0 +1,403 @@
+"""``@ketch.func`` (row-wise, async, generator and ``.batch`` functions) and
+``@ketch.cls`` / ``@ketch.method`` (stateful class UDFs), as in Daft 0.7.26.
+
+A decorated function called with at least one :class:`Expression` argument
+builds an expression; called with plain values it runs directly (an async
+function then returns its coroutine, a generator its generator). Options are
+checked when the expression is built, where Daft checks them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import queue
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pyarrow as pa
+
+from ketch._native import PyExpr
+from ketch.datatype import DataType
+from ketch.expressions import Expression
+from ketch.udf.execution import ON_ERROR, CallLayout, Options, async_runner, batch_runner, row_runner
+from ketch.udf.hints import infer_return_dtype
+
+
+def _check_resources(name: str, cpus: float | None, gpus: float) -> None:
+    if gpus < 0:
+        raise ValueError(f"num_gpus must be non-negative, got {gpus}")
+    if gpus > 1 and gpus != int(gpus):
+        raise ValueError(f"ResourceRequest num_gpus greater than 1 must be an integer, got {gpus}")
+    if cpus is not None and cpus > (os.cpu_count() or 1):
+        raise ValueError(f"`{name}` requested {cpus} CPUs but found only {os.cpu_count()} available")
+    if gpus > 0 and gpus > available_gpus():
+        raise ValueError(
+            f"`{name}` requested {gpus:g} GPU(s) but this machine has {available_gpus()}: "
+            "lower `gpus` or run on a machine with GPUs"
+        )
+
+
+def available_gpus() -> int:
+    """GPUs this process may use: ``CUDA_VISIBLE_DEVICES`` when set, else those ``nvidia-smi -L`` lists."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def _check_options(on_error: str | None, max_retries: int | None, max_concurrency: int | None) -> None:
+    if on_error is not None and on_error not in ON_ERROR:
+        raise ValueError("Invalid on_error value. Must be one of: 'raise', 'log', or 'ignore'")
+    if max_retries is not None and max_retries < 0:
+        raise OverflowError("can't convert negative int to unsigned")
+    if max_concurrency is not None and max_concurrency <= 0:
+        raise ValueError("max_concurrency for udf must be non-zero")
+
+
+def _layout(args: tuple, kwargs: dict) -> tuple[CallLayout, list[Expression]]:
+    """Splits a call into its expression arguments (in Daft's order: positional, then keywords) and the rest."""
+    slots: list[int | str] = []
+    exprs: list[Expression] = []
+    for i, a in enumerate(args):
+        if isinstance(a, Expression):
+            slots.append(i)
+            exprs.append(a)
+    for k, v in kwargs.items():
+        if isinstance(v, Expression):
+            slots.append(k)
+            exprs.append(v)
+    return CallLayout(tuple(args), dict(kwargs), tuple(slots)), exprs
+
+
+def _has_expression(args: tuple, kwargs: dict) -> bool:
+    return any(isinstance(a, Expression) for a in (*args, *kwargs.values()))
+
+
+@dataclass(frozen=True)
+class Func:
+    """A Daft function: call it on expressions to build a column, or on values to run it."""
+
+    fn: Callable
+    name: str
+    return_dtype: Any = None
+    unnest: bool = False
+    is_batch: bool = False
+    batch_size: int | None = None
+    cpus: float | None = None
+    gpus: float = 0
+    use_process: bool | None = None
+    max_concurrency: int | None = None
+    max_retries: int | None = None
+    on_error: str | None = None
+    instance: Any = None  # for a method: the pool of class instances it runs on
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn)
+
+    @property
+    def is_generator(self) -> bool:
+        return inspect.isgeneratorfunction(self.fn)
+
+    def _target(self) -> Callable[[], tuple[Callable, Callable[[], None]]]:
+        """A getter, called once per batch, of the callable to run and of what
+        gives it back when the batch is done (a method borrows a class
+        instance from its handle's pool)."""
+        fn = self.fn
+        if self.instance is None:
+            return lambda: (fn, lambda: None)
+        pool = self.instance
+
+        def borrow() -> tuple[Callable, Callable[[], None]]:
+            instance = pool.borrow()
+            return functools.partial(fn, instance), lambda: pool.give_back(instance)
+
+        return borrow
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not _has_expression(args, kwargs):
+            fn = self.fn if self.instance is None else functools.partial(self.fn, self.instance.shared())
+            return fn(*args, **kwargs)
+        return self._expression(args, kwargs)
+
+    def _expression(self, args: tuple, kwargs: dict) -> Expression:
+        _check_options(self.on_error, self.max_retries, self.max_concurrency)
+        if self.max_concurrency is not None and not (self.is_async or self.instance is not None):
+            raise ValueError(
+                "`max_concurrency` on a synchronous `@daft.func` has no effect. Use `@daft.cls` for actor pool "
+                "concurrency or an async function for coroutine concurrency."
+            )
+        _check_resources(self.name, self.cpus, self.gpus)
+        dtype = infer_return_dtype(self.fn, self.return_dtype, generator=self.is_generator and not self.is_batch)
+        if self.unnest and not dtype.is_struct():
+            raise ValueError(
+                "Expected Daft function `return_dtype` to be `DataType.struct(..)` when `unnest=True`, "
+                f"instead found: {dtype!r}"
+            )
+        layout, exprs = _layout(args, kwargs)
+        arrow = dtype.to_arrow_dtype()
+        out_type = pa.list_(arrow) if self.is_generator and not self.is_batch else arrow
+        opts = Options(
+            name=self.name,
+            arrow_type=out_type,
+            max_retries=self.max_retries or 0,
+            on_error=self.on_error or "raise",
+            batch_size=self.batch_size,
+            max_concurrency=self.max_concurrency,
+        )
+        target = self._target()
+        if self.is_batch:
+            names = [e.name() for e in exprs]
+            runner = batch_runner(target, layout, opts, names)
+        elif self.is_async:
+            runner = async_runner(target, layout, opts)
+        else:
+            runner = row_runner(target, layout, opts, generator=self.is_generator)
+        field = pa.field(self.name, out_type)
+        expr = Expression(PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field))
+        if self.is_generator and not self.is_batch:
+            expr = expr._call("explode")
+        if self.unnest:
+            expr = expr._call("unnest")
+        return expr
+
+
+def _qualname(fn: Callable) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+class _FuncDecorator:
+    """``@ketch.func``, ``@ketch.func(...)`` and ``@ketch.func.batch(...)``."""
+
+    def __call__(
+        self,
+        fn: Callable | None = None,
+        *,
+        return_dtype: Any = None,
+        unnest: bool = False,
+        cpus: float | None = None,
+        gpus: float = 0,
+        use_process: bool | None = None,
+        max_concurrency: int | None = None,
+        max_retries: int | None = None,
+        on_error: str | None = None,
+        ray_options: dict[str, Any] | None = None,
+    ) -> Any:
+        def wrap(f: Callable) -> Func:
+            func = Func(
+                f,
+                _qualname(f),
+                return_dtype=return_dtype,
+                unnest=unnest,
+                cpus=cpus,
+                gpus=gpus,
+                use_process=use_process,
+                max_concurrency=max_concurrency,
+                max_retries=max_retries,
+                on_error=on_error,
+            )
+            if return_dtype is None:
+                infer_return_dtype(f, None, generator=func.is_generator)  # fail at decoration, as Daft
+            return func
+
+        return wrap(fn) if fn is not None else wrap
+
+    def batch(
+        self,
+        *,
+        return_dtype: Any,
+        unnest: bool = False,
+        cpus: float | None = None,
+        gpus: float = 0,
+        use_process: bool | None = None,
+        max_concurrency: int | None = None,
+        batch_size: int | None = None,
+        max_retries: int | None = None,
+        on_error: str | None = None,
+        ray_options: dict[str, Any] | None = None,
+    ) -> Callable[[Callable], Func]:
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size}")
+
+        def wrap(f: Callable) -> Func:
+            return Func(
+                f,
+                _qualname(f),
+                return_dtype=return_dtype,
+                unnest=unnest,
+                is_batch=True,
+                batch_size=batch_size,
+                cpus=cpus,
+                gpus=gpus,
+                use_process=use_process,
+                max_concurrency=max_concurrency,
+                max_retries=max_retries,
+                on_error=on_error,
+            )
+
+        return wrap
+
+
+func = _FuncDecorator()
+
+
+# --- class UDFs ---------------------------------------------------------------
+
+_METHOD = "_ketch_method"
+
+
+class _MethodDecorator:
+    """``@ketch.method`` and ``@ketch.method.batch``: options for one method of a ``@ketch.cls`` class."""
+
+    def __call__(
+        self,
+        method: Callable | None = None,
+        *,
+        return_dtype: Any = None,
+        unnest: bool = False,
+        max_retries: int | None = None,
+        on_error: str | None = None,
+    ) -> Any:
+        def wrap(m: Callable) -> Callable:
+            setattr(
+                m, _METHOD, dict(return_dtype=return_dtype, unnest=unnest, max_retries=max_retries, on_error=on_error)
+            )
+            return m
+
+        return wrap(method) if method is not None else wrap
+
+    def batch(
+        self,
+        method: Callable | None = None,
+        *,
+        return_dtype: Any = None,
+        unnest: bool = False,
+        batch_size: int | None = None,
+        max_retries: int | None = None,
+        on_error: str | None = None,
+    ) -> Any:
+        def wrap(m: Callable) -> Callable:
+            options = dict(return_dtype=return_dtype, unnest=unnest, max_retries=max_retries, on_error=on_error)
+            setattr(m, _METHOD, {**options, "is_batch": True, "batch_size": batch_size})
+            return m
+
+        return wrap(method) if method is not None else wrap
+
+
+method = _MethodDecorator()
+
+
+class _Instances:
+    """The instances of one class-UDF handle: made lazily, at most
+    ``max_concurrency`` of them (one when unset), lent to one batch at a time
+    and reused across batches."""
+
+    def __init__(self, make: Callable[[], Any], limit: int) -> None:
+        self._make, self._limit = make, limit
+        self._made = 0
+        self._idle: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._shared: Any = None
+
+    def shared(self) -> Any:
+        """The one instance used for direct calls and single-instance handles."""
+        with self._lock:
+            if self._shared is None:
+                self._shared = self._make()
+                self._made = max(self._made, 1)
+            return self._shared
+
+    def borrow(self) -> Any:
+        if self._limit == 1:
+            return self.shared()
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            make = self._made < self._limit
+            if make:
+                self._made += 1
+        return self._make() if make else self._idle.get()
+
+    def give_back(self, instance: Any) -> None:
+        if self._limit != 1:
+            self._idle.put(instance)
+
+
+def cls(
+    class_: type | None = None,
+    *,
+    cpus: float | None = None,
+    gpus: float = 0,
+    use_process: bool | None = None,
+    max_concurrency: int | None = None,
+    max_retries: int | None = None,
+    on_error: str | None = None,
+    name_override: str | None = None,
+    ray_options: dict[str, Any] | None = None,
+) -> Any:
+    """``@ketch.cls``: a class whose methods are UDFs. ``MyCls(*args)`` only
+    records the arguments; ``__init__`` runs when the first batch needs the
+    instance, and the instance is reused for every later batch and call."""
+
+    def wrap(klass: type) -> type:
+        _check_options(on_error, max_retries, max_concurrency)
+        base_name = name_override or _qualname(klass)
+
+        class Handle:
+            __ketch_class__ = klass
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                object.__setattr__(self, "_ketch_args", (args, kwargs))
+                object.__setattr__(
+                    self, "_ketch_pool", _Instances(lambda: klass(*args, **kwargs), max_concurrency or 1)
+                )
+
+            def __getattr__(self, name: str) -> Func:
+                attr = inspect.getattr_static(klass, name)
+                if not inspect.isfunction(attr):
+                    raise AttributeError("Can only access methods on a Daft class instance.")
+                options = getattr(attr, _METHOD, {})
+                if options.get("is_batch") and options.get("return_dtype") is None:
+                    raise ValueError(
+                        "Daft batch functions require a return type to be explicitly specified using the "
+                        "`return_dtype` argument."
+                    )
+                base = Func(
+                    attr,
+                    f"{base_name}.{name}",
+                    cpus=cpus,
+                    gpus=gpus,
+                    use_process=use_process,
+                    max_concurrency=max_concurrency,
+                    max_retries=max_retries,
+                    on_error=on_error,
+                    instance=self._ketch_pool,
+                )
+                return replace(base, **{k: v for k, v in options.items() if v is not None or k == "return_dtype"})
+
+            def __call__(self, *args: Any, **kwargs: Any) -> Any:
+                return self.__getattr__("__call__")(*args, **kwargs)
+
+        Handle.__name__ = klass.__name__
+        Handle.__qualname__ = klass.__qualname__
+        Handle.__doc__ = klass.__doc__
+        return Handle
+
+    return wrap(class_) if class_ is not None else wrap
+
+
+__all__ = ["Func", "cls", "func", "method", "DataType"]
