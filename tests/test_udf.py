@@ -236,13 +236,11 @@ def test_class_udf_init_runs_once_and_direct_calls_work():
 
 def test_class_udf_max_concurrency_makes_at_most_n_instances():
     made = []
-    lock = threading.Lock()
 
     @ketch.cls(max_concurrency=2)
     class Work:
         def __init__(self):
-            with lock:
-                made.append(1)
+            made.append(1)
 
         @ketch.method.batch(return_dtype=ketch.DataType.int64(), batch_size=10)
         def f(self, a):
@@ -416,3 +414,72 @@ def test_series_api_matches_daft():
 
     assert run(ketch) == run(daft)
     assert ketch.Series.from_numpy(np.arange(3)).to_numpy().tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("case", ["stdev", "cumsum", "drop_group", "two_keys"])
+def test_map_groups_matches_daft(case):
+    def build(mod, df):
+        col = mod.col
+        df = mod.from_pydict({"g": ["a", "a", "a", "b", "b", None], "h": [1, 1, 2, 1, 1, 1], "e": [1, 2, 3, 4, 5, 6]})
+
+        @mod.func.batch(return_dtype=mod.DataType.float64())
+        def spread(e):
+            v = e.to_pylist()
+            return [float(max(v) - min(v))]
+
+        @mod.func.batch(return_dtype=mod.DataType.int64())
+        def cumsum(e):
+            return np.cumsum(e.to_pylist())
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+
+            @mod.udf(return_dtype=mod.DataType.int64())
+            def total_unless_two(e):
+                return [] if len(e) == 2 else [sum(e.to_pylist())]
+
+        if case == "stdev":
+            return df.groupby("g").map_groups(spread(col("e"))).sort("g")
+        if case == "cumsum":
+            return df.groupby("g").map_groups(cumsum(col("e")).alias("running")).sort(["g", "running"])
+        if case == "drop_group":
+            return df.groupby("g").map_groups(total_unless_two(col("e"))).sort("g")
+        return df.groupby("g", "h").map_groups(spread(col("e"))).sort(["g", "h"])
+
+    _both(build)
+
+
+def test_map_groups_needs_a_batch_udf():
+    @ketch.func
+    def row(a: int) -> int:
+        return a
+
+    grouped = ketch.from_pydict(DATA).groupby("n")
+    for expr in (row(ketch.col("y")), ketch.col("y") + 1):
+        with pytest.raises(ValueError, match="batch UDF"):
+            grouped.map_groups(expr)
+
+
+def test_udfs_must_be_serializable_as_in_daft():
+    lock = threading.Lock()  # cannot be pickled
+
+    for mod in (ketch, daft):
+
+        @mod.func
+        def uses_lock(a: int) -> int:
+            with lock:
+                return a
+
+        with pytest.raises(ValueError, match="must be serializable"):
+            uses_lock(mod.col("y"))
+
+        @mod.cls
+        class Holder:
+            def __init__(self, guard):
+                self.guard = guard
+
+            def f(self, a: int) -> int:
+                return a
+
+        with pytest.raises(ValueError, match="classes must be serializable"):
+            Holder(lock).f(mod.col("y"))

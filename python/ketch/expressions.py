@@ -350,6 +350,21 @@ class WhenExpr(Expression):
         return _when_expr(self._branches, value)
 
 
+class UdfExpression(Expression):
+    """A batch UDF's call, which can also run once per group (``map_groups``):
+    ``group_call(arrays) -> pa.Array`` (any length) over ``group_args``."""
+
+    __slots__ = ("_group_call", "_group_args")
+
+    def __init__(self, native: PyExpr, group_call: Any, group_args: list[Expression]) -> None:
+        super().__init__(native)
+        self._group_call = group_call
+        self._group_args = group_args
+
+    def alias(self, name: str) -> Expression:
+        return UdfExpression(super().alias(name)._expr, self._group_call, self._group_args)
+
+
 def _expr_or_col(value: Expression | str) -> Expression:
     if isinstance(value, str):
         return col(value)

@@ -269,3 +269,19 @@ def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
         return pa.concat_arrays(parts) if len(parts) != 1 else parts[0]
 
     return _runner(get_fn, body)
+
+
+def group_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[str]):
+    """For ``map_groups``: the batch function on one whole group, returning any number of rows."""
+
+    def body(fn: Callable, arrays: list[pa.Array], n: int) -> pa.Array:
+        series = [Series._make(a, name) for a, name in zip(arrays, names)]
+        args, kwargs = layout.bind(series)
+        try:
+            result = _with_retries(lambda: fn(*args, **kwargs), opts.max_retries)
+        except Exception as e:
+            _note(e, opts)
+            raise
+        return to_arrow_result(result, opts.arrow_type)
+
+    return _runner(get_fn, body)

@@ -24,8 +24,16 @@ import pyarrow as pa
 
 from ketch._native import PyExpr
 from ketch.datatype import DataType
-from ketch.expressions import Expression
-from ketch.udf.execution import ON_ERROR, CallLayout, Options, async_runner, batch_runner, row_runner
+from ketch.expressions import Expression, UdfExpression
+from ketch.udf.execution import (
+    ON_ERROR,
+    CallLayout,
+    Options,
+    async_runner,
+    batch_runner,
+    group_runner,
+    row_runner,
+)
 from ketch.udf.hints import infer_return_dtype
 
 
@@ -79,6 +87,25 @@ def _layout(args: tuple, kwargs: dict) -> tuple[CallLayout, list[Expression]]:
             slots.append(k)
             exprs.append(v)
     return CallLayout(tuple(args), dict(kwargs), tuple(slots)), exprs
+
+
+def check_serializable(obj: Any, what: str) -> None:
+    """Raises ``ValueError`` (Daft's message) unless cloudpickle can serialize ``obj``:
+    a UDF must travel to worker processes and Ray workers."""
+    import cloudpickle
+
+    try:
+        cloudpickle.dumps(obj)
+    except Exception as e:
+        if what == "class":
+            raise ValueError(
+                "Daft classes must be serializable. If your class accesses a non-serializable global or nonlocal "
+                "variable, initialize it in the setup method instead."
+            ) from e
+        raise ValueError(
+            "Daft functions must be serializable. If your function accesses a non-serializable global or nonlocal "
+            "variable to avoid reinitialization, use `@daft.cls` with a setup method instead."
+        ) from e
 
 
 def _has_expression(args: tuple, kwargs: dict) -> bool:
@@ -140,6 +167,10 @@ class Func:
                 "concurrency or an async function for coroutine concurrency."
             )
         _check_resources(self.name, self.cpus, self.gpus)
+        if self.instance is None:
+            check_serializable(self.fn, "function")
+        else:
+            check_serializable(self.instance.recipe, "class")
         dtype = infer_return_dtype(self.fn, self.return_dtype, generator=self.is_generator and not self.is_batch)
         if self.unnest and not dtype.is_struct():
             raise ValueError(
@@ -161,6 +192,9 @@ class Func:
         if self.is_batch:
             names = [e.name() for e in exprs]
             runner = batch_runner(target, layout, opts, names)
+            field = pa.field(self.name, out_type)
+            native = PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field)
+            return UdfExpression(native, group_runner(target, layout, opts, names), exprs)
         elif self.is_async:
             runner = async_runner(target, layout, opts)
         else:
@@ -304,8 +338,10 @@ class _Instances:
     ``max_concurrency`` of them (one when unset), lent to one batch at a time
     and reused across batches."""
 
-    def __init__(self, make: Callable[[], Any], limit: int) -> None:
-        self._make, self._limit = make, limit
+    def __init__(self, klass: type, args: tuple, kwargs: dict, limit: int) -> None:
+        self.recipe = (klass, args, kwargs)
+        self._make = lambda: klass(*args, **kwargs)
+        self._limit = limit
         self._made = 0
         self._idle: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
@@ -362,9 +398,7 @@ def cls(
 
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 object.__setattr__(self, "_ketch_args", (args, kwargs))
-                object.__setattr__(
-                    self, "_ketch_pool", _Instances(lambda: klass(*args, **kwargs), max_concurrency or 1)
-                )
+                object.__setattr__(self, "_ketch_pool", _Instances(klass, args, kwargs, max_concurrency or 1))
 
             def __getattr__(self, name: str) -> Func:
                 attr = inspect.getattr_static(klass, name)

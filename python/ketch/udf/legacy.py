@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ketch._native import PyExpr
 from ketch.exceptions import UDFException
-from ketch.expressions import Expression
+from ketch.expressions import Expression, UdfExpression
 from ketch.udf.execution import CallLayout, to_arrow_result
 from ketch.udf.func import _check_resources, _layout, _qualname
 from ketch.udf.hints import dtype_of
@@ -66,7 +66,8 @@ class UDF:
         names = [e.name() for e in exprs]
         runner = _legacy_runner(self, layout, arrow, names)
         field = pa.field(self.name, arrow)
-        return Expression(PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field))
+        native = PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field)
+        return UdfExpression(native, _legacy_runner(self, layout, arrow, names, whole=True), exprs)
 
     def _function(self) -> Callable:
         """The callable to run: the function, or the class instance (made once, lazily)."""
@@ -115,7 +116,8 @@ class UDF:
         return dataclasses.replace(self, use_process=use_process)
 
 
-def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list[str]):
+def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list[str], whole: bool = False):
+    """The runner of a legacy UDF; ``whole``: one call on all rows, any result length (``map_groups``)."""
     from ketch.series import Series
 
     def run(arrays: list[pa.Array], n: int) -> pa.Array:
@@ -125,7 +127,7 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
                 "in your __init__ or provide initialization arguments using `.with_init_args(...)`."
             )
         fn = udf._function()
-        size = udf.batch_size or max(n, 1)
+        size = max(n, 1) if whole else udf.batch_size or max(n, 1)
         parts = []
         for start in range(0, max(n, 1), size):
             length = min(size, n - start)
@@ -144,7 +146,7 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
                     f"np.ndarray, or pa.Array containing {udf.return_dtype!r}"
                 )
             array = to_arrow_result(result, arrow)
-            if len(array) != length:
+            if len(array) != length and not whole:
                 raise UDFException(f"User-defined function `{udf.name}` returned {len(array)} values for {length} rows")
             parts.append(array)
         return pa.concat_arrays(parts) if len(parts) != 1 else parts[0]
