@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python lint fmt bench
+.PHONY: all venv develop build demo test test-rust test-python lint fmt bench bench-wheel bench-udf
 
 all: test
 
@@ -77,9 +77,15 @@ $(BENCH_VENV)/.deps: pyproject.toml
 	touch $@
 
 # The wheel is built with the bench venv's interpreter (the dev venv may not exist).
-bench: export PYO3_PYTHON := $(abspath $(BENCH_VENV)/bin/python)
-bench: $(BENCH_VENV)/.deps
+bench-wheel: export PYO3_PYTHON := $(abspath $(BENCH_VENV)/bin/python)
+bench-wheel: $(BENCH_VENV)/.deps
 	rm -f $(WHEELS)/ketch-*.whl
 	$(BENCH_VENV)/bin/maturin build --quiet --release --locked -o $(WHEELS)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps $(WHEELS)/ketch-*.whl
+
+bench: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS)
+
+# Python UDF throughput side by side with Daft (benchmarks/udf/run.py), on the same release build.
+bench-udf: bench-wheel
+	$(BENCH_VENV)/bin/python benchmarks/udf/run.py --runs $(RUNS)
