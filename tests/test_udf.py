@@ -252,6 +252,7 @@ def test_class_udf_max_concurrency_makes_at_most_n_instances():
     assert 1 <= len(made) <= 2
 
 
+@pytest.mark.filterwarnings("ignore:User-defined function")
 @pytest.mark.parametrize("on_error", ["ignore", "log"])
 def test_on_error_nulls_failing_rows(on_error):
     def build(mod, df):
@@ -266,6 +267,19 @@ def test_on_error_nulls_failing_rows(on_error):
     assert _both(build)[0] == {"y": [10, None, 30, 40]}
 
 
+def test_failed_rows_are_reported_after_the_query():
+    @ketch.func(on_error="ignore")
+    def picky(a: int) -> int:
+        if a % 3 == 0:
+            raise RuntimeError("multiple of 3")
+        return a
+
+    with pytest.warns(UserWarning, match=r"`.*picky` failed on 4 row\(s\)"):
+        out = ketch.from_pydict({"a": list(range(10))}).select(picky(ketch.col("a"))).to_pydict()
+    assert out["a"] == [None, 1, 2, None, 4, 5, None, 7, 8, None]
+
+
+@pytest.mark.filterwarnings("ignore:User-defined function")
 def test_retries_are_per_row():
     calls = {}
 
@@ -309,6 +323,7 @@ def test_batch_errors_keep_the_users_exception_class():
     run(daft)
 
 
+@pytest.mark.filterwarnings("ignore:User-defined function")
 def test_async_on_error_is_per_row():
     """Daft 0.7.26 nulls the whole batch; ketch nulls only the failing row."""
 

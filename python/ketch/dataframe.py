@@ -70,7 +70,12 @@ class DataFrame:
     def _run(self) -> pa.Table:
         if self._result is not None:
             return self._result
-        return _session().collect(self._plan).read_all()
+        from ketch.udf.execution import FailedRows
+
+        try:
+            return _session().collect(self._plan).read_all()
+        finally:
+            FailedRows.report()
 
     # --- schema -------------------------------------------------------
     def schema(self) -> Schema:

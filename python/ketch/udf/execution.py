@@ -24,6 +24,7 @@ import asyncio
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,28 @@ def _describe(args: list, kwargs: dict) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+class FailedRows:
+    """Rows set to null by ``on_error='log'|'ignore'``, per UDF, since the last report."""
+
+    _lock = threading.Lock()
+    _counts: dict[str, int] = {}
+
+    @classmethod
+    def add(cls, name: str, rows: int) -> None:
+        with cls._lock:
+            cls._counts[name] = cls._counts.get(name, 0) + rows
+
+    @classmethod
+    def report(cls) -> None:
+        """Warns once per UDF that had failures (``UserWarning``), then starts counting anew."""
+        with cls._lock:
+            counts, cls._counts = cls._counts, {}
+        for name, rows in counts.items():
+            warnings.warn(
+                f"User-defined function `{name}` failed on {rows} row(s); they are null (on_error)", stacklevel=3
+            )
+
+
 def _log(opts: Options, error: BaseException) -> None:
     print(f"Python UDF error in `{opts.name}`: {type(error).__name__}: {error}", file=sys.stderr)
 
@@ -144,7 +167,9 @@ def row_runner(get_fn: Target, layout: CallLayout, opts: Options, *, generator: 
             except Exception as e:
                 if opts.on_error == "raise":
                     failures.append((i, e, args, kwargs))
-                elif opts.on_error == "log":
+                    continue
+                FailedRows.add(opts.name, 1)
+                if opts.on_error == "log":
                     _log(opts, e)
         if failures:
             raise _rows_failed(opts, failures, n) from failures[0][1]
@@ -204,6 +229,7 @@ def async_runner(get_fn: Target, layout: CallLayout, opts: Options):
             if isinstance(r, BaseException):
                 if not isinstance(r, Exception) or opts.on_error == "raise":
                     raise _note(r, opts)
+                FailedRows.add(opts.name, 1)
                 if opts.on_error == "log":
                     _log(opts, r)
                 r = None
@@ -256,6 +282,7 @@ def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
                 if opts.on_error == "raise":
                     _note(e, opts)
                     raise
+                FailedRows.add(opts.name, length)
                 if opts.on_error == "log":
                     _log(opts, e)
                 array = pa.nulls(length, opts.arrow_type)
