@@ -261,6 +261,15 @@ def to_arrow_result(result: Any, arrow_type: pa.DataType) -> pa.Array:
         return coerce(column_values(array), arrow_type)
 
 
+def series_chunks(arrays: list[pa.Array], names: list[str], n: int, size: int | None):
+    """``(length, [Series, ...])`` for each chunk of at most ``size`` rows (all ``n`` rows
+    when ``size`` is None; one empty chunk when ``n`` is 0: a batch function sees empty input)."""
+    size = size or max(n, 1)
+    for start in range(0, max(n, 1), size):
+        length = min(size, n - start)
+        yield length, [Series._make(a.slice(start, length), name) for a, name in zip(arrays, names)]
+
+
 def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[str]):
     """The runner of a batch function: Series in, one result per ``batch_size`` chunk.
 
@@ -269,11 +278,8 @@ def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
     """
 
     def body(fn: Callable, arrays: list[pa.Array], n: int) -> pa.Array:
-        size = opts.batch_size or max(n, 1)
         parts = []
-        for start in range(0, max(n, 1), size):
-            length = min(size, n - start)
-            series = [Series._make(a.slice(start, length), name) for a, name in zip(arrays, names)]
+        for length, series in series_chunks(arrays, names, n, opts.batch_size):
             args, kwargs = layout.bind(series)
             try:
                 result = _with_retries(lambda args=args, kwargs=kwargs: fn(*args, **kwargs), opts.max_retries)

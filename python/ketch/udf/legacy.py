@@ -23,7 +23,8 @@ import pyarrow as pa
 from ketch._native import PyExpr
 from ketch.exceptions import UDFException
 from ketch.expressions import Expression, UdfExpression
-from ketch.udf.execution import CallLayout, to_arrow_result
+from ketch.series import Series
+from ketch.udf.execution import CallLayout, series_chunks, to_arrow_result
 from ketch.udf.func import _check_resources, _layout, _qualname
 from ketch.udf.hints import dtype_of
 
@@ -118,7 +119,6 @@ class UDF:
 
 def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list[str], whole: bool = False):
     """The runner of a legacy UDF; ``whole``: one call on all rows, any result length (``map_groups``)."""
-    from ketch.series import Series
 
     def run(arrays: list[pa.Array], n: int) -> pa.Array:
         if isinstance(udf.inner, type) and udf.init_args is None and _requires_init_args(udf.inner):
@@ -127,11 +127,8 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
                 "in your __init__ or provide initialization arguments using `.with_init_args(...)`."
             )
         fn = udf._function()
-        size = max(n, 1) if whole else udf.batch_size or max(n, 1)
         parts = []
-        for start in range(0, max(n, 1), size):
-            length = min(size, n - start)
-            series = [Series._make(a.slice(start, length), name) for a, name in zip(arrays, names)]
+        for length, series in series_chunks(arrays, names, n, None if whole else udf.batch_size):
             args, kwargs = layout.bind(series)
             try:
                 result = fn(*args, **kwargs)
