@@ -498,3 +498,21 @@ def test_udfs_must_be_serializable_as_in_daft():
 
         with pytest.raises(ValueError, match="classes must be serializable"):
             Holder(lock).f(mod.col("y"))
+
+
+def test_daft_not_implemented_errors_are_kept():
+    """Daft raises NotImplementedError for ``Series()`` and for a legacy UDF returning a tuple; so does ketch."""
+    for mod in (ketch, daft):
+        with pytest.raises(NotImplementedError, match="via __init__"):
+            mod.Series()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+
+            @mod.udf(return_dtype=mod.DataType.int64())
+            def pair(x):
+                return (1, 2)
+
+        with pytest.raises(Exception) as info:
+            mod.from_pydict({"a": [1, 2]}).select(pair(mod.col("a"))).collect()
+        error = info.value if isinstance(info.value, NotImplementedError) else info.value.__cause__
+        assert isinstance(error, NotImplementedError) and "not supported" in str(error)

@@ -23,6 +23,7 @@ class Series:
     __slots__ = ("_array", "_name")
 
     def __init__(self) -> None:
+        # Daft's own error (class and message) for `Series()`: use the constructors below.
         raise NotImplementedError("We do not support creating a Series via __init__ ")
 
     @classmethod

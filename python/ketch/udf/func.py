@@ -265,23 +265,17 @@ class _FuncDecorator:
         if batch_size is not None and batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, got {batch_size}")
 
-        def wrap(f: Callable) -> Func:
-            return Func(
-                f,
-                _qualname(f),
-                return_dtype=return_dtype,
-                unnest=unnest,
-                is_batch=True,
-                batch_size=batch_size,
-                cpus=cpus,
-                gpus=gpus,
-                use_process=use_process,
-                max_concurrency=max_concurrency,
-                max_retries=max_retries,
-                on_error=on_error,
-            )
-
-        return wrap
+        plain = self(
+            return_dtype=return_dtype,
+            unnest=unnest,
+            cpus=cpus,
+            gpus=gpus,
+            use_process=use_process,
+            max_concurrency=max_concurrency,
+            max_retries=max_retries,
+            on_error=on_error,
+        )
+        return lambda f: replace(plain(f), is_batch=True, batch_size=batch_size)
 
 
 func = _FuncDecorator()

@@ -138,6 +138,7 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
                     f"User-defined function `{udf.name}` failed when executing on inputs:\n{inputs}"
                 ) from e
             if not isinstance(result, (list, pa.Array, pa.ChunkedArray, Series)) and not hasattr(result, "__array__"):
+                # Daft's exception class and message for a legacy UDF's unsupported result.
                 raise NotImplementedError(
                     f"Return type {type(result)} not supported for UDF {udf.name}, expected daft.Series, list, "
                     f"np.ndarray, or pa.Array containing {udf.return_dtype!r}"
