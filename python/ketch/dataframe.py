@@ -264,44 +264,6 @@ class DataFrame:
         targets = _exprs(_flatten(cols)) if cols else self.columns
         return self.agg(*[getattr(c, method)(**kw) for c in targets])
 
-    def map_groups(self, udf: Expression) -> DataFrame:
-        """Runs the batch UDF ``udf`` once per group, on that group's rows.
-
-        The result has the key columns, each repeated for every row the UDF
-        returns for its group, then one column named as ``udf`` (Daft's rule).
-        A group for which the UDF returns no rows disappears; null keys form
-        their own group. Only batch UDFs (``@func.batch``, ``@method.batch``,
-        legacy ``@udf``) can run per group. The groups are computed when
-        ``map_groups`` is called.
-        """
-        from ketch.exceptions import DaftCoreException
-        from ketch.expressions import UdfExpression
-
-        if not isinstance(udf, UdfExpression):
-            raise DaftCoreException(
-                "map_groups needs a batch UDF (daft.func.batch, @daft.method.batch or @daft.udf); row-wise "
-                f"UDFs and other expressions cannot run per group, got {udf!r}"
-            )
-        keys = [g.name() for g in self.group_by]
-        args = [f"__ketch_arg{i}" for i in range(len(udf._group_args))]
-        table = self.df.select(*self.group_by, *[a.alias(n) for a, n in zip(udf._group_args, args)]).to_arrow()
-        grouped = table.group_by(keys, use_threads=False).aggregate([(n, "list") for n in args])
-        out_keys: list[list] = [[] for _ in keys]
-        results = []
-        for g in range(grouped.num_rows):
-            arrays = [grouped.column(f"{n}_list")[g].values for n in args]
-            result = udf._group_call(arrays, len(arrays[0]))
-            results.append(result)
-            for k, key in enumerate(keys):
-                out_keys[k].extend([grouped.column(key)[g]] * len(result))
-        key_fields = [table.schema.field(k) for k in keys]
-        columns = [pa.array([v.as_py() for v in vals], type=f.type) for vals, f in zip(out_keys, key_fields)]
-        value_type = self.df.select(udf).schema().to_pyarrow_schema().field(0).type
-        values = pa.concat_arrays(results) if results else pa.array([], type=value_type)
-        from ketch.io import from_arrow
-
-        return from_arrow(pa.table([*columns, values], names=[*keys, udf.name()]))
-
     def sum(self, *cols: Expression | str) -> DataFrame:
         return self._shortcut("sum", cols)
 
@@ -910,16 +872,15 @@ class GroupedDataFrame:
         args = [f"__ketch_arg{i}" for i in range(len(udf._group_args))]
         table = self.df.select(*self.group_by, *[a.alias(n) for a, n in zip(udf._group_args, args)]).to_arrow()
         grouped = table.group_by(keys, use_threads=False).aggregate([(n, "list") for n in args])
-        out_keys: list[list] = [[] for _ in keys]
-        results = []
+        results, group_of_row = [], []
         for g in range(grouped.num_rows):
             arrays = [grouped.column(f"{n}_list")[g].values for n in args]
             result = udf._group_call(arrays, len(arrays[0]))
             results.append(result)
-            for k, key in enumerate(keys):
-                out_keys[k].extend([grouped.column(key)[g]] * len(result))
-        key_fields = [table.schema.field(k) for k in keys]
-        columns = [pa.array([v.as_py() for v in vals], type=f.type) for vals, f in zip(out_keys, key_fields)]
+            group_of_row.extend([g] * len(result))
+        # Each group's keys, repeated for each of its result rows (one take per key column).
+        take = pa.array(group_of_row, type=pa.int64())
+        columns = [grouped.column(key).take(take) for key in keys]
         value_type = self.df.select(udf).schema().to_pyarrow_schema().field(0).type
         values = pa.concat_arrays(results) if results else pa.array([], type=value_type)
         from ketch.io import from_arrow
