@@ -237,7 +237,7 @@ def test_class_udf_init_runs_once_and_direct_calls_work():
 def test_class_udf_max_concurrency_makes_at_most_n_instances():
     made = []
 
-    @ketch.cls(max_concurrency=2)
+    @ketch.cls(max_concurrency=2, use_process=False)
     class Work:
         def __init__(self):
             made.append(1)

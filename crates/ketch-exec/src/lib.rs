@@ -1,5 +1,6 @@
 //! Execution: the session (threads, batch size), the tokio runtime that runs
-//! queries, file sources and sinks.
+//! queries, file sources and sinks, and the operators for ketch's own plan
+//! nodes (UDF projections).
 //!
 //! Everything here takes already-validated arguments; user input is checked
 //! in the Python API and the bindings.
@@ -9,5 +10,6 @@ pub mod session;
 pub mod sink;
 pub mod source;
 pub mod table_functions;
+pub mod udf;
 
 pub use session::{ExecConfig, new_session};

@@ -26,13 +26,17 @@ impl Default for ExecConfig {
 }
 
 /// DataFusion's optimizer rules with ketch's inserted where they must run:
-/// the float/decimal comparison rewrite right after the first expression
-/// simplification (literals folded), before common-subexpression elimination
-/// would hide the casts it removes.
+/// UDF isolation and placement first, the float/decimal comparison rewrite
+/// right after the first expression simplification (literals folded), before
+/// common-subexpression elimination would hide the casts it removes.
 fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>> {
     let mut rules = datafusion::optimizer::Optimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "simplify_expressions").map(|p| p + 1).unwrap_or(0);
     rules.insert(at, Arc::new(ketch_plan::rules::FloatDecimalComparison));
+    // UDF calls get their own nodes before DataFusion's pushdowns run, so
+    // filters and limits go below them and joins run before them.
+    rules.insert(0, Arc::new(ketch_plan::udf::rules::UdfAfterJoin));
+    rules.insert(0, Arc::new(ketch_plan::udf::rules::IsolateUdfs));
     rules
 }
 
@@ -63,6 +67,7 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
         .with_runtime_env(runtime)
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
+        .with_query_planner(Arc::new(crate::udf::KetchQueryPlanner))
         .build();
     // Daft functions expand into DataFusion's before type coercion runs.
     state.register_function_rewrite(Arc::new(ketch_functions::function::ExpandDaftFunctions))?;

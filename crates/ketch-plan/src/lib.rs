@@ -13,6 +13,7 @@ pub mod naming;
 pub mod ops;
 pub mod rules;
 pub mod sql;
+pub mod udf;
 
 pub use datafusion::common::{DataFusionError, Result};
 pub use datafusion::logical_expr::{Expr, LogicalPlan};

@@ -161,15 +161,21 @@ impl PyExpr {
     /// A call of a Python UDF: `runner(list[pa.Array], num_rows) -> pa.Array`
     /// over `args`, returning `field` (a `pyarrow.Field`: type and extension
     /// metadata); named `name` in plans and messages (see [`crate::udf`]).
+    /// `batch_rows`: rows per call wanted (smaller batches are coalesced);
+    /// `concurrency`: calls that may run at once per partition.
     #[staticmethod]
+    #[pyo3(signature = (name, runner, args, field, batch_rows = None, concurrency = 1))]
     fn python_udf(
         name: String,
         runner: Py<PyAny>,
         args: Vec<PyRef<'_, PyExpr>>,
         field: &Bound<'_, PyAny>,
+        batch_rows: Option<usize>,
+        concurrency: usize,
     ) -> PyResult<Self> {
         let field = arrow::datatypes::Field::from_pyarrow_bound(field)?;
-        Ok(crate::udf::PythonUdf::new(name, runner, field).call(exprs(args)).into())
+        let udf = crate::udf::PythonUdf::new(name, runner, field, batch_rows.filter(|&n| n > 0), concurrency.max(1));
+        Ok(udf.call(exprs(args)).into())
     }
 
     /// An aggregate function call by its registry name.

@@ -5,23 +5,21 @@
 //! A [`PythonUdf`] holds one Python callable, the *runner*, built by
 //! `ketch.udf`: `runner(args: list[pyarrow.Array], num_rows: int) ->
 //! pyarrow.Array`. The runner owns Daft's semantics (row-wise, batch, async,
-//! class instances, batching, retries, `on_error`); this module only moves
-//! Arrow arrays across (through the Arrow C data interface, no copies) with
-//! the GIL held for the call, checks the result's type and length, and keeps
-//! the Python exception so it reaches the caller with its traceback.
+//! class instances, batching, retries, `on_error`); this module implements
+//! the engine's [`UdfHandle`] for it: it moves Arrow arrays across (through
+//! the Arrow C data interface, no copies) with the GIL held for the call, and
+//! keeps the Python exception so it reaches the caller with its traceback.
+//! The engine ([`ExternalUdf`]) checks the result's type and length.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayData, make_array};
-use arrow::datatypes::{DataType, Field, FieldRef};
+use arrow::array::{ArrayData, ArrayRef, make_array};
+use arrow::datatypes::{Field, FieldRef};
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
-use datafusion::common::{DataFusionError, Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
-};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::Expr;
+use ketch_plan::udf::{ExternalUdf, UdfHandle};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -39,27 +37,27 @@ impl fmt::Display for PythonError {
 impl std::error::Error for PythonError {}
 
 /// One Python UDF: its name (the function's, for messages and plans), the
-/// runner, and the field it returns (type and extension metadata).
+/// runner, the field it returns (type and extension metadata), and how the
+/// engine should batch it (see [`UdfHandle`]).
 pub struct PythonUdf {
     name: String,
     runner: Py<PyAny>,
     field: FieldRef,
-    signature: Signature,
+    batch_rows: Option<usize>,
+    concurrency: usize,
 }
 
 impl PythonUdf {
-    pub fn new(name: String, runner: Py<PyAny>, field: Field) -> Self {
-        let signature =
-            Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], Volatility::Volatile);
-        Self { name, runner, field: Arc::new(field), signature }
+    pub fn new(name: String, runner: Py<PyAny>, field: Field, batch_rows: Option<usize>, concurrency: usize) -> Self {
+        Self { name, runner, field: Arc::new(field), batch_rows, concurrency }
     }
 
     /// A call of this UDF on `args`.
     pub fn call(self, args: Vec<Expr>) -> Expr {
-        ScalarUDF::new_from_impl(self).call(args)
+        ExternalUdf::call(Arc::new(self), args)
     }
 
-    fn run(&self, py: Python<'_>, arrays: &[Arc<dyn Array>], rows: usize) -> PyResult<Arc<dyn Array>> {
+    fn run(&self, py: Python<'_>, arrays: &[ArrayRef], rows: usize) -> PyResult<ArrayRef> {
         let inputs = arrays.iter().map(|a| a.to_data().to_pyarrow(py)).collect::<PyResult<Vec<_>>>()?;
         let out = self.runner.call1(py, (PyList::new(py, inputs)?, rows))?;
         Ok(make_array(ArrayData::from_pyarrow_bound(out.bind(py))?))
@@ -72,46 +70,24 @@ impl fmt::Debug for PythonUdf {
     }
 }
 
-impl PartialEq for PythonUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.runner.as_ptr() == other.runner.as_ptr()
-    }
-}
-
-impl Eq for PythonUdf {}
-
-impl Hash for PythonUdf {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        (self.runner.as_ptr() as usize).hash(state);
-    }
-}
-
-impl ScalarUDFImpl for PythonUdf {
+impl UdfHandle for PythonUdf {
     fn name(&self) -> &str {
         &self.name
     }
-    fn signature(&self) -> &Signature {
-        &self.signature
+    fn return_field(&self) -> &FieldRef {
+        &self.field
     }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(self.field.data_type().clone())
+    fn call(&self, args: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        Python::attach(|py| self.run(py, args, num_rows))
+            .map_err(|e| DataFusionError::External(Box::new(PythonError(e))))
     }
-    fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(self.field.as_ref().clone().with_name(&self.name)))
+    fn batch_rows(&self) -> Option<usize> {
+        self.batch_rows
     }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        let out = Python::attach(|py| self.run(py, &arrays, rows))
-            .map_err(|e| DataFusionError::External(Box::new(PythonError(e))))?;
-        if out.len() != rows {
-            return exec_err!("UDF {} returned {} values for {rows} rows", self.name, out.len());
-        }
-        let want = self.field.data_type();
-        if out.data_type() != want {
-            return exec_err!("UDF {} returned {}, expected its return_dtype {want}", self.name, out.data_type());
-        }
-        Ok(ColumnarValue::Array(out))
+    fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+    fn identity(&self) -> usize {
+        self.runner.as_ptr() as usize
     }
 }

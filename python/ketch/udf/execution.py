@@ -37,6 +37,10 @@ from ketch.series import Series, coerce
 
 ON_ERROR = ("raise", "log", "ignore")
 
+DEFAULT_MORSEL_SIZE = 131072
+"""Rows per call of a batch UDF without ``batch_size`` (Daft's ``default_morsel_size``):
+the engine coalesces smaller batches up to it."""
+
 
 @dataclass(frozen=True)
 class CallLayout:
@@ -102,11 +106,16 @@ class FailedRows:
             cls._counts[name] = cls._counts.get(name, 0) + rows
 
     @classmethod
-    def report(cls) -> None:
-        """Warns once per UDF that had failures (``UserWarning``), then starts counting anew."""
+    def take(cls) -> dict[str, int]:
+        """The counts since the last call, cleared."""
         with cls._lock:
             counts, cls._counts = cls._counts, {}
-        for name, rows in counts.items():
+        return counts
+
+    @classmethod
+    def report(cls) -> None:
+        """Warns once per UDF that had failures (``UserWarning``), then starts counting anew."""
+        for name, rows in cls.take().items():
             warnings.warn(
                 f"User-defined function `{name}` failed on {rows} row(s); they are null (on_error)", stacklevel=3
             )

@@ -26,6 +26,7 @@ from ketch._native import PyExpr
 from ketch.datatype import DataType
 from ketch.expressions import Expression, UdfExpression
 from ketch.udf.execution import (
+    DEFAULT_MORSEL_SIZE,
     ON_ERROR,
     CallLayout,
     Options,
@@ -35,6 +36,7 @@ from ketch.udf.execution import (
     row_runner,
 )
 from ketch.udf.hints import infer_return_dtype
+from ketch.udf.process import ProcessRunner
 
 
 def _check_resources(name: str, cpus: float | None, gpus: float) -> None:
@@ -86,7 +88,10 @@ def _layout(args: tuple, kwargs: dict) -> tuple[CallLayout, list[Expression]]:
         if isinstance(v, Expression):
             slots.append(k)
             exprs.append(v)
-    return CallLayout(tuple(args), dict(kwargs), tuple(slots)), exprs
+    # the expressions' places hold None: the layout travels to worker processes
+    plain_args = tuple(None if isinstance(a, Expression) else a for a in args)
+    plain_kwargs = {k: None if isinstance(v, Expression) else v for k, v in kwargs.items()}
+    return CallLayout(plain_args, plain_kwargs, tuple(slots)), exprs
 
 
 def check_serializable(obj: Any, what: str) -> None:
@@ -153,6 +158,34 @@ class Func:
 
         return borrow
 
+    def _in_process(self) -> bool:
+        """Daft's rule: a worker process for ``use_process=True`` and, unless
+        ``use_process=False``, for a class UDF with ``max_concurrency``."""
+        if self.use_process is not None:
+            return not self.use_process
+        return not (self.instance is not None and self.max_concurrency is not None)
+
+    def _concurrency(self) -> int:
+        """Batches the engine may run at once: one per instance or process of the pool."""
+        if self.instance is not None or not self._in_process():
+            return self.max_concurrency or 1
+        return 1
+
+    def _runner(self, layout: CallLayout, opts: Options, names: list[str]) -> Callable:
+        """The runner that calls the function in this process."""
+        target = self._target()
+        if self.is_batch:
+            return batch_runner(target, layout, opts, names)
+        if self.is_async:
+            return async_runner(target, layout, opts)
+        return row_runner(target, layout, opts, generator=self.is_generator)
+
+    def _process_runner(self, layout: CallLayout, opts: Options, names: list[str]) -> Callable:
+        """The runner that calls the function in worker processes (one instance each)."""
+        recipe = None if self.instance is None else self.instance.recipe
+        factory = functools.partial(_local_runner, replace(self, instance=None), recipe, layout, opts, names)
+        return ProcessRunner(self.name, factory, self.max_concurrency or 1, self.gpus)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not _has_expression(args, kwargs):
             fn = self.fn if self.instance is None else functools.partial(self.fn, self.instance.shared())
@@ -188,24 +221,27 @@ class Func:
             batch_size=self.batch_size,
             max_concurrency=self.max_concurrency,
         )
-        target = self._target()
-        if self.is_batch:
-            names = [e.name() for e in exprs]
-            runner = batch_runner(target, layout, opts, names)
-            field = pa.field(self.name, out_type)
-            native = PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field)
-            return UdfExpression(native, group_runner(target, layout, opts, names), exprs)
-        elif self.is_async:
-            runner = async_runner(target, layout, opts)
-        else:
-            runner = row_runner(target, layout, opts, generator=self.is_generator)
+        names = [e.name() for e in exprs]
         field = pa.field(self.name, out_type)
-        expr = Expression(PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field))
+        args = [e._expr for e in exprs]
+        runner = self._runner(layout, opts, names) if self._in_process() else self._process_runner(layout, opts, names)
+        if self.is_batch:
+            batch_rows = self.batch_size or DEFAULT_MORSEL_SIZE
+            native = PyExpr.python_udf(self.name, runner, args, field, batch_rows, self._concurrency())
+            return UdfExpression(native, group_runner(self._target(), layout, opts, names), exprs)
+        expr = Expression(PyExpr.python_udf(self.name, runner, args, field, None, self._concurrency()))
         if self.is_generator and not self.is_batch:
             expr = expr._call("explode")
         if self.unnest:
             expr = expr._call("unnest")
         return expr
+
+
+def _local_runner(func: Func, recipe: tuple | None, layout: CallLayout, opts: Options, names: list[str]) -> Callable:
+    """In a worker process: ``func``'s in-process runner, on its own instance of the class ``recipe``."""
+    if recipe is not None:
+        func = replace(func, instance=_Instances(*recipe, 1))
+    return func._runner(layout, opts, names)
 
 
 def _qualname(fn: Callable) -> str:

@@ -12,6 +12,7 @@ with the original exception as ``__cause__``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import threading
 import warnings
@@ -24,9 +25,10 @@ from ketch._native import PyExpr
 from ketch.exceptions import UDFException
 from ketch.expressions import Expression, UdfExpression
 from ketch.series import Series
-from ketch.udf.execution import CallLayout, series_chunks, to_arrow_result
+from ketch.udf.execution import DEFAULT_MORSEL_SIZE, CallLayout, series_chunks, to_arrow_result
 from ketch.udf.func import _check_resources, _layout, _qualname
 from ketch.udf.hints import dtype_of
+from ketch.udf.process import ProcessRunner
 
 _DEPRECATION = (
     "The `@daft.udf` decorator is deprecated since Daft version >= 0.7.0 and will be removed in >= 0.8.0. "
@@ -65,9 +67,16 @@ class UDF:
         dtype = dtype_of(self.return_dtype)
         arrow = dtype.to_arrow_dtype()
         names = [e.name() for e in exprs]
-        runner = _legacy_runner(self, layout, arrow, names)
+        if self.use_process or (self.use_process is None and self.concurrency is not None):
+            # Daft runs these in worker processes, one instance each
+            factory = functools.partial(_legacy_runner, dataclasses.replace(self, _state={}), layout, arrow, names)
+            runner = ProcessRunner(self.name, factory, self.concurrency or 1, self.num_gpus or 0)
+        else:
+            runner = _legacy_runner(self, layout, arrow, names)
         field = pa.field(self.name, arrow)
-        native = PyExpr.python_udf(self.name, runner, [e._expr for e in exprs], field)
+        batch_rows = self.batch_size or DEFAULT_MORSEL_SIZE
+        args = [e._expr for e in exprs]
+        native = PyExpr.python_udf(self.name, runner, args, field, batch_rows, self.concurrency or 1)
         return UdfExpression(native, _legacy_runner(self, layout, arrow, names, whole=True), exprs)
 
     def _function(self) -> Callable:

@@ -1,0 +1,269 @@
+//! The physical operator for `UDFProject` nodes and its planner.
+//!
+//! [`UdfProjectExec`] evaluates a node's UDF calls batch by batch:
+//! - user code runs on tokio's blocking threads, never on the workers that
+//!   drive scans and joins;
+//! - each partition keeps at most `concurrency` batches in flight (the UDF's
+//!   instance or process pool size, at least 1), so a slow UDF slows the
+//!   scan feeding it instead of filling memory;
+//! - input batches are coalesced to the UDF's `batch_rows` when it asks for
+//!   larger calls (batch UDFs);
+//! - output keeps the input's order and partitioning (input columns come
+//!   first, unchanged).
+//!
+//! Metrics: `output_rows`, `elapsed_compute` (time inside the UDF calls).
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::compute::BatchCoalescer;
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result, internal_err};
+use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::equivalence::ProjectionMapping;
+use datafusion::physical_plan::execution_plan::EmissionType;
+use datafusion::physical_plan::expressions::Column;
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+    ReplaceChildrenOptions,
+};
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+use futures::{StreamExt, TryStreamExt, stream};
+use ketch_plan::udf::node::UdfProject;
+
+/// Evaluates UDF calls on its input (see the module docs).
+#[derive(Debug)]
+pub struct UdfProjectExec {
+    input: Arc<dyn ExecutionPlan>,
+    /// Every output column in order: the input's columns, then the calls.
+    exprs: Vec<Arc<dyn PhysicalExpr>>,
+    /// The calls as the plan shows them (`f(a) AS __udf_0`).
+    label: String,
+    concurrency: usize,
+    batch_rows: Option<usize>,
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl UdfProjectExec {
+    pub fn try_new(
+        input: Arc<dyn ExecutionPlan>,
+        exprs: Vec<Arc<dyn PhysicalExpr>>,
+        schema: SchemaRef,
+        label: String,
+        concurrency: usize,
+        batch_rows: Option<usize>,
+    ) -> Result<Self> {
+        if exprs.len() != schema.fields().len() {
+            return internal_err!("UDFProjectExec: {} expressions for {} columns", exprs.len(), schema.fields().len());
+        }
+        // orderings and partitioning carry over as through a projection
+        let mapping = ProjectionMapping::try_new(
+            exprs.iter().cloned().zip(schema.fields().iter().map(|f| f.name().clone())),
+            &input.schema(),
+        )?;
+        let input_eq = input.equivalence_properties();
+        let properties = PlanProperties::new(
+            input_eq.project(&mapping, schema),
+            input.output_partitioning().project(&mapping, input_eq),
+            EmissionType::Incremental,
+            input.boundedness(),
+        );
+        Ok(Self {
+            input,
+            exprs,
+            label,
+            concurrency: concurrency.max(1),
+            batch_rows,
+            properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+}
+
+impl DisplayAs for UdfProjectExec {
+    fn fmt_as(&self, _: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "UDFProjectExec: {}, concurrency={}", self.label, self.concurrency)?;
+        if let Some(n) = self.batch_rows {
+            write!(f, ", batch_rows={n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `input` re-cut into batches of `rows` rows (the last may be shorter).
+fn coalesce(input: SendableRecordBatchStream, rows: usize) -> SendableRecordBatchStream {
+    let schema = input.schema();
+    let state = (input, BatchCoalescer::new(schema.clone(), rows), false);
+    let out = stream::try_unfold(state, |(mut input, mut buffer, mut done)| async move {
+        loop {
+            if let Some(batch) = buffer.next_completed_batch() {
+                return Ok(Some((batch, (input, buffer, done))));
+            }
+            if done {
+                return Ok(None);
+            }
+            match input.try_next().await? {
+                Some(batch) => buffer.push_batch(batch)?,
+                None => {
+                    buffer.finish_buffered_batch()?;
+                    done = true;
+                }
+            }
+        }
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, out))
+}
+
+fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
+    if batch.num_rows() == 0 {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
+    let columns = exprs.iter().map(|e| e.evaluate(batch)?.into_array(batch.num_rows())).collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+impl ExecutionPlan for UdfProjectExec {
+    fn name(&self) -> &str {
+        "UDFProjectExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        for e in &self.exprs {
+            if f(e)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(input) = children.pop() else { return internal_err!("UDFProjectExec takes one input") };
+        Ok(Arc::new(Self::try_new(
+            input,
+            self.exprs.clone(),
+            self.schema(),
+            self.label.clone(),
+            self.concurrency,
+            self.batch_rows,
+        )?))
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let mut input = self.input.execute(partition, context)?;
+        if let Some(rows) = self.batch_rows {
+            input = coalesce(input, rows);
+        }
+        let schema = self.schema();
+        let exprs: Arc<[Arc<dyn PhysicalExpr>]> = self.exprs.clone().into();
+        let metrics = BaselineMetrics::new(&self.metrics, partition);
+        let out_schema = schema.clone();
+        let out = input
+            .map(move |batch| {
+                let (exprs, schema, metrics) = (exprs.clone(), schema.clone(), metrics.clone());
+                async move {
+                    let batch = batch?;
+                    let task = tokio::task::spawn_blocking(move || {
+                        let _timer = metrics.elapsed_compute().timer();
+                        let out = evaluate(&exprs, &schema, &batch);
+                        if let Ok(b) = &out {
+                            metrics.record_output(b.num_rows());
+                        }
+                        out
+                    });
+                    task.await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
+                }
+            })
+            .buffered(self.concurrency);
+        Ok(Box::pin(RecordBatchStreamAdapter::new(out_schema, out)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+/// Plans `UDFProject` nodes as [`UdfProjectExec`].
+#[derive(Debug, Default)]
+pub struct UdfPlanner;
+
+#[async_trait]
+impl ExtensionPlanner for UdfPlanner {
+    async fn plan_extension(
+        &self,
+        planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn Session,
+        planning_ctx: &PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(node) = node.as_any().downcast_ref::<UdfProject>() else { return Ok(None) };
+        let (Some(logical), Some(input)) = (logical_inputs.first(), physical_inputs.first()) else {
+            return internal_err!("UDFProject takes one input");
+        };
+        let mut exprs: Vec<Arc<dyn PhysicalExpr>> = vec![];
+        for (i, f) in input.schema().fields().iter().enumerate() {
+            exprs.push(Arc::new(Column::new(f.name(), i)));
+        }
+        for call in &node.calls {
+            exprs.push(planner.create_physical_expr(call, logical.schema(), session, planning_ctx)?);
+        }
+        let label =
+            node.calls.iter().zip(&node.names).map(|(c, n)| format!("{c} AS {n}")).collect::<Vec<_>>().join(", ");
+        let schema = Arc::new(node.schema().as_arrow().clone());
+        let exec = UdfProjectExec::try_new(input.clone(), exprs, schema, label, node.concurrency(), node.batch_rows())?;
+        Ok(Some(Arc::new(exec)))
+    }
+}
+
+/// DataFusion's physical planner with ketch's extension planners.
+#[derive(Debug, Default)]
+pub struct KetchQueryPlanner;
+
+#[async_trait]
+impl QueryPlanner for KetchQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(UdfPlanner)])
+            .create_physical_plan(logical_plan, session)
+            .await
+    }
+}
