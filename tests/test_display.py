@@ -74,6 +74,8 @@ def test_show_prints_first_rows(capsys):
     out = capsys.readouterr().out
     assert "│ 3     │" in out and "│ 5     │" in out and "│ 6" not in out
     assert "(Showing first 3 rows)" in out
+    ketch.range(20).where(col("id") > 17).show(3)
+    assert "(Showing first 2 of 2 rows)" in capsys.readouterr().out  # Daft: fewer than n rows is all of them
 
 
 def test_repr_shows_at_most_eight_rows():

@@ -698,6 +698,8 @@ class DataFrame:
             footer = "(No data to display: Materialized dataframe has no rows)"
         elif self._result is not None:
             footer = f"(Showing first {head.num_rows} of {self._result.num_rows} rows)"
+        elif head.num_rows < n:  # fewer than asked for: that is all of them (Daft's rule)
+            footer = f"(Showing first {head.num_rows} of {head.num_rows} rows)"
         else:
             footer = f"(Showing first {head.num_rows} rows)"
         render = table_html if format == "html" else table_text
