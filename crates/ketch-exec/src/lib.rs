@@ -5,6 +5,7 @@
 //! Everything here takes already-validated arguments; user input is checked
 //! in the Python API and the bindings.
 
+pub mod codec;
 pub mod runtime;
 pub mod session;
 pub mod sink;

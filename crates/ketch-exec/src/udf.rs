@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::compute::BatchCoalescer;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -47,7 +47,7 @@ pub struct UdfProjectExec {
     input: Arc<dyn ExecutionPlan>,
     /// Every output column in order: the input's columns, then the calls.
     exprs: Vec<Arc<dyn PhysicalExpr>>,
-    /// The calls as the plan shows them (`f(a) AS __udf_0`).
+    /// The calls as plans show them (`f(a@0) AS __udf_0`).
     label: String,
     concurrency: usize,
     batch_rows: Option<usize>,
@@ -56,22 +56,34 @@ pub struct UdfProjectExec {
 }
 
 impl UdfProjectExec {
+    /// `exprs` and `names`: every output column in order, the input's
+    /// columns first (unchanged), then the UDF calls.
     pub fn try_new(
         input: Arc<dyn ExecutionPlan>,
         exprs: Vec<Arc<dyn PhysicalExpr>>,
-        schema: SchemaRef,
-        label: String,
+        names: Vec<String>,
         concurrency: usize,
         batch_rows: Option<usize>,
     ) -> Result<Self> {
-        if exprs.len() != schema.fields().len() {
-            return internal_err!("UDFProjectExec: {} expressions for {} columns", exprs.len(), schema.fields().len());
+        let input_schema = input.schema();
+        let passthrough = input_schema.fields().len();
+        if exprs.len() != names.len() || exprs.len() < passthrough {
+            return internal_err!("UDFProjectExec: {} expressions, {} names", exprs.len(), names.len());
         }
+        let fields = exprs
+            .iter()
+            .zip(&names)
+            .map(|(e, n)| Ok(e.return_field(&input_schema)?.as_ref().clone().with_name(n)))
+            .collect::<Result<Vec<_>>>()?;
+        let schema = Arc::new(Schema::new_with_metadata(fields, input_schema.metadata().clone()));
+        let label = exprs[passthrough..]
+            .iter()
+            .zip(&names[passthrough..])
+            .map(|(e, n)| format!("{e} AS {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         // orderings and partitioning carry over as through a projection
-        let mapping = ProjectionMapping::try_new(
-            exprs.iter().cloned().zip(schema.fields().iter().map(|f| f.name().clone())),
-            &input.schema(),
-        )?;
+        let mapping = ProjectionMapping::try_new(exprs.iter().cloned().zip(names), &input_schema)?;
         let input_eq = input.equivalence_properties();
         let properties = PlanProperties::new(
             input_eq.project(&mapping, schema),
@@ -88,6 +100,21 @@ impl UdfProjectExec {
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         })
+    }
+
+    /// Every output expression, the input's columns first.
+    pub fn exprs(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.exprs
+    }
+
+    /// Batches each partition runs at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// Rows per UDF call the input is coalesced to.
+    pub fn batch_rows(&self) -> Option<usize> {
+        self.batch_rows
     }
 }
 
@@ -168,14 +195,8 @@ impl ExecutionPlan for UdfProjectExec {
         _: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let Some(input) = children.pop() else { return internal_err!("UDFProjectExec takes one input") };
-        Ok(Arc::new(Self::try_new(
-            input,
-            self.exprs.clone(),
-            self.schema(),
-            self.label.clone(),
-            self.concurrency,
-            self.batch_rows,
-        )?))
+        let names = self.schema().fields().iter().map(|f| f.name().clone()).collect();
+        Ok(Arc::new(Self::try_new(input, self.exprs.clone(), names, self.concurrency, self.batch_rows)?))
     }
 
     #[allow(deprecated)]
@@ -243,10 +264,8 @@ impl ExtensionPlanner for UdfPlanner {
         for call in &node.calls {
             exprs.push(planner.create_physical_expr(call, logical.schema(), session, planning_ctx)?);
         }
-        let label =
-            node.calls.iter().zip(&node.names).map(|(c, n)| format!("{c} AS {n}")).collect::<Vec<_>>().join(", ");
-        let schema = Arc::new(node.schema().as_arrow().clone());
-        let exec = UdfProjectExec::try_new(input.clone(), exprs, schema, label, node.concurrency(), node.batch_rows())?;
+        let names = node.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let exec = UdfProjectExec::try_new(input.clone(), exprs, names, node.concurrency(), node.batch_rows())?;
         Ok(Some(Arc::new(exec)))
     }
 }

@@ -239,6 +239,34 @@ impl PySession {
         reader.into_pyarrow(py)
     }
 
+    /// Like [`Self::collect`], but the plan first travels as bytes, as it will
+    /// to Ray workers: the logical plan through `datafusion-proto` with
+    /// ketch's codec (UDFs as cloudpickle bytes) after optimization, then
+    /// the physical plan the same way; the decoded physical plan runs.
+    /// In-memory tables cannot travel yet (file scans can).
+    fn collect_serialized<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+        use datafusion_proto::bytes::{
+            logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
+            physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
+        };
+        let codec = ketch_exec::codec::KetchCodec { udfs: Arc::new(crate::udf::PythonUdfDecoder) };
+        let task_ctx = self.ctx.task_ctx();
+        // the optimized plan: it holds the UDFProject nodes
+        let optimized = self.ctx.state().optimize(&plan.plan).py_err()?;
+        let bytes = logical_plan_to_bytes_with_extension_codec(&optimized, &codec).py_err()?;
+        let logical = logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
+        let physical = self.physical(py, &PyPlan { plan: logical })?;
+        let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec).py_err()?;
+        let physical = physical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
+        let schema = physical.schema();
+        let partitions =
+            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
+        let batches: Vec<_> = partitions.into_iter().flatten().collect();
+        let reader: Box<dyn RecordBatchReader + Send> =
+            Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
+        reader.into_pyarrow(py)
+    }
+
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
     /// batches as the query produces them.
     fn stream<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {

@@ -19,9 +19,9 @@ use arrow::datatypes::{Field, FieldRef};
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
-use ketch_plan::udf::{ExternalUdf, UdfHandle};
+use ketch_plan::udf::{ExternalUdf, UdfDecoder, UdfHandle};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyList};
 
 /// A Python exception raised inside a UDF, carried through the engine
 /// unchanged and raised again where the query was started.
@@ -89,5 +89,31 @@ impl UdfHandle for PythonUdf {
     }
     fn identity(&self) -> usize {
         self.runner.as_ptr() as usize
+    }
+    /// cloudpickle bytes of `(runner, field, batch_rows, concurrency)`.
+    fn serialize(&self) -> Result<Vec<u8>> {
+        Python::attach(|py| {
+            let state =
+                (self.runner.clone_ref(py), self.field.as_ref().to_pyarrow(py)?, self.batch_rows, self.concurrency);
+            py.import("cloudpickle")?.call_method1("dumps", (state,))?.extract::<Vec<u8>>()
+        })
+        .map_err(|e| DataFusionError::External(Box::new(PythonError(e))))
+    }
+}
+
+/// Makes [`PythonUdf`]s again from [`UdfHandle::serialize`]'s bytes.
+#[derive(Debug, Default)]
+pub struct PythonUdfDecoder;
+
+impl UdfDecoder for PythonUdfDecoder {
+    fn decode(&self, name: &str, bytes: &[u8]) -> Result<Arc<dyn UdfHandle>> {
+        Python::attach(|py| {
+            let state = py.import("cloudpickle")?.call_method1("loads", (PyBytes::new(py, bytes),))?;
+            let (runner, field, batch_rows, concurrency): (Py<PyAny>, Bound<'_, PyAny>, Option<usize>, usize) =
+                state.extract()?;
+            let field = Field::from_pyarrow_bound(&field)?;
+            Ok(Arc::new(PythonUdf::new(name.to_string(), runner, field, batch_rows, concurrency)) as Arc<dyn UdfHandle>)
+        })
+        .map_err(|e: PyErr| DataFusionError::External(Box::new(PythonError(e))))
     }
 }

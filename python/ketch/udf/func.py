@@ -377,6 +377,11 @@ class _Instances:
         self._lock = threading.Lock()
         self._shared: Any = None
 
+    def __reduce__(self) -> tuple:
+        """Pickles as its recipe: the copy starts with no instances (made where it runs)."""
+        klass, args, kwargs = self.recipe
+        return (_Instances, (klass, args, kwargs, self._limit))
+
     def shared(self) -> Any:
         """The one instance used for direct calls and single-instance handles."""
         with self._lock:

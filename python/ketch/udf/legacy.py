@@ -54,6 +54,10 @@ class UDF:
     ray_options: dict | None = None
     _state: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
+    def __getstate__(self) -> dict:
+        """Pickles without the made instance and its lock (made again where it runs)."""
+        return {**self.__dict__, "_state": {}}
+
     def __call__(self, *args: Any, **kwargs: Any) -> Expression:
         _check_resources(self.name, self.num_cpus, self.num_gpus or 0)
         target = self.inner.__call__ if isinstance(self.inner, type) else self.inner

@@ -139,15 +139,23 @@ class ProcessRunner:
     """
 
     def __init__(self, name: str, factory: Callable[[], Callable], size: int, gpus: float = 0) -> None:
-        self.name = name
-        self.size = max(1, size)
         try:
-            self._payload = cloudpickle.dumps(factory)
+            payload = cloudpickle.dumps(factory)
         except Exception as e:
             raise ValueError(
                 f"User-defined function `{name}` must be serializable with cloudpickle to run in a worker "
                 f"process: {type(e).__name__}: {e}"
             ) from e
+        self._setup(name, payload, size, gpus)
+
+    def __reduce__(self) -> tuple:
+        """Pickles as its recipe: the copy starts its own workers where it runs."""
+        return (_restore, (self.name, self._payload, self.size, self._gpus))
+
+    def _setup(self, name: str, payload: bytes, size: int, gpus: float) -> None:
+        self.name = name
+        self.size = max(1, size)
+        self._payload = payload
         self._gpus = gpus
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
@@ -199,6 +207,12 @@ class ProcessRunner:
     def close(self) -> None:
         """Stops every worker now (they also stop when the runner is collected)."""
         self._finalizer()
+
+
+def _restore(name: str, payload: bytes, size: int, gpus: float) -> ProcessRunner:
+    runner = ProcessRunner.__new__(ProcessRunner)
+    runner._setup(name, payload, size, gpus)
+    return runner
 
 
 def _error_payload(e: BaseException) -> bytes:

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::tree_node::TreeNode;
-use datafusion::common::{Result, exec_err};
+use datafusion::common::{Result, exec_err, not_impl_err};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
@@ -58,6 +58,17 @@ pub trait UdfHandle: Send + Sync + fmt::Debug {
     /// An identity for equality and hashing of plans: two handles with the
     /// same name and identity are the same UDF.
     fn identity(&self) -> usize;
+    /// The handle as bytes, so plans holding it can travel to other
+    /// processes (the Ray runner's workers); a [`UdfDecoder`] makes the
+    /// handle again.
+    fn serialize(&self) -> Result<Vec<u8>> {
+        not_impl_err!("UDF {} cannot be serialized", self.name())
+    }
+}
+
+/// Makes handles again from [`UdfHandle::serialize`]'s bytes.
+pub trait UdfDecoder: Send + Sync + fmt::Debug {
+    fn decode(&self, name: &str, bytes: &[u8]) -> Result<Arc<dyn UdfHandle>>;
 }
 
 /// A call of a [`UdfHandle`] as a DataFusion scalar function (volatile: a UDF

@@ -1,0 +1,167 @@
+//! ketch's `datafusion-proto` extension codec: the logical and physical
+//! nodes ketch adds, and the UDFs inside expressions, as bytes and back.
+//!
+//! The Ray runner ships plan fragments to workers as bytes (DESIGN.md:
+//! every ketch node must round-trip). Encodings:
+//! - `UDFProject` (logical): its calls, each aliased to its output name, as a
+//!   `LogicalExprList`.
+//! - `UDFProjectExec` (physical): `concurrency` (u32 LE), `batch_rows` (u64
+//!   LE, 0 for none), then a `ProjectionExecNode` (without input) holding
+//!   every output expression and name.
+//! - An [`ExternalUdf`] call: the handle's own bytes
+//!   ([`UdfHandle::serialize`]: cloudpickle for Python UDFs), turned back
+//!   into a handle by the codec's [`UdfDecoder`]. Other functions travel by
+//!   name and resolve in the receiving session's registry.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::common::{Result, TableReference, internal_datafusion_err, internal_err, not_impl_err};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, Extension, LogicalPlan, ScalarUDF};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_proto::logical_plan::{LogicalExtensionCodec, from_proto, to_proto};
+use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use datafusion_proto::protobuf;
+use ketch_plan::udf::node::UdfProject;
+use ketch_plan::udf::{ExternalUdf, UdfDecoder};
+use prost::Message;
+
+use crate::udf::UdfProjectExec;
+
+/// The extension codec for ketch plans; `udfs` decodes UDF handles.
+#[derive(Debug, Clone)]
+pub struct KetchCodec {
+    pub udfs: Arc<dyn UdfDecoder>,
+}
+
+impl KetchCodec {
+    fn encode_udf(&self, udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if let Some(external) = udf.inner().downcast_ref::<ExternalUdf>() {
+            buf.extend(external.handle().serialize()?);
+        }
+        Ok(())
+    }
+
+    fn decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        if buf.is_empty() {
+            return not_impl_err!("unknown scalar function {name}");
+        }
+        let handle = self.udfs.decode(name, buf)?;
+        Ok(Arc::new(ScalarUDF::new_from_impl(ExternalUdf::new(handle))))
+    }
+}
+
+fn decode_err(what: &str, e: impl std::fmt::Display) -> datafusion::common::DataFusionError {
+    internal_datafusion_err!("cannot decode {what}: {e}")
+}
+
+impl LogicalExtensionCodec for KetchCodec {
+    fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
+        let [input] = inputs else { return internal_err!("UDFProject takes one input, got {}", inputs.len()) };
+        let list = protobuf::LogicalExprList::decode(buf).map_err(|e| decode_err("UDFProject", e))?;
+        let exprs = from_proto::parse_exprs(&list.expr, ctx, self).map_err(|e| decode_err("UDFProject", e))?;
+        let mut calls = vec![];
+        let mut names = vec![];
+        for e in exprs {
+            let Expr::Alias(alias) = e else { return internal_err!("UDFProject call without a name: {e}") };
+            calls.push(*alias.expr);
+            names.push(alias.name);
+        }
+        let node = UdfProject::try_new(Arc::new(input.clone()), calls, names)?;
+        Ok(Extension { node: Arc::new(node) })
+    }
+
+    fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
+        let Some(node) = node.node.as_any().downcast_ref::<UdfProject>() else {
+            return not_impl_err!("ketch cannot serialize plan node {}", node.node.name());
+        };
+        let named: Vec<Expr> = node.calls.iter().zip(&node.names).map(|(c, n)| c.clone().alias(n)).collect();
+        let expr = to_proto::serialize_exprs(&named, self).map_err(|e| decode_err("UDFProject", e))?;
+        protobuf::LogicalExprList { expr }.encode(buf).map_err(|e| decode_err("UDFProject", e))
+    }
+
+    fn try_decode_table_provider(
+        &self,
+        _: &[u8],
+        table_ref: &TableReference,
+        _: SchemaRef,
+        _: &TaskContext,
+    ) -> Result<Arc<dyn TableProvider>> {
+        not_impl_err!("ketch cannot deserialize table {table_ref}")
+    }
+
+    fn try_encode_table_provider(
+        &self,
+        table_ref: &TableReference,
+        _: Arc<dyn TableProvider>,
+        _: &mut Vec<u8>,
+    ) -> Result<()> {
+        not_impl_err!("ketch cannot serialize table {table_ref}")
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        self.decode_udf(name, buf)
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.encode_udf(node, buf)
+    }
+}
+
+impl PhysicalExtensionCodec for KetchCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        _: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let [input] = inputs else { return internal_err!("UDFProjectExec takes one input, got {}", inputs.len()) };
+        let (Some(concurrency), Some(batch_rows), Some(rest)) = (buf.get(0..4), buf.get(4..12), buf.get(12..)) else {
+            return internal_err!("cannot decode UDFProjectExec: {} bytes", buf.len());
+        };
+        let concurrency = u32::from_le_bytes(concurrency.try_into().map_err(|e| decode_err("UDFProjectExec", e))?);
+        let batch_rows = u64::from_le_bytes(batch_rows.try_into().map_err(|e| decode_err("UDFProjectExec", e))?);
+        let node = protobuf::ProjectionExecNode::decode(rest).map_err(|e| decode_err("UDFProjectExec", e))?;
+        let schema = input.schema();
+        let exprs = node
+            .expr
+            .iter()
+            .map(|e| datafusion_proto::physical_plan::from_proto::parse_physical_expr(e, ctx, &schema, self))
+            .collect::<Result<Vec<_>>>()?;
+        let rows = (batch_rows > 0).then_some(batch_rows as usize);
+        Ok(Arc::new(UdfProjectExec::try_new(input.clone(), exprs, node.expr_name, concurrency as usize, rows)?))
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        _: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        let Some(exec) = node.downcast_ref::<UdfProjectExec>() else {
+            return not_impl_err!("ketch cannot serialize operator {}", node.name());
+        };
+        let expr = exec
+            .exprs()
+            .iter()
+            .map(|e| datafusion_proto::physical_plan::to_proto::serialize_physical_expr(e, self))
+            .collect::<Result<Vec<_>>>()?;
+        let expr_name = exec.schema().fields().iter().map(|f| f.name().clone()).collect();
+        buf.extend((exec.concurrency() as u32).to_le_bytes());
+        buf.extend((exec.batch_rows().unwrap_or(0) as u64).to_le_bytes());
+        protobuf::ProjectionExecNode { input: None, expr, expr_name }
+            .encode(buf)
+            .map_err(|e| decode_err("UDFProjectExec", e))
+    }
+
+    fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        self.decode_udf(name, buf)
+    }
+
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        self.encode_udf(node, buf)
+    }
+}
