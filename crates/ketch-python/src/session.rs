@@ -118,6 +118,21 @@ pub struct PySession {
 }
 
 impl PySession {
+    /// Runs `physical` to completion; a `pyarrow.RecordBatchReader` over the
+    /// result batches (no copy). Partitions run concurrently; their results
+    /// are kept in partition order, so `concat`/`unpivot` (a union) return
+    /// rows in input order, as Daft does.
+    fn run_to_reader<'py>(&self, py: Python<'py>, physical: Arc<dyn ExecutionPlan>) -> PyResult<Bound<'py, PyAny>> {
+        let schema = physical.schema();
+        let task_ctx = self.ctx.task_ctx();
+        let partitions =
+            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
+        let batches: Vec<_> = partitions.into_iter().flatten().collect();
+        let reader: Box<dyn RecordBatchReader + Send> =
+            Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
+        reader.into_pyarrow(py)
+    }
+
     fn physical(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<Arc<dyn ExecutionPlan>> {
         let state = self.ctx.state();
         let plan = plan.plan.clone();
@@ -227,16 +242,7 @@ impl PySession {
     /// the result batches (no copy).
     fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
         let physical = self.physical(py, plan)?;
-        let schema = physical.schema();
-        let task_ctx = self.ctx.task_ctx();
-        // Partitions run concurrently; their results are kept in partition
-        // order, so `concat`/`unpivot` (a union) return rows in input order, as Daft does.
-        let partitions =
-            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
-        let batches: Vec<_> = partitions.into_iter().flatten().collect();
-        let reader: Box<dyn RecordBatchReader + Send> =
-            Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
-        reader.into_pyarrow(py)
+        self.run_to_reader(py, physical)
     }
 
     /// Like [`Self::collect`], but the plan first travels as bytes, as it will
@@ -258,13 +264,7 @@ impl PySession {
         let physical = self.physical(py, &PyPlan { plan: logical })?;
         let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec).py_err()?;
         let physical = physical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
-        let schema = physical.schema();
-        let partitions =
-            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
-        let batches: Vec<_> = partitions.into_iter().flatten().collect();
-        let reader: Box<dyn RecordBatchReader + Send> =
-            Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
-        reader.into_pyarrow(py)
+        self.run_to_reader(py, physical)
     }
 
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
