@@ -59,7 +59,8 @@ fn not_found(path: &str) -> DataFusionError {
 
 fn file_format(format: &Format) -> Arc<dyn FileFormat> {
     match format {
-        Format::Parquet => Arc::new(ParquetFormat::default()),
+        // Field metadata carries Daft's logical types (images, embeddings, ...): keep it.
+        Format::Parquet => Arc::new(ParquetFormat::default().with_skip_metadata(false)),
         Format::Json => Arc::new(JsonFormat::default()),
         Format::Csv(d) => {
             let options = CsvOptions {
@@ -152,7 +153,9 @@ fn infer_partition_type<'a>(values: impl Iterator<Item = &'a String>) -> DataTyp
 async fn infer_schema(session: &dyn Session, options: &ListingOptions, urls: &[ListingTableUrl]) -> Result<SchemaRef> {
     let mut schemas = Vec::with_capacity(urls.len());
     for url in urls {
-        schemas.push(options.infer_schema(session, url).await?.as_ref().clone());
+        // Field metadata stays (logical types); file-level metadata (writer
+        // details that differ between files) does not.
+        schemas.push(Schema::new(options.infer_schema(session, url).await?.fields().clone()));
     }
     Ok(Arc::new(Schema::try_merge(schemas)?))
 }

@@ -36,7 +36,7 @@ impl UdfHandle for Times {
     fn return_field(&self) -> &FieldRef {
         &self.field
     }
-    fn call(&self, args: &[ArrayRef], _: usize) -> Result<ArrayRef> {
+    fn call(&self, args: &[ArrayRef], _: &[FieldRef], _: usize) -> Result<ArrayRef> {
         let Some(a) = args[0].as_any().downcast_ref::<Int64Array>() else { return exec_err!("times takes Int64") };
         Ok(Arc::new(a.iter().map(|v| v.map(|v| v * self.by)).collect::<Int64Array>()))
     }

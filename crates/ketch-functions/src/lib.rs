@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod binary;
 pub mod daft;
 pub mod function;
+pub mod multimodal;
 mod registry;
 
 pub use registry::{

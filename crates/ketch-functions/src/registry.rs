@@ -95,6 +95,14 @@ fn registry() -> &'static Registry {
             names.insert(udf.name().to_string(), FunctionKind::Scalar);
             scalars.insert(udf.name().to_string(), udf);
         }
+        for udf in crate::multimodal::functions() {
+            let udf = Arc::new(udf);
+            // `ketch_*` are ketch's internal helpers (casts, thumbnails), not Daft names.
+            if !udf.name().starts_with("ketch_") {
+                names.insert(udf.name().to_string(), FunctionKind::Scalar);
+            }
+            scalars.insert(udf.name().to_string(), udf);
+        }
         let mut df_aggregates: HashMap<String, Arc<AggregateUDF>> = HashMap::new();
         let own = [
             crate::aggregate::product(),

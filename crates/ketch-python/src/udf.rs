@@ -57,8 +57,20 @@ impl PythonUdf {
         ExternalUdf::call(Arc::new(self), args)
     }
 
-    fn run(&self, py: Python<'_>, arrays: &[ArrayRef], rows: usize) -> PyResult<ArrayRef> {
-        let inputs = arrays.iter().map(|a| a.to_data().to_pyarrow(py)).collect::<PyResult<Vec<_>>>()?;
+    fn run(&self, py: Python<'_>, arrays: &[ArrayRef], fields: &[FieldRef], rows: usize) -> PyResult<ArrayRef> {
+        let mut inputs = Vec::with_capacity(arrays.len());
+        for (i, a) in arrays.iter().enumerate() {
+            let array = a.to_data().to_pyarrow(py)?;
+            // A logical type (image, tensor, ...) reaches Python as an extension array.
+            let meta = fields.get(i).map(|f| f.metadata());
+            let ext = meta.and_then(|m| Some((m.get("ARROW:extension:name")?, m.get("ARROW:extension:metadata")?)));
+            inputs.push(match ext {
+                Some((name, meta)) => {
+                    py.import("ketch.logical_values")?.call_method1("as_extension", (array, name, meta))?.unbind()
+                }
+                None => array.unbind(),
+            });
+        }
         let out = self.runner.call1(py, (PyList::new(py, inputs)?, rows))?;
         Ok(make_array(ArrayData::from_pyarrow_bound(out.bind(py))?))
     }
@@ -77,8 +89,8 @@ impl UdfHandle for PythonUdf {
     fn return_field(&self) -> &FieldRef {
         &self.field
     }
-    fn call(&self, args: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        Python::attach(|py| self.run(py, args, num_rows))
+    fn call(&self, args: &[ArrayRef], fields: &[FieldRef], num_rows: usize) -> Result<ArrayRef> {
+        Python::attach(|py| self.run(py, args, fields, num_rows))
             .map_err(|e| DataFusionError::External(Box::new(PythonError(e))))
     }
     fn batch_rows(&self) -> Option<usize> {

@@ -40,9 +40,10 @@ pub trait UdfHandle: Send + Sync + fmt::Debug {
     /// The field it returns: type and extension metadata.
     fn return_field(&self) -> &FieldRef;
     /// Calls the UDF on one batch: `args` are the evaluated arguments, each
-    /// `num_rows` long; the result must be `num_rows` long and of
-    /// [`UdfHandle::return_field`]'s type. Blocks until done.
-    fn call(&self, args: &[ArrayRef], num_rows: usize) -> Result<ArrayRef>;
+    /// `num_rows` long, and `fields` their fields (extension metadata names
+    /// logical types such as images); the result must be `num_rows` long and
+    /// of [`UdfHandle::return_field`]'s type. Blocks until done.
+    fn call(&self, args: &[ArrayRef], fields: &[FieldRef], num_rows: usize) -> Result<ArrayRef>;
     /// Rows per call the UDF wants (a batch UDF's `batch_size` or morsel):
     /// smaller input batches are coalesced up to it. `None` takes the batches
     /// as they come.
@@ -146,7 +147,7 @@ impl ScalarUDFImpl for ExternalUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
         let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        let out = self.handle.call(&arrays, rows)?;
+        let out = self.handle.call(&arrays, &args.arg_fields, rows)?;
         let name = self.handle.name();
         if out.len() != rows {
             return exec_err!("UDF {name} returned {} values for {rows} rows", out.len());

@@ -1,0 +1,84 @@
+//! Images in a ketch session: decode -> resize -> attributes through SQL, a
+//! cast from tensors, and Daft's logical types kept through a Parquet file.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, BinaryArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Schema, UInt32Type};
+use datafusion::common::Result;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use image::{DynamicImage, RgbImage};
+use ketch_exec::source::{Format, ScanOptions, scan};
+use ketch_exec::{ExecConfig, new_session};
+use ketch_functions::multimodal::image::{encode, image_format};
+use ketch_functions::multimodal::{ImageMode, Logical};
+
+/// A session with table `t(b)`: PNG bytes of a 6x4 and a 3x5 RGB image, and a null.
+fn session() -> Result<SessionContext> {
+    let png = |w, h| {
+        let img = RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 40) as u8, (y * 60) as u8, 7]));
+        encode(&DynamicImage::ImageRgb8(img), image_format("PNG").unwrap()).unwrap()
+    };
+    let b = BinaryArray::from(vec![Some(png(6, 4).as_slice()), Some(png(3, 5).as_slice()), None]);
+    let schema = Arc::new(Schema::new(vec![datafusion::arrow::datatypes::Field::new("b", DataType::Binary, true)]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(b)])?;
+    let ctx = new_session(&ExecConfig::default())?;
+    ctx.register_table("t", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+    Ok(ctx)
+}
+
+fn u32s(batch: &RecordBatch, name: &str) -> Vec<Option<u32>> {
+    batch.column_by_name(name).unwrap().as_primitive::<UInt32Type>().iter().collect()
+}
+
+#[tokio::test]
+async fn decode_resize_and_attributes() -> Result<()> {
+    let ctx = session()?;
+    let sql = "select image_width(decode_image(b)) as w, image_height(decode_image(b)) as h, \
+               image_width(resize(decode_image(b), 10, 2)) as rw, image_mode(decode_image(b, 'raise', 'L')) as m, \
+               decode_image(b) as img, resize(decode_image(b), 10, 2) as small from t";
+    let df = ctx.sql(sql).await?;
+    let img = df.schema().field_with_unqualified_name("img")?;
+    assert_eq!(Logical::of_field(img), Some(Logical::Image(Some(ImageMode::RGB))));
+    let small = df.schema().field_with_unqualified_name("small")?;
+    assert_eq!(Logical::of_field(small), Some(Logical::FixedShapeImage(ImageMode::RGB, 2, 10)));
+    let batch = datafusion::arrow::compute::concat_batches(&df.schema().inner().clone(), &df.collect().await?)?;
+    assert_eq!(u32s(&batch, "w"), [Some(6), Some(3), None]);
+    assert_eq!(u32s(&batch, "h"), [Some(4), Some(5), None]);
+    assert_eq!(u32s(&batch, "rw"), [Some(10), Some(10), None]);
+    assert_eq!(u32s(&batch, "m"), [Some(ImageMode::L as u32), Some(ImageMode::L as u32), None]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn corrupt_bytes_name_the_row() -> Result<()> {
+    let ctx = session()?;
+    let err = ctx.sql("select decode_image(arrow_cast('nope', 'Binary')) as x").await?.collect().await;
+    assert!(err.unwrap_err().to_string().contains("row 0"));
+    let ok = ctx.sql("select decode_image(arrow_cast('nope', 'Binary'), 'null') as x").await?.collect().await?;
+    assert!(ok[0].column(0).is_null(0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn image_types_survive_parquet() -> Result<()> {
+    let ctx = session()?;
+    let dir = std::env::temp_dir().join(format!("ketch-mm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("images.parquet");
+    let batches = ctx.sql("select decode_image(b) as img from t").await?.collect().await?;
+    let mut writer = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&file)?, batches[0].schema(), None)?;
+    for b in &batches {
+        writer.write(b)?;
+    }
+    writer.close()?;
+    let opts = ScanOptions { infer_schema: true, ..Default::default() };
+    let plan = scan(&ctx.state(), &[file.display().to_string()], &Format::Parquet, &opts).await?;
+    let field = plan.schema().field_with_unqualified_name("img")?.clone();
+    assert_eq!(Logical::of_field(&field), Some(Logical::Image(Some(ImageMode::RGB))));
+    let read = ctx.execute_logical_plan(plan).await?.collect().await?;
+    assert_eq!(read[0].column(0).as_struct().column_by_name("width").unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}

@@ -1,0 +1,389 @@
+//! Files and URLs: `download`, `upload`, the `File` type (`file`,
+//! `file_path`, `file_size`, `file_exists`) and `guess_mime_type`.
+//!
+//! URLs resolve to `object_store` clients: local paths and `file://` to the
+//! local file system, `http(s)://` to an HTTP store (one client per host,
+//! kept for the process so connections are reused; requests time out and are
+//! retried with exponential backoff by the client). Object-store URLs (`s3://`,
+//! `gs://`, `az://`) come with `IOConfig`. Within a batch at most
+//! `max_connections` requests are in flight, results in row order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Int64Builder, LargeBinaryBuilder, LargeStringArray,
+    StringBuilder, StructArray,
+};
+use arrow::datatypes::{DataType, Field};
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::logical_expr::ScalarUDF;
+use futures::{StreamExt, TryStreamExt};
+use object_store::http::HttpBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+
+use super::{Call, Logical, MediaFunction};
+
+/// Seconds one HTTP request may take before it is retried.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Retries of a failed request (exponential backoff from 100 ms).
+const MAX_RETRIES: usize = 5;
+
+/// The store and the object path a URL or local path names.
+pub fn resolve(url: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
+    static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
+    let stores = STORES.get_or_init(Default::default);
+    let (key, path) = match url.split_once("://") {
+        None => ("file".to_string(), None),
+        Some(("file", _)) => ("file".to_string(), None),
+        Some((scheme @ ("http" | "https"), rest)) => {
+            let parsed =
+                url::Url::parse(url).map_err(|e| DataFusionError::Execution(format!("invalid URL {url:?}: {e}")))?;
+            let host = rest.split('/').next().unwrap_or_default();
+            (format!("{scheme}://{host}"), Some(Path::from_url_path(parsed.path()).map_err(path_error)?))
+        }
+        Some((scheme, _)) => {
+            return exec_err!(
+                "{url}: no object store for {scheme}:// URLs yet (local paths, file:// and http(s):// are supported)"
+            );
+        }
+    };
+    let path = match path {
+        Some(p) => p,
+        None => {
+            let local = url.strip_prefix("file://").unwrap_or(url);
+            let abs = std::path::absolute(local)?;
+            Path::from_absolute_path(&abs).map_err(path_error)?
+        }
+    };
+    let mut map = stores.lock().map_err(|_| DataFusionError::Execution("object store cache poisoned".into()))?;
+    if let Some(s) = map.get(&key) {
+        return Ok((s.clone(), path));
+    }
+    let store: Arc<dyn ObjectStore> = if key == "file" {
+        Arc::new(LocalFileSystem::new())
+    } else {
+        let retry = RetryConfig { max_retries: MAX_RETRIES, ..Default::default() };
+        let options = ClientOptions::new().with_timeout(REQUEST_TIMEOUT).with_allow_http(true);
+        Arc::new(
+            HttpBuilder::new()
+                .with_url(key.clone())
+                .with_client_options(options)
+                .with_retry(retry)
+                .build()
+                .map_err(object_store_error)?,
+        )
+    };
+    map.insert(key, store.clone());
+    Ok((store, path))
+}
+
+fn path_error(e: object_store::path::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("invalid path: {e}"))
+}
+
+fn object_store_error(e: object_store::Error) -> DataFusionError {
+    DataFusionError::ObjectStore(Box::new(e))
+}
+
+/// Runs `fut` to completion from a synchronous kernel: on the query's tokio
+/// runtime when there is a multi-threaded one, else on a runtime of its own.
+pub fn block_on<F: std::future::Future + Send>(fut: F) -> F::Output
+where
+    F::Output: Send,
+{
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| h.block_on(fut))
+        }
+        _ => std::thread::scope(|s| {
+            s.spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime")
+                    .block_on(fut)
+            })
+            .join()
+            .expect("the download thread finished")
+        }),
+    }
+}
+
+fn strings(a: &ArrayRef) -> Result<LargeStringArray> {
+    Ok(arrow::compute::cast(a, &DataType::LargeUtf8)?.as_string::<i64>().clone())
+}
+
+fn max_connections(c: &Call, i: usize) -> Result<usize> {
+    match c.int(i)? {
+        None => Ok(32),
+        Some(n) if n > 0 => Ok(n as usize),
+        Some(n) => plan_err!("{}: max_connections must be positive, got {n}", c.name),
+    }
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
+}
+
+/// The URLs of argument `i`: a string column or a `File` column.
+fn urls(c: &Call, a: &ArrayRef, i: usize) -> Result<LargeStringArray> {
+    match c.logical(i) {
+        Some(Logical::File(_)) => strings(a.as_struct().column(0)),
+        _ => strings(a),
+    }
+}
+
+fn download() -> MediaFunction {
+    MediaFunction::new(
+        "download",
+        |c| {
+            if !is_text(c.data_type(0)) && !matches!(c.logical(0), Some(Logical::File(_))) {
+                return c.type_error(0, "a String column of URLs or paths");
+            }
+            max_connections(c, 1)?;
+            c.null_on_error(2)?;
+            Ok(Field::new("download", DataType::Binary, true))
+        },
+        |c, a, _| {
+            let (limit, null_on_error) = (max_connections(c, 1)?, c.null_on_error(2)?);
+            let urls = urls(c, &a[0], 0)?;
+            let fetches = (0..urls.len()).map(|i| {
+                let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
+                async move {
+                    let Some(url) = url else { return Ok(None) };
+                    let fetched = async {
+                        let (store, path) = resolve(&url)?;
+                        let bytes = store.get(&path).await.map_err(object_store_error)?.bytes().await;
+                        bytes.map_err(object_store_error)
+                    }
+                    .await;
+                    match fetched {
+                        Ok(b) => Ok(Some(b)),
+                        Err(_) if null_on_error => Ok(None),
+                        Err(e) => Err(e.context(format!("download: row {i}: {url}"))),
+                    }
+                }
+            });
+            let results: Vec<Option<bytes::Bytes>> =
+                block_on(futures::stream::iter(fetches).buffered(limit).try_collect::<Vec<_>>())?;
+            let mut b = BinaryBuilder::with_capacity(results.len(), results.iter().flatten().map(|b| b.len()).sum());
+            for r in results {
+                b.append_option(r);
+            }
+            Ok(Arc::new(b.finish()))
+        },
+    )
+}
+
+fn upload() -> MediaFunction {
+    MediaFunction::new(
+        "upload",
+        |c| {
+            if !matches!(
+                c.data_type(0),
+                DataType::Binary
+                    | DataType::LargeBinary
+                    | DataType::BinaryView
+                    | DataType::Utf8
+                    | DataType::LargeUtf8
+                    | DataType::Null
+            ) {
+                return c.type_error(0, "a Binary (or String) column of file contents");
+            }
+            if !is_text(c.data_type(1)) {
+                return c.type_error(1, "bytes and a location (a folder, or a String column of file paths)");
+            }
+            max_connections(c, 2)?;
+            c.null_on_error(3)?;
+            Ok(Field::new("upload", DataType::Utf8, true))
+        },
+        |c, a, _| {
+            let (limit, null_on_error) = (max_connections(c, 2)?, c.null_on_error(3)?);
+            let data = arrow::compute::cast(&a[0], &DataType::LargeBinary)?;
+            let data = data.as_binary::<i64>();
+            let folder = c.str(1)?;
+            let locations = strings(&a[1])?;
+            let puts = (0..data.len()).map(|i| {
+                let bytes = (!data.is_null(i)).then(|| bytes::Bytes::copy_from_slice(data.value(i)));
+                let target = if locations.is_null(i) {
+                    None
+                } else if folder.is_some() {
+                    Some(format!("{}/{}", locations.value(i).trim_end_matches('/'), uuid::Uuid::new_v4()))
+                } else {
+                    Some(locations.value(i).to_string())
+                };
+                async move {
+                    let (Some(bytes), Some(target)) = (bytes, target) else { return Ok(None) };
+                    let put = async {
+                        let (store, path) = resolve(&target)?;
+                        store.put(&path, PutPayload::from(bytes)).await.map_err(object_store_error)?;
+                        Ok::<_, DataFusionError>(if target.contains("://") {
+                            target.clone()
+                        } else {
+                            format!("file://{}", std::path::absolute(&target)?.display())
+                        })
+                    }
+                    .await;
+                    match put {
+                        Ok(url) => Ok(Some(url)),
+                        Err(_) if null_on_error => Ok(None),
+                        Err(e) => Err(e.context(format!("upload: row {i}: {target}"))),
+                    }
+                }
+            });
+            let results: Vec<Option<String>> =
+                block_on(futures::stream::iter(puts).buffered(limit).try_collect::<Vec<_>>())?;
+            let mut b = StringBuilder::new();
+            for r in results {
+                b.append_option(r);
+            }
+            Ok(Arc::new(b.finish()))
+        },
+    )
+}
+
+fn file_fn() -> MediaFunction {
+    MediaFunction::new(
+        "file",
+        |c| {
+            if !is_text(c.data_type(0)) && !matches!(c.logical(0), Some(Logical::File(_))) {
+                return c.type_error(0, "a String column of URLs or paths");
+            }
+            Logical::File("Unknown".into()).field("file")
+        },
+        |c, a, out| {
+            if let Some(Logical::File(_)) = c.logical(0) {
+                return Ok(a[0].clone());
+            }
+            let urls = strings(&a[0])?;
+            let n = urls.len();
+            let DataType::Struct(fields) = out.data_type().clone() else { unreachable!() };
+            let nulls = urls.logical_nulls();
+            let mut io_config = LargeBinaryBuilder::new();
+            let (mut position, mut size) = (Int64Builder::new(), Int64Builder::new());
+            for _ in 0..n {
+                io_config.append_null();
+                position.append_null();
+                size.append_null();
+            }
+            Ok(Arc::new(StructArray::try_new(
+                fields,
+                vec![
+                    Arc::new(urls),
+                    Arc::new(io_config.finish()),
+                    Arc::new(position.finish()),
+                    Arc::new(size.finish()),
+                ],
+                nulls,
+            )?))
+        },
+    )
+}
+
+fn file_arg(c: &Call) -> Result<()> {
+    match c.logical(0) {
+        Some(Logical::File(_)) => Ok(()),
+        _ => c.type_error(0, "a File column (make one with file(url))"),
+    }
+}
+
+fn file_path() -> MediaFunction {
+    MediaFunction::new(
+        "file_path",
+        |c| {
+            file_arg(c)?;
+            Ok(Field::new("file_path", DataType::Utf8, true))
+        },
+        |_, a, _| Ok(arrow::compute::cast(a[0].as_struct().column(0), &DataType::Utf8)?),
+    )
+}
+
+/// The metadata (`HEAD`) of every URL, at most `limit` requests at once; None where it is missing.
+fn heads(urls: &LargeStringArray, limit: usize, missing_ok: bool) -> Result<Vec<Option<Option<u64>>>> {
+    let reqs = (0..urls.len()).map(|i| {
+        let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
+        async move {
+            let Some(url) = url else { return Ok(None) };
+            let (store, path) = resolve(&url)?;
+            match store.head(&path).await {
+                Ok(meta) => Ok(Some(Some(meta.size))),
+                Err(object_store::Error::NotFound { .. }) if missing_ok => Ok(Some(None)),
+                Err(e) => Err(object_store_error(e).context(format!("row {i}: {url}"))),
+            }
+        }
+    });
+    block_on(futures::stream::iter(reqs).buffered(limit).try_collect::<Vec<_>>())
+}
+
+fn file_exists() -> MediaFunction {
+    MediaFunction::new(
+        "file_exists",
+        |c| {
+            file_arg(c)?;
+            Ok(Field::new("file_exists", DataType::Boolean, true))
+        },
+        |c, a, _| {
+            let found = heads(&urls(c, &a[0], 0)?, 32, true)?;
+            let mut b = BooleanBuilder::with_capacity(found.len());
+            for f in found {
+                b.append_option(f.map(|size| size.is_some()));
+            }
+            Ok(Arc::new(b.finish()))
+        },
+    )
+}
+
+fn file_size() -> MediaFunction {
+    MediaFunction::new(
+        "file_size",
+        |c| {
+            file_arg(c)?;
+            Ok(Field::new("file_size", DataType::UInt64, true))
+        },
+        |c, a, _| {
+            let sizes = heads(&urls(c, &a[0], 0)?, 32, false)?;
+            let mut b = arrow::array::UInt64Builder::with_capacity(sizes.len());
+            for s in sizes {
+                b.append_option(s.flatten());
+            }
+            Ok(Arc::new(b.finish()))
+        },
+    )
+}
+
+fn guess_mime_type() -> MediaFunction {
+    MediaFunction::new(
+        "guess_mime_type",
+        |c| match c.data_type(0) {
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Null => {
+                Ok(Field::new("guess_mime_type", DataType::Utf8, true))
+            }
+            _ => c.type_error(0, "a Binary column"),
+        },
+        |_, a, _| {
+            let bytes = arrow::compute::cast(&a[0], &DataType::LargeBinary)?;
+            let bytes = bytes.as_binary::<i64>();
+            let mut b = StringBuilder::new();
+            for v in bytes.iter() {
+                b.append_option(v.and_then(infer::get).map(|t| t.mime_type()));
+            }
+            Ok(Arc::new(b.finish()))
+        },
+    )
+}
+
+pub fn functions() -> Vec<ScalarUDF> {
+    vec![
+        download().udf(),
+        upload().udf(),
+        file_fn().udf(),
+        file_path().udf(),
+        file_exists().udf(),
+        file_size().udf(),
+        guess_mime_type().udf(),
+    ]
+}
