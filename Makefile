@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python lint fmt bench bench-wheel bench-udf
+.PHONY: all venv develop build demo test test-rust test-python chromium lint fmt bench bench-wheel bench-udf
 
 all: test
 
@@ -41,11 +41,16 @@ $(DATA)/.done: | venv
 
 demo: develop $(DATA)/.done
 	$(PY) examples/tpch.py --data $(DATA)
+	$(PY) examples/images.py --data data/images --out data/images-out
 
 test-rust:
 	cargo test --locked --workspace --exclude ketch-python
 
-test-python: develop
+# Headless Chromium renders DataFrame HTML previews in tests/test_multimodal_html.py.
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+
+test-python: develop chromium
 	$(PY) -m pytest -q tests
 
 test: test-rust test-python

@@ -31,3 +31,24 @@ def duck_tpch(tpch_dir):
         glob = path if path.endswith(".parquet") else path + "/*.parquet"
         con.execute(f"create view {t} as select * from read_parquet('{glob}')")
     return con
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    """An HTTP server on 127.0.0.1 serving scikit-image's real images: ``(base URL, folder)``."""
+    import functools
+    import http.server
+    import importlib.util
+    import threading
+
+    root = os.path.join(importlib.util.find_spec("skimage").submodule_search_locations[0], "data")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", root
+    server.shutdown()

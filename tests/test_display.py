@@ -97,3 +97,10 @@ def test_cells_format_like_daft():
     df = ketch.from_pydict({"b": [True, None], "l": [[1, None], []], "d": [datetime.date(2020, 1, 2), None]})
     text = repr(df)
     assert "│ true" in text and "[1, None]" in text and "2020-01-02" in text and "None" in text
+
+
+def test_html_markup_matches_daft():
+    import daft
+
+    data = {"a": [1, None], "s": ["x<y", "z"]}
+    assert ketch.from_pydict(data)._repr_html_() == daft.from_pydict(data)._repr_html_()

@@ -15,16 +15,20 @@ from ketch.context import execution_config_ctx, get_context, set_execution_confi
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
 from ketch.expressions import Expression, col, element, lit
+from ketch.file import File
 from ketch.io import (
     from_arrow,
+    from_glob_path,
     from_pandas,
     from_pydict,
     from_pylist,
     range,
+    read_blob,
     read_csv,
     read_json,
     read_parquet,
 )
+from ketch.logical import ImageFormat, ImageMode
 from ketch.schema import Field, Schema
 from ketch.series import Series
 from ketch.session import FORWARDED as _FORWARDED
@@ -47,6 +51,11 @@ __all__ = [
     "sql_expr",
     "DataFrame",
     "DataType",
+    "File",
+    "ImageFormat",
+    "ImageMode",
+    "from_glob_path",
+    "read_blob",
     "Expression",
     "Field",
     "GroupedDataFrame",

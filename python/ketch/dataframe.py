@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ketch import pyvalues
-from ketch._native import PyPlan
+from ketch._native import PyExpr, PyPlan
 from ketch.context import _session
 from ketch.datatype import DataType
 from ketch.display import table_html, table_text
@@ -654,7 +654,7 @@ class DataFrame:
         return self._write("json", root_dir, write_mode, partition_cols)
 
     # --- display ------------------------------------------------------
-    def _preview(self, n: int) -> tuple[list[str], list[str], list[list[Any]] | None, str]:
+    def _preview(self, n: int, html: bool = False) -> tuple[list[str], list[str], list[list[Any]] | None, str]:
         schema = self.schema()
         names = schema.column_names()
         dtypes = [repr(f.dtype) for f in schema]
@@ -669,14 +669,15 @@ class DataFrame:
         if total == 0:
             return names, dtypes, [[] for _ in names], "(No data to display: Materialized dataframe has no rows)"
         head = self._result.slice(0, n)
-        columns = [pyvalues.column_values(head.column(i)) for i in range(head.num_columns)]
-        return names, dtypes, columns, f"(Showing first {min(n, total)} of {total} rows)"
+        return names, dtypes, _preview_columns(head, html), f"(Showing first {min(n, total)} of {total} rows)"
 
     def __repr__(self) -> str:
         return table_text(*self._preview(8))
 
     def _repr_html_(self) -> str:
-        return table_html(*self._preview(8))
+        """The first 8 rows as an HTML table; image cells are inline PNG
+        thumbnails (longer side 128 px), as Daft shows them in notebooks."""
+        return table_html(*self._preview(8, html=True))
 
     def show(
         self,
@@ -693,7 +694,7 @@ class DataFrame:
         schema = self.schema()
         names = schema.column_names()
         dtypes = [repr(f.dtype) for f in schema]
-        columns_ = [pyvalues.column_values(head.column(i)) for i in range(head.num_columns)]
+        columns_ = _preview_columns(head, html=False)
         if not head.num_rows:
             footer = "(No data to display: Materialized dataframe has no rows)"
         elif self._result is not None:
@@ -941,3 +942,27 @@ class GroupedDataFrame:
 
 
 __all__ = ["DataFrame", "GroupedDataFrame", "DataType"]
+
+
+def _preview_columns(table: pa.Table, html: bool) -> list[list[Any]]:
+    """The cells of a preview: Python values, multimodal ones as display cells
+    (image thumbnails made by the engine's ``ketch_thumbnail`` for HTML)."""
+    from ketch import logical
+    from ketch.display import THUMBNAIL_SIZE, logical_cells
+
+    columns = []
+    for i, field in enumerate(table.schema):
+        values = pyvalues.column_values(table.column(i), field)
+        _, lt = logical.of_field(field)
+        if lt is None:
+            columns.append(values)
+            continue
+        thumbs = None
+        if html and isinstance(lt, dict) and ("Image" in lt or "FixedShapeImage" in lt):
+            from ketch.io import _from_table
+
+            one = _from_table(table.select([i]))
+            thumb = Expression(PyExpr.call("ketch_thumbnail", [col(field.name)._expr, lit(THUMBNAIL_SIZE)._expr]))
+            thumbs = one.select(thumb.alias(field.name)).to_pydict()[field.name]
+        columns.append(logical_cells(values, lt, thumbs))
+    return columns

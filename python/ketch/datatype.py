@@ -1,9 +1,12 @@
-"""Daft's ``DataType`` for the non-multimodal types, backed by Arrow types.
+"""Daft's ``DataType``, backed by Arrow types.
 
 Each DataType wraps one ``pyarrow.DataType``; its ``repr`` is Daft 0.7.26's name
 (``Int64``, ``String``, ``Decimal[precision: 15, scale: 2]``, ``List[Int64]``,
 ``Timestamp[us; UTC]``). Several Arrow encodings of one logical type (``string``,
 ``large_string``, ``string_view``) share one Daft name and compare equal.
+Multimodal types (``Image``, ``Tensor``, ``Embedding``, ``File``, ``Python``)
+are an Arrow storage type plus Daft's logical description (see
+:mod:`ketch.logical`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+
+from ketch import logical as _lg
+from ketch.logical import ImageMode, mode_of
 
 _UNITS = ("s", "ms", "us", "ns")
 
@@ -135,12 +141,26 @@ class DataType:
     :meth:`to_arrow_dtype`.
     """
 
-    __slots__ = ("_arrow",)
+    __slots__ = ("_arrow", "_logical")
 
-    def __init__(self, arrow_type: pa.DataType) -> None:
+    def __init__(self, arrow_type: pa.DataType, logical: Any = None) -> None:
         if not isinstance(arrow_type, pa.DataType):
             raise TypeError(f"DataType wraps a pyarrow.DataType, got {type(arrow_type).__name__}")
+        if logical is None:
+            arrow_type, logical = _lg.of_type(arrow_type)
         self._arrow = arrow_type
+        #: Daft's description of a multimodal type (``{"Image": "RGB"}``, ...), else None.
+        self._logical = logical
+
+    @classmethod
+    def _logical_type(cls, logical: Any) -> DataType:
+        return cls(_lg.storage(logical), logical)
+
+    @classmethod
+    def _from_field(cls, field: pa.Field) -> DataType:
+        """The DataType of an Arrow field (its extension metadata names a logical type)."""
+        storage, logical = _lg.of_field(field)
+        return cls(storage, logical)
 
     # --- constructors -------------------------------------------------
     @classmethod
@@ -260,6 +280,68 @@ class DataType:
         return cls(pa.map_(_as_dtype(key_type)._arrow, _as_dtype(value_type)._arrow))
 
     @classmethod
+    def image(
+        cls, mode: str | ImageMode | None = None, height: int | None = None, width: int | None = None
+    ) -> DataType:
+        """Images: ``Image[MIXED]`` (any mode per row), ``Image[mode]``, or with
+        ``height`` and ``width`` the fixed-shape ``Image[mode; height x width]``."""
+        m = mode_of(mode.upper() if isinstance(mode, str) else mode)
+        if (height is None) != (width is None):
+            raise ValueError(
+                "Image height and width must either both be specified, or both not be specified, "
+                f"but got height={height}, width={width}"
+            )
+        if height is None:
+            return cls._logical_type({"Image": m.name if m else None})
+        if m is None:
+            raise ValueError("Image mode must be provided if specifying an image size.")
+        for name, v in (("height", height), ("width", width)):
+            if not isinstance(v, int) or v <= 0:
+                raise ValueError(f"Image {name} must be a positive integer, but got: {v!r}")
+        return cls._logical_type({"FixedShapeImage": [m.name, height, width]})
+
+    @classmethod
+    def tensor(cls, dtype: DataType, shape: tuple[int, ...] | None = None) -> DataType:
+        """N-dimensional arrays of ``dtype``: ``Tensor[T]`` (a shape per row) or,
+        with ``shape``, ``Tensor[T; shape]`` (Arrow's ``fixed_shape_tensor``)."""
+        element = _lg.element_name(_as_dtype(dtype)._arrow)
+        if shape is None:
+            return cls._logical_type({"Tensor": element})
+        if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise ValueError("Tensor shape must be a tuple of ints, but got: ", shape)
+        return cls._logical_type({"FixedShapeTensor": [element, list(shape)]})
+
+    @classmethod
+    def sparse_tensor(
+        cls, dtype: DataType, shape: tuple[int, ...] | None = None, use_offset_indices: bool = False
+    ) -> DataType:
+        """Sparse tensors of ``dtype`` (non-zero values and their flat indices per row)."""
+        if shape is not None or use_offset_indices:
+            raise ValueError("ketch supports variable-shape sparse tensors without offset indices only")
+        return cls._logical_type({"SparseTensor": [_lg.element_name(_as_dtype(dtype)._arrow), False]})
+
+    @classmethod
+    def embedding(cls, dtype: DataType, size: int) -> DataType:
+        """Vectors of ``size`` numbers of ``dtype`` (``Embedding[T; size]``)."""
+        t = _as_dtype(dtype)
+        if t._logical is not None or not (pa.types.is_integer(t._arrow) or pa.types.is_floating(t._arrow)):
+            raise ValueError(f"The data type for an embedding must be numeric, but got: {t}")
+        if not isinstance(size, int) or size <= 0:
+            raise ValueError("The size for a embedding must be a positive integer, but got: ", size)
+        return cls._logical_type({"Embedding": [_lg.element_name(t._arrow), size]})
+
+    @classmethod
+    def file(cls, media_type: Any = None) -> DataType:
+        """References to files by URL (``File[Unknown]``, ``File[Image]``, ...)."""
+        kind = getattr(media_type, "_media_type", None) or "Unknown"
+        return cls._logical_type({"File": kind})
+
+    @classmethod
+    def python(cls) -> DataType:
+        """Arbitrary Python objects (stored pickled)."""
+        return cls._logical_type("Python")
+
+    @classmethod
     def from_arrow_type(cls, arrow_type: pa.DataType) -> DataType:
         return cls(arrow_type)
 
@@ -275,10 +357,76 @@ class DataType:
 
     # --- conversion and predicates ------------------------------------
     def to_arrow_dtype(self) -> pa.DataType:
-        return self._arrow
+        """The Arrow type: for a multimodal type an extension type carrying Daft's
+        metadata (Arrow's ``fixed_shape_tensor`` for a fixed-shape tensor)."""
+        if self._logical is None:
+            return self._arrow
+        if isinstance(self._logical, dict) and "FixedShapeTensor" in self._logical:
+            return pa.fixed_shape_tensor(self._arrow.value_type, self._logical["FixedShapeTensor"][1])
+        return _DaftExtension(self._arrow, self._logical)
+
+    def _field(self, name: str) -> pa.Field:
+        """An Arrow field of this type (extension metadata for multimodal types)."""
+        if self._logical is None:
+            return pa.field(name, self._arrow)
+        return _lg.field(name, self._logical)
 
     def _is(self, pred) -> bool:
-        return bool(pred(_canonical(self._arrow)))
+        return self._logical is None and bool(pred(_canonical(self._arrow)))
+
+    def _kind(self) -> str | None:
+        if self._logical is None:
+            return None
+        return "Python" if self._logical == "Python" else next(iter(self._logical))
+
+    def is_image(self) -> bool:
+        return self._kind() == "Image"
+
+    def is_fixed_shape_image(self) -> bool:
+        return self._kind() == "FixedShapeImage"
+
+    def is_tensor(self) -> bool:
+        return self._kind() == "Tensor"
+
+    def is_fixed_shape_tensor(self) -> bool:
+        return self._kind() == "FixedShapeTensor"
+
+    def is_sparse_tensor(self) -> bool:
+        return self._kind() == "SparseTensor"
+
+    def is_fixed_shape_sparse_tensor(self) -> bool:
+        return False
+
+    def is_embedding(self) -> bool:
+        return self._kind() == "Embedding"
+
+    def is_file(self) -> bool:
+        return self._kind() == "File"
+
+    def is_python(self) -> bool:
+        return self._kind() == "Python"
+
+    def is_logical(self) -> bool:
+        return self._kind() not in (None, "Python")
+
+    def is_extension(self) -> bool:
+        return False
+
+    @property
+    def image_mode(self) -> ImageMode | None:
+        if self._kind() == "Image":
+            return mode_of(self._logical["Image"])
+        if self._kind() == "FixedShapeImage":
+            return mode_of(self._logical["FixedShapeImage"][0])
+        raise AttributeError(f"DataType {self} does not have an `image_mode` property")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        if self._kind() == "FixedShapeImage":
+            return tuple(self._logical["FixedShapeImage"][1:])
+        if self._kind() == "FixedShapeTensor":
+            return tuple(self._logical["FixedShapeTensor"][1])
+        raise AttributeError(f"DataType {self} does not have a `fixed_shape` property")
 
     def is_null(self) -> bool:
         return self._is(pa.types.is_null)
@@ -403,10 +551,20 @@ class DataType:
 
     @property
     def size(self) -> int:
+        if self._kind() == "Embedding":
+            return self._logical["Embedding"][1]
+        if self._logical is not None:
+            raise AttributeError(f"DataType {self} does not have a `fixed_size` property")
         return self._arrow.list_size if pa.types.is_fixed_size_list(self._arrow) else self._arrow.byte_width
 
     @property
     def dtype(self) -> DataType:
+        kind = self._kind()
+        if kind in ("Tensor", "FixedShapeTensor", "SparseTensor", "Embedding"):
+            arg = self._logical[kind]
+            return DataType(_lg.element_type(arg if isinstance(arg, str) else arg[0]))
+        if self._logical is not None:
+            raise AttributeError(f"DataType {self} does not have a `dtype` property")
         return DataType(self._arrow.value_type)
 
     @property
@@ -422,15 +580,38 @@ class DataType:
         return {f.name: DataType(f.type) for f in self._arrow}
 
     def __repr__(self) -> str:
-        return _name(self._arrow)
+        return _name(self._arrow) if self._logical is None else _lg.name(self._logical)
 
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DataType) and _canonical(self._arrow) == _canonical(other._arrow)
+        return (
+            isinstance(other, DataType)
+            and self._logical == other._logical
+            and _canonical(self._arrow) == _canonical(other._arrow)
+        )
 
     def __hash__(self) -> int:
-        return hash(str(_canonical(self._arrow)))
+        return hash((str(_canonical(self._arrow)), repr(self)))
+
+
+class _DaftExtension(pa.ExtensionType):
+    """Daft's ``daft.super_extension`` Arrow extension type (not registered with
+    pyarrow, so it never clashes with Daft's own registration): fields of this
+    type carry Daft's metadata to the engine and to files."""
+
+    def __init__(self, storage: pa.DataType, logical: Any) -> None:
+        self._logical = logical
+        super().__init__(storage, _lg.DAFT_EXTENSION)
+
+    def __arrow_ext_serialize__(self) -> bytes:
+        return _lg.metadata(self._logical)[_lg.EXTENSION_METADATA]
+
+    @classmethod
+    def __arrow_ext_deserialize__(cls, storage_type: pa.DataType, serialized: bytes) -> _DaftExtension:
+        import json
+
+        return cls(storage_type, json.loads(serialized)["datatype"])
 
 
 def _as_dtype(value: Any) -> DataType:

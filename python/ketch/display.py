@@ -6,6 +6,7 @@ A box-drawn table: column name and dtype per column, cells cut at
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import html
@@ -13,12 +14,74 @@ import math
 from typing import Any
 
 MAX_CELL = 30
+#: Longer side of an image thumbnail in HTML previews, in pixels (Daft's).
+THUMBNAIL_SIZE = 128
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+class Cell:
+    """A preview cell of a multimodal value: its text, and for images the
+    HTML of a thumbnail."""
+
+    __slots__ = ("html", "text")
+
+    def __init__(self, text: str, html_: str | None = None) -> None:
+        self.text = text
+        self.html = html_
+
+
+def sparkline(vector: Any) -> str:
+    """An embedding as Daft prints it: one block per element, heights scaled
+    between the smallest and largest absolute value of the row."""
+    mags = [abs(float(v)) for v in vector]
+    finite = [m for m in mags if math.isfinite(m)]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    span = hi - lo
+    out = []
+    for m in mags:
+        t = (m - lo) / span if span > 0 and math.isfinite(m) else 0.0
+        out.append(_BLOCKS[int(math.floor(t * (len(_BLOCKS) - 1) + 0.5))])
+    return "".join(out)
+
+
+def logical_cells(values: list[Any], logical: Any, thumbnails: list[bytes | None] | None = None) -> list[Any]:
+    """Preview cells of a multimodal column (Daft's texts: ``<Image>``,
+    ``<Tensor shape=(2, 3)>``, an embedding's sparkline, ``Unknown(path: a.txt)``);
+    ``thumbnails`` are PNG bytes per image for the HTML preview."""
+    kind = "Python" if logical == "Python" else next(iter(logical))
+    if kind == "Python":
+        return [None if v is None else Cell(repr(v)) for v in values]
+    if kind == "File":
+        media = logical["File"]
+        return [Cell("Null") if v is None else Cell(f"{media}(path: {v.name})") for v in values]
+    if kind == "Embedding":
+        return [None if v is None else Cell(sparkline(v)) for v in values]
+    if kind in ("Tensor", "SparseTensor"):
+        return [None if v is None else Cell(f"<{kind} shape={tuple(int(d) for d in v.shape)}>") for v in values]
+    if kind == "FixedShapeTensor":
+        return [None if v is None else Cell("<FixedShapeTensor>") for v in values]
+    if kind in ("Image", "FixedShapeImage"):
+        label = "<Image>" if kind == "Image" else "<FixedShapeImage>"
+        cells = []
+        for i, v in enumerate(values):
+            png = thumbnails[i] if thumbnails is not None else None
+            if v is None:
+                cells.append(None)
+            elif png is None:
+                cells.append(Cell(label))
+            else:
+                src = "data:image/png;base64, " + base64.b64encode(png).decode()
+                cells.append(Cell(label, f'<img style="width:auto;height:auto" src="{src}" alt="{label}" />'))
+        return cells
+    return values
 
 
 def format_value(value: Any) -> str:
     """One cell as Daft prints it (``None`` for nulls, ``3`` for ``3.0``)."""
     if value is None:
         return "None"
+    if isinstance(value, Cell):
+        return value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -92,21 +155,41 @@ def schema_text(names: list[str], dtypes: list[str]) -> str:
     return box([["Column Name", "DType"]], rows, body=True)
 
 
+def _html_cell(value: Any) -> str:
+    if isinstance(value, Cell) and value.html is not None:
+        return value.html
+    return html.escape(_cut(format_value(value), 200))
+
+
 def table_html(names: list[str], dtypes: list[str], columns: list[list[Any]] | None, footer: str) -> str:
-    """The HTML of a DataFrame preview for notebooks."""
-    style = "text-wrap: nowrap; max-width:192px; overflow:auto; text-align:left"
-    head = "".join(f'<th style="{style}">{html.escape(n)}<br />{html.escape(d)}</th>' for n, d in zip(names, dtypes))
+    """The HTML of a DataFrame preview for notebooks, in Daft's markup (a fixed
+    layout table when materialized; image cells are ``<img>`` thumbnails)."""
+    if columns is None:
+        style = "text-wrap: nowrap; max-width:192px; overflow:auto; text-align:left"
+        cells = [f'<th style="{style}">{html.escape(n)}<br />{html.escape(d)}</th>' for n, d in zip(names, dtypes)]
+        head = "".join(cells)
+        return (
+            '<div>\n<table class="dataframe">\n'
+            f"<thead><tr>{head}</tr></thead>\n</table>\n"
+            f"<small>{html.escape(footer)}</small>\n</div>"
+        )
+    width = f"width: calc(100vw / {max(len(names), 1)}); min-width: 192px"
+    th = f"text-wrap: nowrap; {width}; overflow: hidden; text-overflow: ellipsis; text-align:left"
+    td = (
+        f"text-align:left; {width}; max-height: 100px; overflow: hidden; text-overflow: ellipsis; "
+        "word-wrap: break-word; overflow-y: auto"
+    )
+    head = "".join(f'<th style="{th}">{html.escape(n)}<br />{html.escape(d)}</th>' for n, d in zip(names, dtypes))
     body = ""
-    if columns:
-        nrows = len(columns[0])
-        for r in range(nrows):
-            cells = "".join(
-                f'<td><div style="{style}">{html.escape(_cut(format_value(c[r]), 200))}</div></td>' for c in columns
-            )
-            body += f"<tr>{cells}</tr>\n"
-    body_html = f"<tbody>\n{body}</tbody>\n" if body else ""
+    nrows = len(columns[0]) if columns else 0
+    for r in range(nrows):
+        cells = "".join(
+            f'<td data-row="{r}" data-col="{c}"><div style="{td}">{_html_cell(col[r])}</div></td>'
+            for c, col in enumerate(columns)
+        )
+        body += f"<tr>{cells}</tr>\n"
     return (
-        '<div>\n<table class="dataframe">\n'
-        f"<thead><tr>{head}</tr></thead>\n{body_html}</table>\n"
+        '<div>\n<table class="dataframe" style="table-layout: fixed; min-width: 100%">\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
         f"<small>{html.escape(footer)}</small>\n</div>"
     )

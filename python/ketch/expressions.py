@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -234,12 +235,22 @@ class Expression:
         return value.to_pylist()[0]
 
     def cast(self, dtype: DataType) -> Expression:
-        """Casts to ``dtype``; a value that does not convert is an error at run time."""
-        return Expression(self._expr.cast(_as_dtype(dtype).to_arrow_dtype(), True))
+        """Casts to ``dtype``; a value that does not convert is an error at run time.
+
+        Casts to multimodal types (``Image``, ``Tensor``, ``Embedding``) follow
+        Daft's rules (``ketch_cast`` in the engine); unlike Daft, a cast between
+        image modes converts the pixels rather than relabelling them."""
+        return self._cast(_as_dtype(dtype), True)
 
     def try_cast(self, dtype: DataType) -> Expression:
         """Casts to ``dtype``; a value that does not convert becomes null."""
-        return Expression(self._expr.cast(_as_dtype(dtype).to_arrow_dtype(), False))
+        return self._cast(_as_dtype(dtype), False)
+
+    def _cast(self, dtype: DataType, strict: bool) -> Expression:
+        if dtype._logical is not None:
+            target = lit(json.dumps(dtype._logical))._expr
+            return Expression(PyExpr.call("ketch_cast", [self._expr, target]))
+        return Expression(self._expr.cast(dtype.to_arrow_dtype(), strict))
 
     # --- null handling and predicates ---------------------------------
     def is_null(self) -> Expression:

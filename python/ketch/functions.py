@@ -605,7 +605,16 @@ for _ctor in (
         setattr(Expression, f"as_{_ctor}", _as_dtype_method(_ctor))
 Expression.ascii = _method("ascii", globals()["ascii_func"])  # type: ignore[attr-defined]
 
+# Multimodal functions (images, vectors, files): handwritten in ketch.multimodal.
+from ketch import multimodal as _mm  # noqa: E402
+
+globals().update(_mm.FUNCTIONS)
+for _name in _mm.METHODS:
+    setattr(Expression, _name, _method(_name, _mm.FUNCTIONS[_name]))
+for _ctor in ("image", "tensor", "embedding", "file", "python", "sparse_tensor"):
+    setattr(Expression, f"as_{_ctor}", _as_dtype_method(_ctor))
+
 #: Daft names with no ketch implementation yet (reported by tests/test_registry.py).
 MISSING = sorted(n for n in _SIGNATURES if n not in globals())
 
-__all__ = sorted(["col", "lit", *(n for n in _SIGNATURES if n in globals())])
+__all__ = sorted(["col", "lit", *(n for n in _SIGNATURES if n in globals()), *_mm.FUNCTIONS])

@@ -5,6 +5,7 @@ constructors (``from_pydict``, ``from_pylist``, ``from_arrow``, ``from_pandas``,
 from __future__ import annotations
 
 import builtins
+import glob as globmod
 import os
 import pathlib
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ketch import logical, logical_values
 from ketch.context import _session
 from ketch.dataframe import DataFrame
 from ketch.datatype import DataType, _as_dtype
@@ -183,29 +185,43 @@ def from_arrow(data: Any) -> DataFrame:
     )
 
 
-def _normalize_column(name: str, values: Any) -> pa.Array | pa.ChunkedArray:
+def _normalize_column(name: str, values: Any) -> tuple[pa.Array | pa.ChunkedArray, pa.Field]:
+    """The column as Arrow data and its field (with Daft's metadata for multimodal values)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values
+        return values, pa.field(name, values.type)
     if isinstance(values, np.ndarray):
-        return pa.array(values)
+        if values.ndim > 1:
+            # Each row of a multi-dimensional array is a tensor, as Daft reads it.
+            arr, lt = logical_values.tensor_array(list(values))
+            return arr, logical.field(name, lt)
+        arr = pa.array(values)
+        return arr, pa.field(name, arr.type)
     if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
         raise ValueError(f"from_pydict: column '{name}' must be a list or array, got {type(values).__name__}")
     values = list(values)
+    inferred = logical_values.infer(values)
+    if inferred is not None:
+        arr, lt = inferred
+        return arr, logical.field(name, lt)
     try:
-        return pa.array(values)
+        arr = pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise ValueError(f"from_pydict: cannot infer one type for column '{name}': {e}") from None
+    return arr, pa.field(name, arr.type)
 
 
 def from_pydict(data: dict[str, Any]) -> DataFrame:
     """A DataFrame from ``{column name: list | numpy array | pyarrow array}``."""
     if not isinstance(data, dict):
         raise TypeError(f"from_pydict() expects a dict, got {type(data).__name__}")
-    arrays = {k: _normalize_column(k, v) for k, v in data.items()}
-    lengths = {k: len(v) for k, v in arrays.items()}
+    columns = {k: _normalize_column(k, v) for k, v in data.items()}
+    lengths = {k: len(a) for k, (a, _) in columns.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"from_pydict: columns have different lengths: {lengths}")
-    return _from_table(pa.table(arrays) if arrays else pa.table({}))
+    if not columns:
+        return _from_table(pa.table({}))
+    schema = pa.schema([f for _, f in columns.values()])
+    return _from_table(pa.Table.from_arrays([a for a, _ in columns.values()], schema=schema))
 
 
 def from_pylist(data: list[dict[str, Any]]) -> DataFrame:
@@ -245,3 +261,51 @@ def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1
     chunks = [ids.slice(i * per, per) for i in builtins.range(partitions)] if n else [ids]
     tables = [pa.table({"id": c}) for c in chunks]
     return _from_table(pa.concat_tables(tables), len(tables))
+
+
+def _glob_files(pattern: str) -> list[str]:
+    """Absolute paths of the files a local glob pattern (``**`` recursive), a
+    directory (its files) or a file path names, in sorted order."""
+    local = pattern[len("file://") :] if pattern.startswith("file://") else pattern
+    if "://" in local:
+        raise ValueError(f"from_glob_path: {pattern!r}: only local paths and file:// are supported yet")
+    local = os.path.abspath(os.path.expanduser(local))
+    if os.path.isdir(local):
+        return sorted(os.path.join(local, n) for n in os.listdir(local) if os.path.isfile(os.path.join(local, n)))
+    return sorted(p for p in globmod.glob(local, recursive=True) if os.path.isfile(p))
+
+
+def from_glob_path(path: str | list[str], io_config: Any = None) -> DataFrame:
+    """One row per file matching ``path`` (a glob pattern, a directory or a file;
+    or a list of them): ``path`` (a ``file://`` URL), ``size`` (bytes, Int64) and
+    ``num_rows`` (null), as Daft. Nothing matching is a ``FileNotFoundError``
+    naming the pattern (Daft raises when the DataFrame is collected)."""
+    if io_config is not None:
+        raise ValueError("io_config is not supported yet: from_glob_path reads local paths")
+    patterns = [path] if isinstance(path, str) else list(path)
+    files = [f for p in patterns for f in _glob_files(p)]
+    if not files:
+        raise FileNotFoundError(f"No matching file found by glob paths: {', '.join(map(repr, patterns))}")
+    table = pa.table(
+        {
+            "path": pa.array([f"file://{f}" for f in files], pa.string()),
+            "size": pa.array([os.path.getsize(f) for f in files], pa.int64()),
+            "num_rows": pa.nulls(len(files), pa.int64()),
+        }
+    )
+    return _from_table(table)
+
+
+def read_blob(
+    path: str | list[str],
+    *,
+    max_connections: int = 32,
+    on_error: str = "raise",
+    io_config: Any = None,
+) -> DataFrame:
+    """The files matching ``path`` with their bytes: ``path``, ``size``, ``content`` (Binary)."""
+    from ketch.expressions import col
+
+    df = from_glob_path(path, io_config=io_config)
+    content = col("path").download(max_connections=max_connections, on_error=on_error)
+    return df.select(col("path"), col("size"), content.alias("content"))

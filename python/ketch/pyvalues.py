@@ -2,8 +2,10 @@
 
 ``pyarrow``'s ``to_pylist`` is right for every type but Daft's own: a ``UUID``
 cell (Arrow's ``arrow.uuid`` extension) is a ``str`` in Daft (``'0190...'``),
-where pyarrow gives a ``uuid.UUID``. Every conversion of results to Python
-values goes through here.
+where pyarrow gives a ``uuid.UUID``; multimodal columns (named by their
+field's extension metadata) become numpy arrays, files and Python objects
+(:mod:`ketch.logical_values`). Every conversion of results to Python values
+goes through here.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ from typing import Any
 
 import pyarrow as pa
 
+from ketch import logical, logical_values
 
-def column_values(column: pa.Array | pa.ChunkedArray) -> list[Any]:
-    """The cells of one column as Python values."""
+
+def column_values(column: pa.Array | pa.ChunkedArray, field: pa.Field | None = None) -> list[Any]:
+    """The cells of one column as Python values (``field`` names its logical type, if any)."""
+    _, lt = logical.of_field(field) if field is not None else logical.of_type(column.type)
+    if lt is not None:
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        return [v for c in chunks for v in logical_values.values(c, lt)]
     values = column.to_pylist()
     if isinstance(column.type, pa.UuidType):
         return [None if v is None else str(v) for v in values]
@@ -23,7 +31,7 @@ def column_values(column: pa.Array | pa.ChunkedArray) -> list[Any]:
 
 def to_pydict(data: pa.Table | pa.RecordBatch) -> dict[str, list[Any]]:
     """``{column name: values}``."""
-    return {name: column_values(data.column(i)) for i, name in enumerate(data.schema.names)}
+    return {f.name: column_values(data.column(i), f) for i, f in enumerate(data.schema)}
 
 
 def to_pylist(data: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:

@@ -48,11 +48,11 @@ class Schema:
 
     @classmethod
     def from_pydict(cls, fields: dict[str, DataType]) -> Schema:
-        return cls(pa.schema([pa.field(k, _as_dtype(v).to_arrow_dtype()) for k, v in fields.items()]))
+        return cls(pa.schema([_as_dtype(v)._field(k) for k, v in fields.items()]))
 
     @classmethod
     def _from_fields(cls, fields: list[Field]) -> Schema:
-        return cls(pa.schema([pa.field(f.name, f.dtype.to_arrow_dtype()) for f in fields]))
+        return cls(pa.schema([f.dtype._field(f.name) for f in fields]))
 
     def to_pyarrow_schema(self) -> pa.Schema:
         return self._arrow
@@ -67,10 +67,10 @@ class Schema:
 
             raise DaftCoreException(f"Column '{name}' not found. Available columns: {', '.join(self._arrow.names)}")
         f = self._arrow.field(idx)
-        return Field(f.name, DataType(f.type))
+        return Field(f.name, DataType._from_field(f))
 
     def __iter__(self) -> Iterator[Field]:
-        return (Field(f.name, DataType(f.type)) for f in self._arrow)
+        return (Field(f.name, DataType._from_field(f)) for f in self._arrow)
 
     def __len__(self) -> int:
         return len(self._arrow)

@@ -159,6 +159,11 @@ def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:
     """``values`` as an Arrow array of ``arrow_type``, converting leniently as
     Daft does for UDF results: a value that converts (``"12"`` to an int,
     ``1.7`` to ``1``, ``1`` to ``"1"``) converts; one that cannot becomes null."""
+    from ketch import logical, logical_values
+
+    _, lt = logical.of_type(arrow_type)
+    if lt is not None:
+        return logical_values.from_python(values, lt)
     try:
         return pa.array(values, type=arrow_type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):

@@ -31,6 +31,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ketch import logical, logical_values
 from ketch.exceptions import UDFException
 from ketch.pyvalues import column_values
 from ketch.series import Series, coerce
@@ -250,6 +251,14 @@ def async_runner(get_fn: Target, layout: CallLayout, opts: Options):
 
 def to_arrow_result(result: Any, arrow_type: pa.DataType) -> pa.Array:
     """A batch function's result (Series, list, numpy array, pyarrow array) as an array of ``arrow_type``."""
+    storage, lt = logical.of_type(arrow_type)
+    if lt is not None:
+        # Multimodal results (embeddings, images, tensors) are built from Python values.
+        if isinstance(result, (pa.Array, pa.ChunkedArray)):
+            result = Series._make(result, "result")
+        if isinstance(result, Series):
+            result = result.to_pylist()
+        return logical_values.from_python(result, lt)
     if isinstance(result, Series):
         array = result.to_arrow()
     elif isinstance(result, (pa.Array, pa.ChunkedArray)):

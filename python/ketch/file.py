@@ -1,0 +1,113 @@
+"""``ketch.File``: a reference to a file by URL or path, as Daft 0.7.26's ``daft.File``.
+
+A ``File[...]`` column holds these; :func:`ketch.functions.file` makes them
+from strings. Local paths and ``file://`` URLs are read here; ``http(s)://``
+through the standard library's ``urllib``.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import urllib.request
+from typing import Any
+
+
+def _local(url: str) -> str | None:
+    if url.startswith("file://"):
+        return url[len("file://") :]
+    return None if "://" in url else url
+
+
+class File:
+    """A file named by ``url`` (a local path, ``file://`` or ``http(s)://`` URL);
+    ``position``/``size`` select a byte range of it."""
+
+    def __init__(
+        self,
+        url: str,
+        io_config: Any = None,
+        media_type: Any = None,
+        position: int | None = None,
+        size: int | None = None,
+    ) -> None:
+        if not isinstance(url, str):
+            raise TypeError("Expected a string or bytes")
+        self._url = url
+        self._io_config = io_config
+        self._media_type = media_type
+        self._position = position
+        self._size = size
+
+    @property
+    def path(self) -> str:
+        return self._url
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self._url.rstrip("/"))
+
+    @property
+    def position(self) -> int | None:
+        return self._position
+
+    def _read_all(self) -> bytes:
+        local = _local(self._url)
+        if local is not None:
+            if not os.path.isfile(local):
+                raise FileNotFoundError(f"File {self._url} does not exist")
+            with open(local, "rb") as f:
+                f.seek(self._position or 0)
+                return f.read() if self._size is None else f.read(self._size)
+        with urllib.request.urlopen(self._url) as r:  # noqa: S310 - the user's URL
+            data = r.read()
+        start = self._position or 0
+        return data[start:] if self._size is None else data[start : start + self._size]
+
+    def size(self) -> int:
+        """The size in bytes (of the selected range); ``FileNotFoundError`` when missing."""
+        if self._size is not None:
+            return self._size
+        local = _local(self._url)
+        if local is not None:
+            if not os.path.isfile(local):
+                raise FileNotFoundError(f"{self._url} not found")
+            return os.path.getsize(local) - (self._position or 0)
+        return len(self._read_all())
+
+    def exists(self) -> bool:
+        local = _local(self._url)
+        if local is not None:
+            return os.path.isfile(local)
+        try:
+            self._read_all()
+            return True
+        except OSError:
+            return False
+
+    def open(self) -> io.BytesIO:
+        """The contents as a seekable binary file object (use it in a ``with`` block)."""
+        return io.BytesIO(self._read_all())
+
+    def read(self) -> bytes:
+        return self._read_all()
+
+    def mime_type(self) -> str | None:
+        return mimetypes.guess_type(self._url)[0]
+
+    def is_image(self) -> bool:
+        return (self.mime_type() or "").startswith("image/")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, File) and (other._url, other._position, other._size) == (
+            self._url,
+            self._position,
+            self._size,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._url, self._position, self._size))
+
+    def __repr__(self) -> str:
+        return f"File({self._url!r})"

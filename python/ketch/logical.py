@@ -1,0 +1,223 @@
+"""Daft's multimodal logical types in Arrow: names, layouts and metadata.
+
+A logical type is Daft's serde description (``{"Image": "RGB"}``,
+``{"Embedding": ["Float32", 3]}``, ``"Python"``, ...). In Arrow it is the
+storage type below plus field metadata ``ARROW:extension:name =
+daft.super_extension`` and ``ARROW:extension:metadata = {"datatype": ...}``,
+exactly as Daft 0.7.26 writes it, so files and Arrow tables move between Daft
+and ketch unchanged. Fixed-shape tensors use Arrow's canonical
+``arrow.fixed_shape_tensor``. The Rust side
+(``crates/ketch-functions/src/multimodal/types.rs``) reads and writes the same.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any
+
+import pyarrow as pa
+
+EXTENSION_NAME = b"ARROW:extension:name"
+EXTENSION_METADATA = b"ARROW:extension:metadata"
+DAFT_EXTENSION = "daft.super_extension"
+FIXED_SHAPE_TENSOR = "arrow.fixed_shape_tensor"
+DAFT_VERSION = "0.7.26"
+
+
+class ImageMode(enum.Enum):
+    """Daft's image modes; the value is the ``mode`` byte stored per image."""
+
+    L = 1
+    LA = 2
+    RGB = 3
+    RGBA = 4
+    L16 = 5
+    LA16 = 6
+    RGB16 = 7
+    RGBA16 = 8
+    RGB32F = 9
+    RGBA32F = 10
+
+    @classmethod
+    def from_mode_string(cls, mode: str) -> ImageMode:
+        """The mode named ``mode`` (e.g. ``"RGB"``); ``ValueError`` for an unknown name."""
+        try:
+            return cls[mode.upper()] if isinstance(mode, str) else cls(mode)
+        except (KeyError, ValueError):
+            raise ValueError(
+                f"Unsupported image mode: {mode!r}; expected one of {', '.join(m.name for m in cls)}"
+            ) from None
+
+    @property
+    def channels(self) -> int:
+        return {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}[self.name.rstrip("0123456789F")]
+
+    @property
+    def element(self) -> pa.DataType:
+        """The Arrow type of one channel value."""
+        return pa.uint16() if self.name.endswith("16") else pa.float32() if self.name.endswith("F") else pa.uint8()
+
+
+class ImageFormat(enum.Enum):
+    """Daft's image encodings (``encode_image``)."""
+
+    PNG = 1
+    JPEG = 2
+    TIFF = 3
+    GIF = 4
+    BMP = 5
+
+    @classmethod
+    def from_format_string(cls, fmt: str) -> ImageFormat:
+        """The format named ``fmt`` (e.g. ``"png"``); ``ValueError`` for an unknown name."""
+        try:
+            return cls[fmt.upper()]
+        except KeyError:
+            raise ValueError(
+                f"Unsupported image format: {fmt!r}; expected one of {', '.join(f.name for f in cls)}"
+            ) from None
+
+
+def mode_of(mode: Any) -> ImageMode | None:
+    if mode is None or isinstance(mode, ImageMode):
+        return mode
+    return ImageMode.from_mode_string(mode)
+
+
+_ELEMENTS = {
+    "Boolean": pa.bool_(),
+    "Int8": pa.int8(),
+    "Int16": pa.int16(),
+    "Int32": pa.int32(),
+    "Int64": pa.int64(),
+    "UInt8": pa.uint8(),
+    "UInt16": pa.uint16(),
+    "UInt32": pa.uint32(),
+    "UInt64": pa.uint64(),
+    "Float32": pa.float32(),
+    "Float64": pa.float64(),
+}
+_ELEMENT_NAMES = {v: k for k, v in _ELEMENTS.items()}
+
+
+def element_name(t: pa.DataType) -> str:
+    """Daft's name of a tensor/embedding element type; ``TypeError`` for non-numeric ones."""
+    if t not in _ELEMENT_NAMES:
+        raise TypeError(f"tensor and embedding elements must be numeric or bool, got {t}")
+    return _ELEMENT_NAMES[t]
+
+
+def element_type(name: str) -> pa.DataType:
+    return _ELEMENTS[name]
+
+
+def _item(t: pa.DataType) -> pa.DataType:
+    return pa.large_list(pa.field("item", t))
+
+
+def storage(logical: Any) -> pa.DataType:
+    """The Arrow storage type of a logical type."""
+    if logical == "Python":
+        return pa.large_binary()
+    ((kind, arg),) = logical.items()
+    if kind == "Image":
+        element = ImageMode[arg].element if arg else pa.uint8()
+        return pa.struct(
+            [
+                ("data", _item(element)),
+                ("channel", pa.uint16()),
+                ("height", pa.uint32()),
+                ("width", pa.uint32()),
+                ("mode", pa.uint8()),
+            ]
+        )
+    if kind == "FixedShapeImage":
+        mode, h, w = ImageMode[arg[0]], arg[1], arg[2]
+        return pa.list_(pa.field("item", mode.element), h * w * mode.channels)
+    if kind == "Tensor":
+        return pa.struct([("data", _item(element_type(arg))), ("shape", _item(pa.uint64()))])
+    if kind == "FixedShapeTensor":
+        n = 1
+        for d in arg[1]:
+            n *= d
+        return pa.list_(pa.field("item", element_type(arg[0])), n)
+    if kind == "SparseTensor":
+        return pa.struct(
+            [("values", _item(element_type(arg[0]))), ("indices", _item(pa.uint64())), ("shape", _item(pa.uint64()))]
+        )
+    if kind == "Embedding":
+        return pa.list_(pa.field("item", element_type(arg[0])), arg[1])
+    if kind == "File":
+        fields = [("url", pa.large_string()), ("io_config", pa.large_binary())]
+        return pa.struct([*fields, ("position", pa.int64()), ("size", pa.int64())])
+    raise TypeError(f"unsupported logical type {logical!r}")
+
+
+def name(logical: Any) -> str:
+    """Daft's display name (``Image[RGB; 4 x 5]``, ``Tensor[UInt8; [4, 5, 3]]``, ...)."""
+    if logical == "Python":
+        return "Python"
+    ((kind, arg),) = logical.items()
+    if kind == "Image":
+        return f"Image[{arg or 'MIXED'}]"
+    if kind == "FixedShapeImage":
+        return f"Image[{arg[0]}; {arg[1]} x {arg[2]}]"
+    if kind == "Tensor":
+        return f"Tensor[{arg}]"
+    if kind == "FixedShapeTensor":
+        return f"Tensor[{arg[0]}; [{', '.join(map(str, arg[1]))}]]"
+    if kind == "SparseTensor":
+        return f"SparseTensor[{arg[0]}]"
+    if kind == "Embedding":
+        return f"Embedding[{arg[0]}; {arg[1]}]"
+    if kind == "File":
+        return f"File[{arg}]"
+    return str(logical)
+
+
+def metadata(logical: Any) -> dict[bytes, bytes]:
+    """The Arrow field metadata that carries ``logical``."""
+    if isinstance(logical, dict) and "FixedShapeTensor" in logical:
+        meta = json.dumps({"shape": logical["FixedShapeTensor"][1]}, separators=(",", ":"))
+        return {EXTENSION_NAME: FIXED_SHAPE_TENSOR.encode(), EXTENSION_METADATA: meta.encode()}
+    meta = {"datatype": logical, "daft_version": DAFT_VERSION, "daft_build_type": "release"}
+    raw = json.dumps(meta, separators=(",", ":")).encode()
+    return {EXTENSION_NAME: DAFT_EXTENSION.encode(), EXTENSION_METADATA: raw}
+
+
+def field(name_: str, logical: Any) -> pa.Field:
+    return pa.field(name_, storage(logical), metadata=metadata(logical))
+
+
+def of_type(t: pa.DataType) -> tuple[pa.DataType, Any]:
+    """``(storage type, logical type or None)`` of a pyarrow type, which may be an
+    extension type (Daft's registered one when Daft is imported, or Arrow's
+    canonical fixed-shape tensor)."""
+    if isinstance(t, pa.BaseExtensionType):
+        ext = getattr(t, "extension_name", None)
+        if ext == DAFT_EXTENSION:
+            return t.storage_type, json.loads(t.__arrow_ext_serialize__())["datatype"]
+        if isinstance(t, pa.FixedShapeTensorType):
+            return t.storage_type, {"FixedShapeTensor": [element_name(t.value_type), list(t.shape)]}
+    return t, None
+
+
+def of_field(f: pa.Field) -> tuple[pa.DataType, Any]:
+    """``(storage type, logical type or None)`` of a pyarrow field (metadata or extension type)."""
+    t, logical = of_type(f.type)
+    if logical is not None or not f.metadata:
+        return t, logical
+    ext = f.metadata.get(EXTENSION_NAME)
+    raw = f.metadata.get(EXTENSION_METADATA)
+    if ext is None or raw is None:
+        return t, None
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        return t, None
+    if ext.decode() == DAFT_EXTENSION:
+        return t, meta.get("datatype")
+    if ext.decode() == FIXED_SHAPE_TENSOR and pa.types.is_fixed_size_list(t):
+        return t, {"FixedShapeTensor": [element_name(t.value_type), meta.get("shape")]}
+    return t, None

@@ -1,0 +1,269 @@
+"""Daft 0.7.26's multimodal functions: images, vectors, files and URLs.
+
+Each is a function of ``ketch.functions`` and (where Daft has one) an
+``Expression`` method; the kernels run in Rust
+(``crates/ketch-functions/src/multimodal/``): images on the ``image`` crate
+(Daft's codecs and resampling), URLs through ``object_store`` with at most
+``max_connections`` requests in flight per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ketch.expressions import Expression
+from ketch.logical import ImageFormat, ImageMode, mode_of
+
+_HASH_METHODS = ("phash", "phash_simple", "dhash", "dhash_vertical", "ahash", "whash", "crop_resistant", "colorhash")
+
+
+def _call(name: str, *args: Any) -> Expression:
+    from ketch.functions import _call as call
+
+    return call(name, *args)
+
+
+def _on_error(on_error: str) -> str:
+    if on_error not in ("raise", "null"):
+        raise ValueError(f"on_error must be 'raise' or 'null', got {on_error!r}")
+    return on_error
+
+
+def _max_connections(n: int) -> int:
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise ValueError(f"max_connections must be a positive integer, got {n!r}")
+    return n
+
+
+# --- images ------------------------------------------------------------------
+
+
+def decode_image(
+    bytes: Expression,  # noqa: A002 - Daft's parameter name
+    on_error: Literal["raise", "null"] = "raise",
+    mode: str | ImageMode | None = ImageMode.RGB,
+) -> Expression:
+    """Decodes encoded image bytes (PNG, JPEG, GIF, TIFF, WebP, BMP) into an
+    ``Image[mode]`` column (``Image[MIXED]``, each image in its own mode, when
+    ``mode`` is None). A row that does not decode is an error naming the row,
+    or null with ``on_error='null'``. A GIF or TIFF gives its first frame."""
+    m = mode_of(mode)
+    return _call("decode_image", bytes, _on_error(on_error), m.name if m else None)
+
+
+def encode_image(image: Expression, image_format: str | ImageFormat) -> Expression:
+    """Encodes images as ``image_format`` (PNG, JPEG, TIFF, GIF or BMP) bytes (``Binary``)."""
+    fmt = image_format if isinstance(image_format, ImageFormat) else ImageFormat.from_format_string(image_format)
+    return _call("encode_image", image, fmt.name)
+
+
+def resize(image: Expression, w: int, h: int) -> Expression:
+    """Resizes images to ``w`` x ``h`` pixels (bilinear, as Daft). ``Image[mode]``
+    inputs give the fixed-shape ``Image[mode; h x w]``."""
+    for name, v in (("width", w), ("height", h)):
+        if not isinstance(v, int) or v <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    return _call("resize", image, w, h)
+
+
+def crop(image: Expression, bbox: tuple[int, int, int, int] | Expression) -> Expression:
+    """Crops images to ``bbox = (x, y, width, height)`` (a tuple, or a list
+    column with one box per row); a box past the edge is clipped, one with
+    nothing inside gives null. Result: ``Image[mode]`` (variable shape)."""
+    if isinstance(bbox, Expression):
+        return _call("crop", image, bbox)
+    if not (isinstance(bbox, (tuple, list)) and len(bbox) == 4 and all(isinstance(v, int) for v in bbox)):
+        raise ValueError(f"Expected `bbox` to be either a tuple of 4 ints or an Expression but received: {bbox}")
+    return _call("crop", image, list(bbox))
+
+
+def convert_image(image: Expression, mode: str | ImageMode) -> Expression:
+    """Converts images to ``mode`` (e.g. ``"L"``: Rec. 709 luma, as Daft)."""
+    return _call("convert_image", image, mode_of(mode).name)
+
+
+def image_to_tensor(image: Expression) -> Expression:
+    """Images as ``(height, width, channels)`` tensors (``Tensor[T]``, or fixed-shape for fixed-shape images)."""
+    return _call("image_to_tensor", image)
+
+
+def image_width(image: Expression) -> Expression:
+    """Width in pixels (``UInt32``)."""
+    return _call("image_width", image)
+
+
+def image_height(image: Expression) -> Expression:
+    """Height in pixels (``UInt32``)."""
+    return _call("image_height", image)
+
+
+def image_channel(image: Expression) -> Expression:
+    """Number of channels (``UInt32``)."""
+    return _call("image_channel", image)
+
+
+def image_mode(image: Expression) -> Expression:
+    """The ``ImageMode`` value of each image (``UInt32``: L=1, LA=2, RGB=3, RGBA=4, ...)."""
+    return _call("image_mode", image)
+
+
+def image_attribute(image: Expression, name: Literal["width", "height", "channel", "mode"]) -> Expression:
+    """One of ``width``, ``height``, ``channel``, ``mode`` (``UInt32``)."""
+    name = getattr(name, "value", name)
+    if name not in ("width", "height", "channel", "mode"):
+        raise ValueError(f"Unsupported image property: {name}, available: [height, width, channel, mode]")
+    return _call("image_attribute", image, name)
+
+
+def image_hash(
+    image: Expression,
+    *,
+    method: Literal[
+        "phash", "phash_simple", "dhash", "dhash_vertical", "ahash", "whash", "crop_resistant", "colorhash"
+    ] = "phash",
+    hash_size: int = 8,
+    binbits: int = 3,
+    segments: int = 3,
+) -> Expression:
+    """A perceptual hash per image (``Binary[hash_size**2 / 8]``) for near-duplicate
+    detection; compare two with ``hamming_distance``. ketch computes ``ahash``,
+    ``dhash``, ``dhash_vertical``, ``phash`` and ``phash_simple``; the other
+    methods Daft names raise ``ValueError``."""
+    if method not in _HASH_METHODS:
+        raise ValueError(f"method must be one of {_HASH_METHODS!r}, but got: {method!r}")
+    if not isinstance(hash_size, int) or hash_size <= 0:
+        raise ValueError(f"hash_size must be a positive integer, but got: {hash_size}")
+    if method in ("whash", "crop_resistant", "colorhash"):
+        raise ValueError(f"image_hash: method {method!r} is not supported by ketch yet")
+    return _call("image_hash", image, method, hash_size)
+
+
+# --- vectors -----------------------------------------------------------------
+
+
+def cosine_similarity(left: Expression, right: Expression) -> Expression:
+    """Cosine similarity of two embedding / fixed-size-list columns (``Float64``; null for a zero vector)."""
+    return _call("cosine_similarity", left, right)
+
+
+def cosine_distance(left: Expression, right: Expression) -> Expression:
+    """``1 - cosine_similarity`` (``Float64``; NaN for a zero vector, as Daft)."""
+    return _call("cosine_distance", left, right)
+
+
+def dot_product(left: Expression, right: Expression) -> Expression:
+    """Dot product of two vectors (``Float64``)."""
+    return _call("dot_product", left, right)
+
+
+def euclidean_distance(left: Expression, right: Expression) -> Expression:
+    """Euclidean (L2) distance of two vectors (``Float64``)."""
+    return _call("euclidean_distance", left, right)
+
+
+def jaccard_similarity(left: Expression, right: Expression) -> Expression:
+    """Jaccard similarity of the non-zero positions of two vectors (``Float64``)."""
+    return _call("jaccard_similarity", left, right)
+
+
+def hamming_distance(left: Expression, right: Expression) -> Expression:
+    """Differing bits of two integer or same-size fixed binary columns (``UInt32``; null for negatives)."""
+    return _call("hamming_distance", left, right)
+
+
+# --- files and URLs ----------------------------------------------------------
+
+
+def _io_config(io_config: Any) -> None:
+    # Object stores (S3, GCS, Azure) and their IOConfig come with the storage work;
+    # refusing a config beats silently ignoring its credentials.
+    if io_config is not None:
+        raise ValueError("io_config is not supported yet: local paths, file:// and http(s):// URLs need none")
+
+
+def download(
+    expr: Expression,
+    max_connections: int = 32,
+    on_error: Literal["raise", "null"] = "raise",
+    io_config: Any = None,
+) -> Expression:
+    """The bytes at each URL or path (``Binary``): local paths, ``file://`` and
+    ``http(s)://``, at most ``max_connections`` requests in flight, requests
+    timed out and retried with backoff. A missing file raises
+    ``FileNotFoundError`` naming it, or gives null with ``on_error='null'``."""
+    _io_config(io_config)
+    return _call("download", expr, _max_connections(max_connections), _on_error(on_error))
+
+
+def upload(
+    expr: Expression,
+    location: str | Expression,
+    max_connections: int = 32,
+    on_error: Literal["raise", "null"] = "raise",
+    io_config: Any = None,
+) -> Expression:
+    """Writes each row's bytes to ``location`` and returns the written URLs
+    (``String``): a string is a folder (one file per row, named by a UUID), an
+    expression gives each row's full path."""
+    _io_config(io_config)
+    return _call("upload", expr, location, _max_connections(max_connections), _on_error(on_error))
+
+
+def file(url: Expression, io_config: Any = None) -> Expression:
+    """``File[Unknown]`` references to the files at ``url`` (nothing is read)."""
+    _io_config(io_config)
+    return _call("file", url)
+
+
+def file_path(file: Expression) -> Expression:
+    """The URL or path of each file (``String``)."""
+    return _call("file_path", file)
+
+
+def file_size(file: Expression) -> Expression:
+    """The size of each file in bytes (``UInt64``); a missing file raises ``FileNotFoundError``."""
+    return _call("file_size", file)
+
+
+def file_exists(file: Expression) -> Expression:
+    """Whether each file exists (``Bool``)."""
+    return _call("file_exists", file)
+
+
+def guess_mime_type(bytes_expr: Expression) -> Expression:
+    """The media type of each value from its magic bytes (``String``; null when unknown)."""
+    return _call("guess_mime_type", bytes_expr)
+
+
+FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        decode_image,
+        encode_image,
+        resize,
+        crop,
+        convert_image,
+        image_to_tensor,
+        image_width,
+        image_height,
+        image_channel,
+        image_mode,
+        image_attribute,
+        image_hash,
+        cosine_similarity,
+        cosine_distance,
+        dot_product,
+        euclidean_distance,
+        jaccard_similarity,
+        hamming_distance,
+        download,
+        upload,
+        file,
+        file_path,
+        file_size,
+        file_exists,
+        guess_mime_type,
+    )
+}
+#: The Expression methods Daft 0.7.26 has for these functions.
+METHODS = set(FUNCTIONS) - {"file", "guess_mime_type"}
