@@ -76,30 +76,41 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default="data/bench-images")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds one engine may take for one case")
     args = parser.parse_args()
     root = os.path.abspath(args.dir)
     replicate(root, args.files)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
-    handler.log_message = lambda *a: None
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=root)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     print(f"{args.files} files ({sum(os.path.getsize(os.path.join(root, n)) for n in os.listdir(root)) >> 20} MiB)")
-    print(f"{'case':<20} {'engine':<7} {'seconds':>8} {'images/s':>9} {'peak RSS MB':>12}")
+    print(f"{'case':<20} {'engine':<7} {'seconds':>8} {'images/s':>9} {'peak RSS MB':>12}", flush=True)
     for case in ["decode+resize", "download file://", "download http"]:
         times = {}
         for engine in ["ketch", "daft"]:
-            out = subprocess.run(
-                [sys.executable, "-c", WORKER, engine, case, root, base, str(args.runs)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+            try:
+                out = subprocess.run(
+                    [sys.executable, "-c", WORKER, engine, case, root, base, str(args.runs)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=args.timeout,
+                )
+            except subprocess.TimeoutExpired:
+                print(f"{case:<20} {engine:<7} did not finish in {args.timeout} s", flush=True)
+                continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
             times[engine] = r["seconds"]
             ips = r["rows"] / r["seconds"]
-            print(f"{case:<20} {engine:<7} {r['seconds']:8.2f} {ips:9.0f} {r['rss_mb']:12.0f}")
-        print(f"{case:<20} ketch/daft time ratio: {times['ketch'] / times['daft']:.2f}")
+            print(f"{case:<20} {engine:<7} {r['seconds']:8.2f} {ips:9.0f} {r['rss_mb']:12.0f}", flush=True)
+        if len(times) == 2:
+            print(f"{case:<20} ketch/daft time ratio: {times['ketch'] / times['daft']:.2f}", flush=True)
     server.shutdown()
 
 

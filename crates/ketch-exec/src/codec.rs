@@ -28,6 +28,7 @@ use ketch_plan::udf::node::UdfProject;
 use ketch_plan::udf::{ExternalUdf, UdfDecoder};
 use prost::Message;
 
+use crate::morsel::MorselExec;
 use crate::udf::UdfProjectExec;
 
 /// The extension codec for ketch plans; `udfs` decodes UDF handles.
@@ -110,6 +111,9 @@ impl LogicalExtensionCodec for KetchCodec {
     }
 }
 
+const UDF_PROJECT_TAG: u8 = 0;
+const MORSEL_TAG: u8 = 1;
+
 impl PhysicalExtensionCodec for KetchCodec {
     fn try_decode(
         &self,
@@ -118,7 +122,16 @@ impl PhysicalExtensionCodec for KetchCodec {
         ctx: &TaskContext,
         _: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let [input] = inputs else { return internal_err!("UDFProjectExec takes one input, got {}", inputs.len()) };
+        let [input] = inputs else { return internal_err!("ketch operators take one input, got {}", inputs.len()) };
+        // One tag byte names the operator.
+        let (tag, buf) = buf.split_first().unwrap_or((&0xff, &[]));
+        if *tag == MORSEL_TAG {
+            let rows = buf.try_into().map(u64::from_le_bytes).map_err(|e| decode_err("MorselExec", e))?;
+            return Ok(Arc::new(MorselExec::new(input.clone(), rows as usize)));
+        }
+        if *tag != UDF_PROJECT_TAG {
+            return internal_err!("cannot decode a ketch operator tagged {tag}");
+        }
         let (Some(concurrency), Some(batch_rows), Some(rest)) = (buf.get(0..4), buf.get(4..12), buf.get(12..)) else {
             return internal_err!("cannot decode UDFProjectExec: {} bytes", buf.len());
         };
@@ -141,9 +154,15 @@ impl PhysicalExtensionCodec for KetchCodec {
         buf: &mut Vec<u8>,
         _: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
+        if let Some(morsel) = node.downcast_ref::<MorselExec>() {
+            buf.push(MORSEL_TAG);
+            buf.extend((morsel.rows() as u64).to_le_bytes());
+            return Ok(());
+        }
         let Some(exec) = node.downcast_ref::<UdfProjectExec>() else {
             return not_impl_err!("ketch cannot serialize operator {}", node.name());
         };
+        buf.push(UDF_PROJECT_TAG);
         let expr = exec
             .exprs()
             .iter()

@@ -6,6 +6,7 @@
 //! in the Python API and the bindings.
 
 pub mod codec;
+pub mod morsel;
 pub mod runtime;
 pub mod session;
 pub mod sink;

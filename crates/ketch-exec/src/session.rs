@@ -29,6 +29,16 @@ impl Default for ExecConfig {
 /// UDF isolation and placement first, the float/decimal comparison rewrite
 /// right after the first expression simplification (literals folded), before
 /// common-subexpression elimination would hide the casts it removes.
+/// DataFusion's physical optimizer rules with ketch's [`crate::morsel::SplitMediaMorsels`]
+/// before the first projection pushdown, so a media call is never pushed into
+/// a file scan and gets its small morsels.
+fn physical_optimizer_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+    let at = rules.iter().position(|r| r.name() == "ProjectionPushdown").unwrap_or(rules.len());
+    rules.insert(at, Arc::new(crate::morsel::SplitMediaMorsels));
+    rules
+}
+
 fn optimizer_rules() -> Vec<Arc<dyn datafusion::optimizer::OptimizerRule + Send + Sync>> {
     let mut rules = datafusion::optimizer::Optimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "simplify_expressions").map(|p| p + 1).unwrap_or(0);
@@ -68,6 +78,7 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
         .with_query_planner(Arc::new(crate::udf::KetchQueryPlanner))
+        .with_physical_optimizer_rules(physical_optimizer_rules())
         .build();
     // Daft functions expand into DataFusion's before type coercion runs.
     state.register_function_rewrite(Arc::new(ketch_functions::function::ExpandDaftFunctions))?;

@@ -7,12 +7,18 @@ use datafusion::arrow::array::{Array, AsArray, BinaryArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema, UInt32Type};
 use datafusion::common::Result;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::physical_plan::{collect, displayable};
+use datafusion::prelude::{SessionContext, col, lit};
+use datafusion_proto::bytes::{
+    physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
+};
 use image::{DynamicImage, RgbImage};
+use ketch_exec::codec::KetchCodec;
 use ketch_exec::source::{Format, ScanOptions, scan};
 use ketch_exec::{ExecConfig, new_session};
 use ketch_functions::multimodal::image::{encode, image_format};
 use ketch_functions::multimodal::{ImageMode, Logical};
+use ketch_plan::udf::{UdfDecoder, UdfHandle};
 
 /// A session with table `t(b)`: PNG bytes of a 6x4 and a 3x5 RGB image, and a null.
 fn session() -> Result<SessionContext> {
@@ -77,8 +83,41 @@ async fn image_types_survive_parquet() -> Result<()> {
     let plan = scan(&ctx.state(), &[file.display().to_string()], &Format::Parquet, &opts).await?;
     let field = plan.schema().field_with_unqualified_name("img")?.clone();
     assert_eq!(Logical::of_field(&field), Some(Logical::Image(Some(ImageMode::RGB))));
-    let read = ctx.execute_logical_plan(plan).await?.collect().await?;
+    let read = ctx.execute_logical_plan(plan.clone()).await?.collect().await?;
     assert_eq!(read[0].column(0).as_struct().column_by_name("width").unwrap().len(), 3);
+
+    // Images encoded and decoded again: the decode gets small morsels, and
+    // the plan (with its MorselExec) travels as bytes.
+    let f = |name: &str, args| ketch_functions::scalar(name).expect(name).call(args);
+    let png = f("encode_image", vec![col("img"), lit("PNG")]);
+    let decoded = f("decode_image", vec![png]).alias("w");
+    let df = datafusion::dataframe::DataFrame::new(ctx.state(), plan).select(vec![decoded])?;
+    let physical = df.create_physical_plan().await?;
+    let shown = displayable(physical.as_ref()).indent(true).to_string();
+    assert!(shown.contains("MorselExec: rows=64"), "{shown}");
+    let codec = KetchCodec { udfs: Arc::new(NoUdfs) };
+    let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec)?;
+    let decoded = physical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec)?;
+    assert_eq!(displayable(decoded.as_ref()).indent(true).to_string(), shown);
+    let out = collect(decoded, ctx.task_ctx()).await?;
+    let widths: Vec<Option<u32>> = out
+        .iter()
+        .flat_map(|b| {
+            let s = b.column(0).as_struct();
+            let w = s.column_by_name("width").unwrap().as_primitive::<UInt32Type>().clone();
+            (0..b.num_rows()).map(move |i| (!s.is_null(i)).then(|| w.value(i)))
+        })
+        .collect();
+    assert_eq!(widths, [Some(6), Some(3), None]);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+#[derive(Debug)]
+struct NoUdfs;
+
+impl UdfDecoder for NoUdfs {
+    fn decode(&self, name: &str, _: &[u8]) -> Result<Arc<dyn UdfHandle>> {
+        datafusion::common::exec_err!("no UDF {name} in this test")
+    }
 }

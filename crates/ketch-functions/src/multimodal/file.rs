@@ -91,24 +91,15 @@ fn object_store_error(e: object_store::Error) -> DataFusionError {
 
 /// Runs `fut` to completion from a synchronous kernel: on the query's tokio
 /// runtime when there is a multi-threaded one, else on a runtime of its own.
-pub fn block_on<F: std::future::Future + Send>(fut: F) -> F::Output
-where
-    F::Output: Send,
-{
+pub fn block_on<T: Send, F: std::future::Future<Output = Result<T>> + Send>(fut: F) -> Result<T> {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(|| h.block_on(fut))
         }
         _ => std::thread::scope(|s| {
-            s.spawn(|| {
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a tokio runtime")
-                    .block_on(fut)
-            })
-            .join()
-            .expect("the download thread finished")
+            s.spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(fut))
+                .join()
+                .unwrap_or_else(|_| exec_err!("the I/O thread panicked"))
         }),
     }
 }
@@ -378,8 +369,8 @@ fn guess_mime_type() -> MediaFunction {
 
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
-        download().udf(),
-        upload().udf(),
+        download().morsels(super::image::MEDIA_MORSEL_ROWS).udf(),
+        upload().morsels(super::image::MEDIA_MORSEL_ROWS).udf(),
         file_fn().udf(),
         file_path().udf(),
         file_exists().udf(),

@@ -284,6 +284,14 @@ fn mode_arg(call: &Call, i: usize) -> Result<Option<ImageMode>> {
     call.str(i)?.map(|s| ImageMode::parse(&s)).transpose()
 }
 
+/// The logical type of a call's result field.
+fn out_logical(call: &Call, out: &Field) -> Result<Logical> {
+    match Logical::of_field(out) {
+        Some(l) => Ok(l),
+        None => exec_err!("internal: the result field of {} has no image type", call.name),
+    }
+}
+
 /// Maps each image through `f` in parallel, writing an `out` column.
 fn map_images(
     call: &Call,
@@ -302,6 +310,10 @@ fn map_images(
 
 // ---------------------------------------------------------------------------
 // Functions
+
+/// Rows per call of the kernels that make a row much larger (decode, download):
+/// a few dozen images (tens of MB) at a time, enough for every core.
+pub const MEDIA_MORSEL_ROWS: usize = 64;
 
 fn decode() -> MediaFunction {
     MediaFunction::new(
@@ -339,7 +351,7 @@ fn decode() -> MediaFunction {
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
-            write_images(imgs, &Logical::of_field(out).expect("decode_image returns an image"))
+            write_images(imgs, &out_logical(c, out)?)
         },
     )
 }
@@ -472,7 +484,7 @@ fn crop_fn() -> MediaFunction {
                     _ => None,
                 })
                 .collect();
-            write_images(imgs, &Logical::of_field(out).expect("crop returns an image"))
+            write_images(imgs, &out_logical(c, out)?)
         },
     )
 }
@@ -488,7 +500,7 @@ fn convert_fn() -> MediaFunction {
             }
         },
         |c, a, out| {
-            let mode = mode_arg(c, 1)?.expect("checked when planned");
+            let Some(mode) = mode_arg(c, 1)? else { return plan_err!("convert_image: mode is required") };
             map_images(c, &a[0], out, |img| Ok(convert(img, mode)))
         },
     )
@@ -671,8 +683,8 @@ fn thumbnail_fn() -> MediaFunction {
 
 pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
     vec![
-        decode().udf(),
-        encode_fn().udf(),
+        decode().morsels(MEDIA_MORSEL_ROWS).udf(),
+        encode_fn().morsels(MEDIA_MORSEL_ROWS).udf(),
         resize_fn().udf(),
         crop_fn().udf(),
         convert_fn().udf(),

@@ -97,6 +97,7 @@ pub struct MediaFunction {
     signature: Signature,
     returns: Arc<ReturnFn>,
     run: Arc<RunFn>,
+    morsel_rows: Option<usize>,
 }
 
 impl MediaFunction {
@@ -113,7 +114,21 @@ impl MediaFunction {
             signature: Signature::variadic_any(Volatility::Immutable),
             returns: Arc::new(returns),
             run: Arc::new(run),
+            morsel_rows: None,
         }
+    }
+
+    /// Asks for input batches of at most `rows` rows: for calls that multiply
+    /// a row's bytes (downloads, decodes), so batches stay small in memory
+    /// (ketch-exec's `SplitMediaMorsels` rule slices the input).
+    pub fn morsels(mut self, rows: usize) -> Self {
+        self.morsel_rows = Some(rows);
+        self
+    }
+
+    /// The most input rows per call this function wants, if it asks.
+    pub fn morsel_rows(&self) -> Option<usize> {
+        self.morsel_rows
     }
 
     pub fn udf(self) -> ScalarUDF {
@@ -170,7 +185,11 @@ impl ScalarUDFImpl for MediaFunction {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        let out = (self.run)(&call, &arrays, &args.return_field)?;
+        // The planned result field; a plan decoded from bytes keeps only its
+        // Arrow type (datafusion-proto drops field metadata), so compute it again.
+        let planned = args.return_field.as_ref();
+        let recomputed = if planned.metadata().is_empty() { (self.returns)(&call).ok() } else { None };
+        let out = (self.run)(&call, &arrays, recomputed.as_ref().unwrap_or(planned))?;
         if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {
