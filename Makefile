@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium lint fmt bench bench-wheel bench-udf
+.PHONY: all venv develop build demo test test-rust test-python chromium lint fmt bench bench-wheel bench-udf bench-images
 
 all: test
 
@@ -90,6 +90,10 @@ bench-wheel: $(BENCH_VENV)/.deps
 
 bench: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS)
+
+# Image decode/resize and download throughput side by side with Daft (benchmarks/images/run.py).
+bench-images: bench-wheel
+	$(BENCH_VENV)/bin/python benchmarks/images/run.py --runs $(RUNS)
 
 # Python UDF throughput side by side with Daft (benchmarks/udf/run.py), on the same release build.
 bench-udf: bench-wheel

@@ -47,7 +47,10 @@ def http_server():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 256  # the default listen backlog (5) drops connections under many clients
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", root

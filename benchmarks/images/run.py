@@ -85,8 +85,11 @@ def main() -> None:
         def log_message(self, *args):
             pass
 
+    class Server(http.server.ThreadingHTTPServer):
+        request_queue_size = 256  # the default listen backlog (5) drops connections under 32 clients
+
     handler = functools.partial(Quiet, directory=root)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     print(f"{args.files} files ({sum(os.path.getsize(os.path.join(root, n)) for n in os.listdir(root)) >> 20} MiB)")

@@ -1,7 +1,11 @@
 //! Small morsels for expensive media calls: [`MorselExec`] slices its input's
 //! batches into at most `rows` rows (zero-copy), and [`SplitMediaMorsels`], a
-//! physical optimizer rule, puts one under every projection that calls a
-//! media function asking for it (`download`, `decode_image`, ...).
+//! physical optimizer rule, rewrites every projection that calls a media
+//! function asking for it (`download`, `decode_image`, ...) into a
+//! [`UdfProjectExec`] over a `MorselExec`: morsels evaluated on blocking
+//! threads, one per core in flight, results in order (so one morsel's
+//! downloads overlap another's decoding), then a projection that only picks
+//! and names the columns.
 //!
 //! A download or decode multiplies the bytes of a row by 10-1000x; on an
 //! 8,192-row batch of URLs that is gigabytes at once. In morsels of a few
@@ -16,7 +20,9 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::projection::ProjectionExpr;
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
+use datafusion::physical_plan::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -25,6 +31,8 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, stream};
 use ketch_functions::multimodal::MediaFunction;
+
+use crate::udf::UdfProjectExec;
 
 /// Slices every input batch into batches of at most `rows` rows.
 #[derive(Debug)]
@@ -122,24 +130,38 @@ fn morsel_rows(expr: &Arc<dyn PhysicalExpr>) -> Option<usize> {
     rows
 }
 
-/// Puts a [`MorselExec`] under every projection calling a media function
-/// that asks for small morsels.
+/// Runs every projection calling a media function that asks for small
+/// morsels as `ProjectionExec(columns) <- UdfProjectExec <- MorselExec`.
 #[derive(Debug, Default)]
 pub struct SplitMediaMorsels;
 
 impl PhysicalOptimizerRule for SplitMediaMorsels {
-    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+        let concurrency = config.execution.target_partitions.max(1);
         plan.transform_up(|node| {
             let Some(p) = node.downcast_ref::<ProjectionExec>() else { return Ok(Transformed::no(node)) };
             let Some(rows) = p.expr().iter().filter_map(|e| morsel_rows(&e.expr)).min() else {
                 return Ok(Transformed::no(node));
             };
-            if p.input().downcast_ref::<MorselExec>().is_some() {
-                return Ok(Transformed::no(node));
-            }
             let input: Arc<dyn ExecutionPlan> = Arc::new(MorselExec::new(p.input().clone(), rows));
-            let options = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
-            Ok(Transformed::yes(node.clone().replace_children(vec![input], options)?))
+            let schema = input.schema();
+            let passthrough = schema.fields().len();
+            let mut exprs: Vec<Arc<dyn PhysicalExpr>> = Vec::new();
+            let mut names: Vec<String> = Vec::new();
+            for (i, f) in schema.fields().iter().enumerate() {
+                exprs.push(Arc::new(Column::new(f.name(), i)));
+                names.push(f.name().clone());
+            }
+            for (j, e) in p.expr().iter().enumerate() {
+                exprs.push(e.expr.clone());
+                names.push(format!("__media_{j}"));
+            }
+            let calls: Arc<dyn ExecutionPlan> = Arc::new(UdfProjectExec::try_new(input, exprs, names, concurrency, None)?);
+            let pick = p.expr().iter().enumerate().map(|(j, e)| ProjectionExpr {
+                expr: Arc::new(Column::new(&format!("__media_{j}"), passthrough + j)),
+                alias: e.alias.clone(),
+            });
+            Ok(Transformed::yes(Arc::new(ProjectionExec::try_new(pick, calls)?)))
         })
         .map(|t| t.data)
     }

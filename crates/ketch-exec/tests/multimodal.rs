@@ -94,7 +94,7 @@ async fn image_types_survive_parquet() -> Result<()> {
     let df = datafusion::dataframe::DataFrame::new(ctx.state(), plan).select(vec![decoded])?;
     let physical = df.create_physical_plan().await?;
     let shown = displayable(physical.as_ref()).indent(true).to_string();
-    assert!(shown.contains("MorselExec: rows=64"), "{shown}");
+    assert!(shown.contains("MorselExec: rows=64") && shown.contains("UDFProjectExec"), "{shown}");
     let codec = KetchCodec { udfs: Arc::new(NoUdfs) };
     let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec)?;
     let decoded = physical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec)?;
