@@ -22,8 +22,8 @@ use datafusion::common::{Result, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::projection::ProjectionExpr;
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
-use datafusion::physical_plan::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::expressions::Column;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -156,7 +156,8 @@ impl PhysicalOptimizerRule for SplitMediaMorsels {
                 exprs.push(e.expr.clone());
                 names.push(format!("__media_{j}"));
             }
-            let calls: Arc<dyn ExecutionPlan> = Arc::new(UdfProjectExec::try_new(input, exprs, names, concurrency, None)?);
+            let calls: Arc<dyn ExecutionPlan> =
+                Arc::new(UdfProjectExec::try_new(input, exprs, names, concurrency, None)?);
             let pick = p.expr().iter().enumerate().map(|(j, e)| ProjectionExpr {
                 expr: Arc::new(Column::new(&format!("__media_{j}"), passthrough + j)),
                 alias: e.alias.clone(),
