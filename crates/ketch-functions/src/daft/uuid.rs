@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn v7_uuids_have_version_variant_time_and_order() {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
         let ids = v7_batch(1000);
         for id in &ids {
             let u = uuid::Uuid::from_bytes(*id);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, FixedSizeBinaryBuilder, FixedSizeListArray, LargeListArray,
-    PrimitiveArray, StructArray, UInt8Array, UInt16Array, UInt32Array, UInt32Builder,
+    PrimitiveArray, StructArray, UInt8Array, UInt16Array, UInt32Array,
 };
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{ArrowPrimitiveType, DataType, Field, Float32Type, Int64Type, UInt8Type, UInt16Type};
@@ -559,21 +559,43 @@ pub fn tensor_from_images(imgs: Vec<Option<DynamicImage>>, element: &DataType) -
     super::cast::tensor_array(element.clone(), values, offsets, shape, shape_offsets, nulls)
 }
 
-fn attribute(name: &'static str, get: fn(&DynamicImage) -> u32) -> MediaFunction {
+/// Attribute `key` (`width`, `height`, `channel` or `mode`) of every image, as
+/// UInt32, read from the column's own fields (or its fixed shape): no pixels are
+/// touched.
+fn attribute_array(array: &ArrayRef, logical: &Logical, key: &str) -> Result<ArrayRef> {
+    let nulls = array.logical_nulls();
+    let values: UInt32Array = match logical {
+        Logical::Image(_) => {
+            let Some(col) = array.as_struct().column_by_name(key) else {
+                return exec_err!("corrupt image column: no {key} field");
+            };
+            let col = arrow::compute::cast(col, &DataType::UInt32)?;
+            let col = col.as_primitive::<arrow::datatypes::UInt32Type>();
+            UInt32Array::new(col.values().clone(), NullBuffer::union(nulls.as_ref(), col.nulls()))
+        }
+        Logical::FixedShapeImage(mode, h, w) => {
+            let v = match key {
+                "width" => *w,
+                "height" => *h,
+                "channel" => u32::from(mode.channels()),
+                _ => *mode as u32,
+            };
+            UInt32Array::new(vec![v; array.len()].into(), nulls)
+        }
+        other => return exec_err!("expected an image column, got {other}"),
+    };
+    Ok(Arc::new(values))
+}
+
+/// `image_width` & co: attribute `key` of each image.
+fn attribute(name: &'static str, key: &'static str) -> MediaFunction {
     MediaFunction::new(
         name,
         move |c| {
             image_arg(c, 0)?;
             Ok(Field::new(name, DataType::UInt32, true))
         },
-        move |c, a, _| {
-            let imgs = read_images(&a[0], &image_arg(c, 0)?)?;
-            let mut b = UInt32Builder::with_capacity(imgs.len());
-            for img in &imgs {
-                b.append_option(img.as_ref().map(get));
-            }
-            Ok(Arc::new(b.finish()))
-        },
+        move |c, a, _| attribute_array(&a[0], &image_arg(c, 0)?, key),
     )
 }
 
@@ -589,25 +611,8 @@ fn image_attribute() -> MediaFunction {
                 other => plan_err!("image_attribute: name must be one of width, height, channel, mode, got {other:?}"),
             }
         },
-        |c, a, _| {
-            let name = c.str(1)?.unwrap_or_default();
-            let imgs = read_images(&a[0], &image_arg(c, 0)?)?;
-            let mut b = UInt32Builder::with_capacity(imgs.len());
-            for img in &imgs {
-                b.append_option(img.as_ref().map(|img| attribute_value(img, &name)));
-            }
-            Ok(Arc::new(b.finish()))
-        },
+        |c, a, _| attribute_array(&a[0], &image_arg(c, 0)?, &c.str(1)?.unwrap_or_default()),
     )
-}
-
-fn attribute_value(img: &DynamicImage, name: &str) -> u32 {
-    match name {
-        "width" => img.width(),
-        "height" => img.height(),
-        "channel" => u32::from(img.color().channel_count()),
-        _ => mode_of(img).map_or(0, |m| m as u32),
-    }
 }
 
 fn hash_fn() -> MediaFunction {
@@ -689,10 +694,10 @@ pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
         crop_fn().udf(),
         convert_fn().udf(),
         to_tensor_fn().udf(),
-        attribute("image_width", |i| i.width()).udf(),
-        attribute("image_height", |i| i.height()).udf(),
-        attribute("image_channel", |i| u32::from(i.color().channel_count())).udf(),
-        attribute("image_mode", |i| mode_of(i).map_or(0, |m| m as u32)).udf(),
+        attribute("image_width", "width").udf(),
+        attribute("image_height", "height").udf(),
+        attribute("image_channel", "channel").udf(),
+        attribute("image_mode", "mode").udf(),
         image_attribute().udf(),
         hash_fn().udf(),
         thumbnail_fn().udf(),
