@@ -559,7 +559,7 @@ class DataFrame:
         return pyvalues.to_pylist(self._run())
 
     def to_pandas(self, coerce_temporal_nanoseconds: bool = False) -> pandas.DataFrame:
-        return self._run().to_pandas(coerce_temporal_nanoseconds=coerce_temporal_nanoseconds)
+        return pyvalues.to_pandas(self._run(), coerce_temporal_nanoseconds)
 
     def iter_rows(
         self, results_buffer_size: int | str | None = "num_cpus", column_format: str = "python"

@@ -203,11 +203,26 @@ def _normalize_column(name: str, values: Any) -> tuple[pa.Array | pa.ChunkedArra
     if inferred is not None:
         arr, lt = inferred
         return arr, logical.field(name, lt)
+    if any(isinstance(v, (set, frozenset)) for v in values):
+        arr, lt = logical_values.python_array(values)  # pyarrow would make lists of sets
+        return arr, logical.field(name, lt)
     try:
         arr = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
-        raise ValueError(f"from_pydict: cannot infer one type for column '{name}': {e}") from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr, lt = _mixed_column(values)
+        if lt is not None:
+            return arr, logical.field(name, lt)
     return arr, pa.field(name, arr.type)
+
+
+def _mixed_column(values: list[Any]) -> tuple[pa.Array, Any]:
+    """A column of values with no one Arrow type, as Daft infers it: strings,
+    numbers and booleans together are ``String`` (``True`` -> ``'true'``);
+    anything else is a ``Python`` column of the objects themselves."""
+    if all(v is None or isinstance(v, (str, int, float)) for v in values):
+        strings = [None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        return pa.array(strings, pa.string()), None
+    return logical_values.python_array(values)
 
 
 def from_pydict(data: dict[str, Any]) -> DataFrame:

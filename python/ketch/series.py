@@ -49,7 +49,11 @@ class Series:
             raise TypeError(f"expected a python list, got {type(data)}")
         if dtype is not None:
             return cls._make(coerce(data, _as_dtype(dtype).to_arrow_dtype()), name)
-        return cls._make(pa.array(data), name)
+        from ketch.io import _normalize_column
+
+        # Inferred as `from_pydict` infers a column (tensors, images, Python objects, ...).
+        array, field = _normalize_column(name, data)
+        return cls._make(_with_field(array, field), name)
 
     @classmethod
     def from_numpy(cls, data: Any, name: str = "numpy_series", dtype: Any = None) -> Series:
@@ -90,7 +94,24 @@ class Series:
         return self._array.to_pandas().rename(self._name)
 
     def cast(self, dtype: Any) -> Series:
-        return Series._make(self._array.cast(_as_dtype(dtype).to_arrow_dtype()), self._name)
+        """The values cast to ``dtype`` by the engine, with Daft's cast rules
+        (multimodal types included)."""
+        dtype = _as_dtype(dtype)
+        return self._apply(lambda e: e.cast(dtype))
+
+    def _apply(self, fn: Any) -> Series:
+        """The Series of ``fn(col)`` evaluated by the engine over this Series'
+        values (``fn``: Expression -> Expression); the name is kept."""
+        from ketch.expressions import col
+        from ketch.io import from_arrow
+
+        out = from_arrow(pa.table({self._name: self._array})).select(fn(col(self._name)).alias(self._name))._run()
+        return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
+
+    @property
+    def image(self) -> SeriesImageNamespace:
+        """Image functions over an image (or binary, for ``decode``) Series."""
+        return SeriesImageNamespace(self)
 
     def __len__(self) -> int:
         return len(self._array)
@@ -153,6 +174,48 @@ class Series:
         return self._binary(other, pc.greater_equal)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class SeriesImageNamespace:
+    """``Series.image``: Daft 0.7.26's image functions on a Series, each run by
+    the engine as the expression method of the same meaning."""
+
+    def __init__(self, series: Series) -> None:
+        self._series = series
+
+    def decode(self, on_error: str = "raise", mode: Any = None) -> Series:
+        """Encoded bytes (``Binary``) -> ``Image[mode]``; see :func:`ketch.functions.decode_image`."""
+        from ketch.logical import ImageMode
+
+        mode = ImageMode.RGB if mode is None else mode
+        return self._series._apply(lambda e: e.decode_image(on_error=on_error, mode=mode))
+
+    def encode(self, image_format: Any) -> Series:
+        """``Image`` -> encoded bytes (``Binary``) in ``image_format``."""
+        return self._series._apply(lambda e: e.encode_image(image_format))
+
+    def resize(self, w: int, h: int) -> Series:
+        """Each image resized to ``w`` x ``h`` (bilinear)."""
+        return self._series._apply(lambda e: e.resize(w, h))
+
+    def to_mode(self, mode: Any) -> Series:
+        """Each image converted to ``mode``."""
+        return self._series._apply(lambda e: e.convert_image(mode))
+
+    def to_tensor(self) -> Series:
+        """Images as ``Tensor[UInt8]`` / ``FixedShapeTensor`` (height, width, channel)."""
+        return self._series._apply(lambda e: e.image_to_tensor())
+
+
+def _with_field(array: pa.Array, field: pa.Field) -> pa.Array:
+    """``array`` (storage) as the extension array ``field``'s metadata names, if any."""
+    from ketch.logical_values import as_extension
+
+    md = field.metadata or {}
+    ext = md.get(b"ARROW:extension:name")
+    if ext is None or isinstance(array.type, pa.ExtensionType):
+        return array
+    return as_extension(array, ext.decode(), md.get(b"ARROW:extension:metadata", b"").decode())
 
 
 def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:

@@ -1,0 +1,118 @@
+"""Multimodal values in ``Series`` (the ``.image`` namespace, inference, casts)
+and in ``to_pandas``, against Daft 0.7.26 on real images from the
+scikit-image wheel."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import daft
+import numpy as np
+import pytest
+
+import ketch
+
+DATA = os.path.join(importlib.util.find_spec("skimage").submodule_search_locations[0], "data")
+FILES = ["astronaut.png", "camera.png", "logo.png", "rocket.jpg"]
+
+
+def _encoded(mod):
+    blobs = [open(os.path.join(DATA, f), "rb").read() for f in FILES] + [None]
+    return mod.Series.from_pylist(blobs, name="b")
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            assert x is None and y is None
+        else:
+            assert x.shape == y.shape and x.dtype == y.dtype
+            assert np.abs(x.astype(np.int64) - y.astype(np.int64)).max(initial=0) <= 2  # JPEG decoders
+
+
+@pytest.mark.parametrize(
+    "ops",
+    [
+        lambda s: s.image.decode(),
+        lambda s: s.image.decode(mode="L"),
+        lambda s: s.image.decode(mode="RGBA").image.resize(32, 24),
+        lambda s: s.image.decode().image.to_mode("L"),
+        lambda s: s.image.decode().image.resize(16, 16).image.to_tensor(),
+        lambda s: s.image.decode().image.encode("PNG").image.decode(),
+        lambda s: s.image.decode().image.to_tensor().cast(daft_or_ketch(s).DataType.image("RGB")),
+    ],
+)
+def test_series_image_namespace_matches_daft(ops):
+    ours, theirs = ops(_encoded(ketch)), ops(_encoded(daft))
+    assert str(ours.datatype()) == str(theirs.datatype())
+    assert ours.name() == theirs.name() == "b"
+    _same(ours.to_pylist(), theirs.to_pylist())
+
+
+def daft_or_ketch(s):
+    return ketch if isinstance(s, ketch.Series) else daft
+
+
+def test_series_image_errors_and_nulls():
+    bad = ketch.Series.from_pylist([b"not an image", None])
+    with pytest.raises(ValueError, match="row 0"):
+        bad.image.decode()
+    assert bad.image.decode(on_error="null").to_pylist() == [None, None]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [np.zeros((2, 3), np.float32), np.ones((3, 1), np.float32), None],
+        [np.arange(6, dtype=np.int64).reshape(2, 3)],
+        [1, "a", 2.5, True, None],
+        [object(), None],
+        [{1, 2}],
+    ],
+)
+def test_series_inference_matches_daft(values):
+    ours, theirs = ketch.Series.from_pylist(values), daft.Series.from_pylist(values)
+    assert str(ours.datatype()) == str(theirs.datatype())
+    a, b = ours.to_pylist(), theirs.to_pylist()
+    if any(isinstance(v, np.ndarray) for v in b):
+        _same(a, b)
+    elif str(theirs.datatype()) == "Python":
+        assert [type(v) for v in a] == [type(v) for v in b]
+        assert [v for v in a if isinstance(v, set)] == [v for v in b if isinstance(v, set)]
+    else:
+        assert a == b
+
+
+def test_to_pandas_gives_shaped_tensors_as_daft():
+    def frame(mod):
+        df = mod.from_pydict(
+            {
+                "t": [np.arange(6, dtype=np.uint8).reshape(2, 3), None],
+                "o": [{"k": 1}, None],
+                "e": [np.ones(3, np.float32), np.zeros(3, np.float32)],
+            }
+        )
+        df = df.with_column("ft", mod.col("e").cast(mod.DataType.tensor(mod.DataType.float32(), (3,))))
+        df = df.with_column("em", mod.col("e").cast(mod.DataType.embedding(mod.DataType.float32(), 3)))
+        df = df.with_column("img", mod.col("t").cast(mod.DataType.tensor(mod.DataType.uint8())))
+        return df.to_pandas()
+
+    ours, theirs = frame(ketch), frame(daft)
+    assert list(ours.columns) == list(theirs.columns)
+    for c in theirs.columns:
+        for x, y in zip(ours[c], theirs[c]):
+            assert type(x) is type(y), (c, type(x), type(y))
+            if isinstance(y, np.ndarray):
+                assert x.shape == y.shape and x.dtype == y.dtype and (x == y).all()
+            else:
+                assert x == y
+
+
+def test_from_pydict_mixed_scalars_and_objects_as_daft():
+    data = {"m": [1, "a", True, 1.5], "o": [object(), None, 3, 2.5]}
+    ours, theirs = ketch.from_pydict(data), daft.from_pydict(data)
+    assert [str(f.dtype) for f in ours.schema()] == [str(f.dtype) for f in theirs.schema()]
+    assert ours.to_pydict()["m"] == theirs.to_pydict()["m"] == ["1", "a", "true", "1.5"]
+    assert ours.to_pydict()["o"][1:] == theirs.to_pydict()["o"][1:] == [None, 3, 2.5]
