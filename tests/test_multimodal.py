@@ -260,11 +260,144 @@ def test_encode_round_trips_through_pillow(fmt):
             assert np.array_equal(back, img)
 
 
-@pytest.mark.parametrize("method", ["ahash", "dhash", "dhash_vertical", "phash", "phash_simple"])
+HASH_METHODS = ["ahash", "dhash", "dhash_vertical", "phash", "phash_simple", "whash", "crop_resistant", "colorhash"]
+
+
+def hashes(df, **kw):
+    """``image_hash`` of ``df.img`` by ketch and Daft: (schema dtype repr, hashes)."""
+    out = []
+    for m in (ketch, daft):
+        h = df[m.__name__].select(m.functions.image_hash(m.col("img"), **kw).alias("h"))
+        out.append((repr(h.schema()["h"].dtype), h.to_pydict()["h"]))
+    return out
+
+
+@pytest.mark.parametrize("method", HASH_METHODS)
 def test_image_hash_matches_daft(method):
     k, d = both(lambda m: images(m, "RGB", PATHS[:3]).select(m.col("img").image_hash(method=method).alias("h")))
-    assert repr(k.schema()["h"].dtype) == repr(d.schema()["h"].dtype) == "Binary[8]"
+    width = {"crop_resistant": 72, "colorhash": 6}.get(method, 8)
+    assert repr(k.schema()["h"].dtype) == repr(d.schema()["h"].dtype) == f"Binary[{width}]"
     assert k.to_pydict()["h"] == d.to_pydict()["h"]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(method="whash", hash_size=1),
+        dict(method="whash", hash_size=2),
+        dict(method="whash", hash_size=4),
+        dict(method="whash", hash_size=16),
+        dict(method="whash", hash_size=64),
+        dict(method="crop_resistant", hash_size=8, segments=1),
+        dict(method="crop_resistant", hash_size=4, segments=2),
+        dict(method="crop_resistant", hash_size=4, segments=5),
+        dict(method="crop_resistant", hash_size=12, segments=4),
+        dict(method="crop_resistant", hash_size=5, segments=1),
+        dict(method="crop_resistant", hash_size=16, segments=3),
+        dict(method="colorhash", binbits=1),
+        dict(method="colorhash", binbits=2),
+        dict(method="colorhash", binbits=4),
+        dict(method="colorhash", binbits=8),
+        dict(method="colorhash", binbits=31),
+        dict(method="phash", hash_size=1),
+        dict(method="phash", hash_size=5),
+        dict(method="phash_simple", hash_size=12),
+        dict(method="dhash", hash_size=3),
+        dict(method="ahash", hash_size=16),
+    ],
+    ids=lambda kw: "-".join(f"{v}" for v in kw.values()),
+)
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA"])
+def test_image_hash_sizes_match_daft(kw, mode):
+    df = {m.__name__: images(m, mode) for m in (ketch, daft)}
+    (kt, kh), (dt, dh) = hashes(df, **kw)
+    assert kt == dt
+    assert kh == dh
+
+
+def test_image_hash_of_flat_and_tiny_images_matches_daft():
+    # Constant rows and columns give exact zeros in Daft's FFT DCT; tiny images
+    # give empty crop_resistant tiles and whash scales above the image.
+    rng = np.random.default_rng(0)
+    arrs = [
+        np.full((1, 1, 3), 200, np.uint8),
+        np.zeros((2, 3, 3), np.uint8),
+        np.full((40, 40, 3), 77, np.uint8),
+        np.tile(np.arange(50, dtype=np.uint8)[None, :, None], (30, 1, 3)),
+        np.tile(np.arange(0, 250, 5, dtype=np.uint8)[:, None, None], (1, 33, 3)),
+        np.arange(5 * 7 * 3, dtype=np.uint8).reshape(5, 7, 3),
+        rng.integers(0, 256, (37, 61, 3), dtype=np.uint8),
+        np.array([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [30, 90, 200]]], np.uint8),
+        None,
+    ]
+    df = {
+        m.__name__: m.from_pydict({"img": arrs}).select(m.col("img").cast(m.DataType.image("RGB")))
+        for m in (ketch, daft)
+    }
+    cases = [dict(method=m) for m in HASH_METHODS] + [
+        dict(method="crop_resistant", hash_size=4, segments=4),
+        dict(method="whash", hash_size=16),
+        dict(method="colorhash", binbits=5),
+        dict(method="phash", hash_size=6),
+    ]
+    for kw in cases:
+        (kt, kh), (dt, dh) = hashes(df, **kw)
+        assert kt == dt, kw
+        assert kh == dh, kw
+        assert kh[-1] is None
+
+
+def test_colorhash_hue_bins_match_daft():
+    # Every hue at full, faint and gray saturation, and every gray level.
+    hsv = [(h, s, 255) for h in range(256) for s in (60, 85, 120, 170, 171, 255)]
+    img = Image.new("HSV", (len(hsv), 1))
+    img.putdata(hsv)
+    rgb = np.asarray(img.convert("RGB"))
+    cols = [rgb[:, i : i + 1] for i in range(rgb.shape[1])]
+    cols += [np.full((1, 1, 3), v, np.uint8) for v in range(0, 256, 3)]
+    cols += [np.array([[[v, v + 1, 0]]], np.uint8) for v in range(20, 40)]
+    df = {
+        m.__name__: m.from_pydict({"img": cols}).select(m.col("img").cast(m.DataType.image("RGB")))
+        for m in (ketch, daft)
+    }
+    for binbits in (1, 3, 6):
+        (kt, kh), (dt, dh) = hashes(df, method="colorhash", binbits=binbits)
+        assert kt == dt and kh == dh
+
+
+def test_image_hash_arguments():
+    img = images(ketch, "RGB", PATHS[:1])
+    for kw, match in [
+        (dict(method="whash", hash_size=12), "power of 2"),
+        (dict(method="colorhash", binbits=0), "binbits must be a positive integer"),
+        (dict(method="crop_resistant", segments=0), "segments must be a positive integer"),
+        (dict(hash_size=-1), "hash_size must be a positive integer"),
+        (dict(method="nope"), "method must be one of"),
+    ]:
+        for m in (ketch, daft):
+            with pytest.raises(ValueError, match=match):
+                m.functions.image_hash(m.col("img"), **kw)
+    with pytest.raises(ValueError, match="binbits must be between 1 and 31"):
+        img.select(F.image_hash(col("img"), method="colorhash", binbits=32)).collect()
+    with pytest.raises(ValueError, match="hash_size must be between 1 and 64"):
+        img.select(F.image_hash(col("img"), hash_size=65)).collect()
+    with pytest.raises(ValueError, match="too large"):
+        img.select(F.image_hash(col("img"), method="crop_resistant", hash_size=64, segments=10**6)).collect()
+    # Daft panics building this column (its tiles' bytes are not hash_size² bits);
+    # ketch packs the 4 tiles' 9 bits each back to back into Daft's width.
+    out = img.select(F.image_hash(col("img"), method="crop_resistant", hash_size=3, segments=2).alias("h"))
+    assert repr(out.schema()["h"].dtype) == "Binary[5]"
+    (h,) = out.to_pydict()["h"]
+    tiles = []
+    for r in range(2):
+        for c in range(2):
+            tile = images(ketch, "RGB", PATHS[:1]).select(
+                col("img").crop([c * 256, r * 256, 256, 256]).image_hash(method="phash", hash_size=3).alias("h")
+            )
+            (t,) = tile.to_pydict()["h"]
+            tiles.append(int.from_bytes(t, "big") >> 7)
+    bits = "".join(f"{t:09b}" for t in tiles) + "0000"
+    assert h == int(bits, 2).to_bytes(5, "big")
 
 
 # --- vectors -------------------------------------------------------------------

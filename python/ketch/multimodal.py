@@ -125,17 +125,40 @@ def image_hash(
     binbits: int = 3,
     segments: int = 3,
 ) -> Expression:
-    """A perceptual hash per image (``Binary[hash_size**2 / 8]``) for near-duplicate
-    detection; compare two with ``hamming_distance``. ketch computes ``ahash``,
-    ``dhash``, ``dhash_vertical``, ``phash`` and ``phash_simple``; the other
-    methods Daft names raise ``ValueError``."""
+    """A perceptual hash per image for near-duplicate detection, bit-exact with
+    Daft 0.7.26; compare two with ``hamming_distance``.
+
+    Returns ``FixedSizeBinary`` (``Binary[n]``), the hash's bits packed most
+    significant first, the last byte padded with zero bits:
+
+    - ``"ahash"``, ``"dhash"``, ``"dhash_vertical"``, ``"phash"``,
+      ``"phash_simple"``, ``"whash"``: ``hash_size * hash_size`` bits;
+    - ``"crop_resistant"``: ``segments * segments * hash_size * hash_size`` bits,
+      the ``phash`` of each tile of a ``segments`` x ``segments`` grid, row by row;
+    - ``"colorhash"``: ``14 * binbits`` bits (black, gray and 6 + 6 hue bins in
+      HSV space); ``hash_size`` and ``segments`` are unused.
+
+    Spatial methods hash the image's luma (Rec. 709) resized with the bilinear
+    filter. ``whash`` is Daft's multi-level Haar wavelet hash (the low band
+    compared to its mean after min-max normalisation). Null images give null
+    hashes.
+
+    Raises ``ValueError`` for an unknown method, a ``hash_size``, ``binbits``
+    or ``segments`` that is not a positive integer, or a ``hash_size`` that is
+    not a power of 2 for ``"whash"``; when the query is planned, ketch also
+    raises it (as ``DaftCoreException``, a ``ValueError``) for ``hash_size``
+    above 64, ``binbits`` above 31 for ``"colorhash"`` (Daft's 32-bit bins
+    overflow there) and hashes over 2 GiB. Where Daft fails
+    (``"crop_resistant"`` with ``hash_size * hash_size`` not a multiple of 8
+    and more than one segment), ketch packs the segments' bits back to back."""
     if method not in _HASH_METHODS:
         raise ValueError(f"method must be one of {_HASH_METHODS!r}, but got: {method!r}")
-    if not isinstance(hash_size, int) or hash_size <= 0:
-        raise ValueError(f"hash_size must be a positive integer, but got: {hash_size}")
-    if method in ("whash", "crop_resistant", "colorhash"):
-        raise ValueError(f"image_hash: method {method!r} is not supported by ketch yet")
-    return _call("image_hash", image, method, hash_size)
+    for name, value in (("hash_size", hash_size), ("binbits", binbits), ("segments", segments)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, but got: {value!r}")
+    if method == "whash" and hash_size & (hash_size - 1):
+        raise ValueError(f"hash_size must be a power of 2 for 'whash', but got: {hash_size}")
+    return _call("image_hash", image, method, hash_size, binbits, segments)
 
 
 # --- vectors -----------------------------------------------------------------

@@ -615,25 +615,26 @@ fn image_attribute() -> MediaFunction {
     )
 }
 
+/// `image_hash(image, method, hash_size, binbits, segments)`, Daft's defaults
+/// (`phash`, 8, 3, 3) for absent or null literals.
+fn hash_args(c: &Call) -> Result<super::image_hash::Hash> {
+    let method = c.str(1)?.unwrap_or_else(|| "phash".into());
+    super::image_hash::Hash::new(&method, c.int(2)?.unwrap_or(8), c.int(3)?.unwrap_or(3), c.int(4)?.unwrap_or(3))
+}
+
 fn hash_fn() -> MediaFunction {
     MediaFunction::new(
         "image_hash",
         |c| {
             image_arg(c, 0)?;
-            let method = c.str(1)?.unwrap_or_else(|| "phash".into());
-            let size = super::image_hash::hash_bytes(&method, c.int(2)?.unwrap_or(8))?;
+            let size = hash_args(c)?.bytes();
             Ok(Field::new("image_hash", DataType::FixedSizeBinary(size as i32), true))
         },
         |c, a, _| {
-            let method = c.str(1)?.unwrap_or_else(|| "phash".into());
-            let hash_size = c.int(2)?.unwrap_or(8);
-            let size = super::image_hash::hash_bytes(&method, hash_size)?;
+            let hash = hash_args(c)?;
             let imgs = read_images(&a[0], &image_arg(c, 0)?)?;
-            let hashes = imgs
-                .into_par_iter()
-                .map(|img| img.map(|img| super::image_hash::hash(&img, &method, hash_size as u32)).transpose())
-                .collect::<Result<Vec<_>>>()?;
-            let mut b = FixedSizeBinaryBuilder::with_capacity(hashes.len(), size as i32);
+            let hashes: Vec<Option<Vec<u8>>> = imgs.into_par_iter().map(|img| img.map(|img| hash.hash(&img))).collect();
+            let mut b = FixedSizeBinaryBuilder::with_capacity(hashes.len(), hash.bytes() as i32);
             for h in hashes {
                 match h {
                     Some(h) => b.append_value(h)?,
