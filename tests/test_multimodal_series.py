@@ -10,6 +10,7 @@ import os
 import daft
 import numpy as np
 import pytest
+from PIL import Image
 
 import ketch
 
@@ -116,3 +117,25 @@ def test_from_pydict_mixed_scalars_and_objects_as_daft():
     assert [str(f.dtype) for f in ours.schema()] == [str(f.dtype) for f in theirs.schema()]
     assert ours.to_pydict()["m"] == theirs.to_pydict()["m"] == ["1", "a", "true", "1.5"]
     assert ours.to_pydict()["o"][1:] == theirs.to_pydict()["o"][1:] == [None, 3, 2.5]
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
+@pytest.mark.parametrize("size", [(37, 23), (300, 500), (1, 1)])
+def test_resize_every_8bit_mode_matches_daft_and_pillow(mode, size):
+    """The SIMD resize path (one 8-bit mode -> fixed shape) against Daft's
+    `image` crate resize and Pillow's BILINEAR, down- and upscaling, with a null row."""
+    w, h = size
+
+    def run(mod):
+        s = _encoded(mod).image.decode(mode=mode).image.resize(w, h)
+        return s.datatype(), s.to_pylist()
+
+    (kt, ours), (dt, theirs) = run(ketch), run(daft)
+    assert str(kt) == str(dt) == f"Image[{mode}; {h} x {w}]"
+    assert ours[-1] is None and theirs[-1] is None
+    _same(ours, theirs)
+    decoded = _encoded(ketch).image.decode(mode=mode).to_pylist()
+    for src, small in zip(decoded[:-1], ours[:-1]):
+        if mode in ("L", "RGB"):
+            pil = np.asarray(Image.fromarray(src.squeeze()).resize((w, h), Image.BILINEAR))
+            assert np.abs(pil.astype(int) - small.squeeze().astype(int)).max() <= 1

@@ -12,17 +12,26 @@
 //!   ([`UdfHandle::serialize`]: cloudpickle for Python UDFs), turned back
 //!   into a handle by the codec's [`UdfDecoder`]. Other functions travel by
 //!   name and resolve in the receiving session's registry.
+//!
+//! Physical plans decode through [`KetchProtoConverter`], which gives every
+//! function call back the result *field* it was planned with (see there).
 
 use std::sync::Arc;
 
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::{Result, TableReference, internal_datafusion_err, internal_err, not_impl_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, Extension, LogicalPlan, ScalarUDF};
+use datafusion::physical_expr::ScalarFunctionExpr;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::PhysicalExpr;
 use datafusion_proto::logical_plan::{LogicalExtensionCodec, from_proto, to_proto};
-use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use datafusion_proto::physical_plan::from_proto::parse_physical_expr_with_converter;
+use datafusion_proto::physical_plan::to_proto::serialize_physical_expr_with_converter;
+use datafusion_proto::physical_plan::{
+    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalPlanNodeExt, PhysicalProtoConverterExtension,
+};
 use datafusion_proto::protobuf;
 use ketch_plan::udf::node::UdfProject;
 use ketch_plan::udf::{ExternalUdf, UdfDecoder};
@@ -114,13 +123,71 @@ impl LogicalExtensionCodec for KetchCodec {
 const UDF_PROJECT_TAG: u8 = 0;
 const MORSEL_TAG: u8 = 1;
 
+/// Decodes physical plans with function calls' result fields as planned.
+///
+/// datafusion-proto stores only the Arrow type of a function call's result,
+/// which drops the field's extension metadata: the thing that says a column
+/// holds images or embeddings. Each decoded call is therefore planned again
+/// from its (already decoded) arguments' fields, so `image_width(decode_image(x))`
+/// knows after the round trip that its argument is an image. A call whose
+/// re-planned field carries no metadata is kept as decoded.
+pub struct KetchProtoConverter;
+
+impl PhysicalProtoConverterExtension for KetchProtoConverter {
+    fn proto_to_execution_plan(
+        &self,
+        proto: &protobuf::PhysicalPlanNode,
+        ctx: &PhysicalPlanDecodeContext<'_>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        proto.try_into_physical_plan_with_context(ctx, self)
+    }
+
+    fn execution_plan_to_proto(
+        &self,
+        plan: &Arc<dyn ExecutionPlan>,
+        codec: &dyn PhysicalExtensionCodec,
+    ) -> Result<protobuf::PhysicalPlanNode> {
+        protobuf::PhysicalPlanNode::try_from_physical_plan_with_converter(Arc::clone(plan), codec, self)
+    }
+
+    fn proto_to_physical_expr(
+        &self,
+        proto: &protobuf::PhysicalExprNode,
+        input_schema: &Schema,
+        ctx: &PhysicalPlanDecodeContext<'_>,
+    ) -> Result<Arc<dyn PhysicalExpr>> {
+        let expr = parse_physical_expr_with_converter(proto, input_schema, ctx, self)?;
+        let Some(call) = expr.downcast_ref::<ScalarFunctionExpr>() else { return Ok(expr) };
+        let fun = Arc::new(call.fun().clone());
+        let config = Arc::new(call.config_options().clone());
+        match ScalarFunctionExpr::try_new(fun, call.args().to_vec(), input_schema, config) {
+            Ok(planned) if !planned.return_field(input_schema)?.metadata().is_empty() => Ok(Arc::new(planned)),
+            _ => Ok(expr),
+        }
+    }
+
+    fn physical_expr_to_proto(
+        &self,
+        expr: &Arc<dyn PhysicalExpr>,
+        codec: &dyn PhysicalExtensionCodec,
+    ) -> Result<protobuf::PhysicalExprNode> {
+        serialize_physical_expr_with_converter(expr, codec, self)
+    }
+}
+
+/// A physical plan from bytes made by `physical_plan_to_bytes_with_extension_codec`
+/// with `codec`, function result fields as planned ([`KetchProtoConverter`]).
+pub fn physical_plan_from_bytes(bytes: &[u8], ctx: &TaskContext, codec: &KetchCodec) -> Result<Arc<dyn ExecutionPlan>> {
+    datafusion_proto::bytes::physical_plan_from_bytes_with_proto_converter(bytes, ctx, codec, &KetchProtoConverter)
+}
+
 impl PhysicalExtensionCodec for KetchCodec {
     fn try_decode(
         &self,
         buf: &[u8],
         inputs: &[Arc<dyn ExecutionPlan>],
         ctx: &TaskContext,
-        _: &dyn PhysicalProtoConverterExtension,
+        converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let [input] = inputs else { return internal_err!("ketch operators take one input, got {}", inputs.len()) };
         // One tag byte names the operator.
@@ -139,10 +206,11 @@ impl PhysicalExtensionCodec for KetchCodec {
         let batch_rows = u64::from_le_bytes(batch_rows.try_into().map_err(|e| decode_err("UDFProjectExec", e))?);
         let node = protobuf::ProjectionExecNode::decode(rest).map_err(|e| decode_err("UDFProjectExec", e))?;
         let schema = input.schema();
+        let decode_ctx = PhysicalPlanDecodeContext::new(ctx, self);
         let exprs = node
             .expr
             .iter()
-            .map(|e| datafusion_proto::physical_plan::from_proto::parse_physical_expr(e, ctx, &schema, self))
+            .map(|e| converter.proto_to_physical_expr(e, &schema, &decode_ctx))
             .collect::<Result<Vec<_>>>()?;
         let rows = (batch_rows > 0).then_some(batch_rows as usize);
         Ok(Arc::new(UdfProjectExec::try_new(input.clone(), exprs, node.expr_name, concurrency as usize, rows)?))

@@ -9,11 +9,9 @@ use datafusion::common::Result;
 use datafusion::datasource::MemTable;
 use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::{SessionContext, col, lit};
-use datafusion_proto::bytes::{
-    physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
-};
+use datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec;
 use image::{DynamicImage, RgbImage};
-use ketch_exec::codec::KetchCodec;
+use ketch_exec::codec::{KetchCodec, physical_plan_from_bytes};
 use ketch_exec::source::{Format, ScanOptions, scan};
 use ketch_exec::{ExecConfig, new_session};
 use ketch_functions::multimodal::image::{encode, image_format};
@@ -90,14 +88,18 @@ async fn image_types_survive_parquet() -> Result<()> {
     // the plan (with its MorselExec) travels as bytes.
     let f = |name: &str, args| ketch_functions::scalar(name).expect(name).call(args);
     let png = f("encode_image", vec![col("img"), lit("PNG")]);
-    let decoded = f("decode_image", vec![png]).alias("w");
-    let df = datafusion::dataframe::DataFrame::new(ctx.state(), plan).select(vec![decoded])?;
+    let decoded = f("decode_image", vec![png.clone()]);
+    // A call over another call's image result: after the round trip the
+    // inner call's result field must still say "image".
+    let nested = f("image_width", vec![f("resize", vec![f("decode_image", vec![png]), lit(4), lit(2)])]);
+    let df = datafusion::dataframe::DataFrame::new(ctx.state(), plan)
+        .select(vec![decoded.alias("w"), nested.alias("rw")])?;
     let physical = df.create_physical_plan().await?;
     let shown = displayable(physical.as_ref()).indent(true).to_string();
     assert!(shown.contains("MorselExec: rows=64") && shown.contains("UDFProjectExec"), "{shown}");
     let codec = KetchCodec { udfs: Arc::new(NoUdfs) };
     let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec)?;
-    let decoded = physical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec)?;
+    let decoded = physical_plan_from_bytes(&bytes, &ctx.task_ctx(), &codec)?;
     assert_eq!(displayable(decoded.as_ref()).indent(true).to_string(), shown);
     let out = collect(decoded, ctx.task_ctx()).await?;
     let widths: Vec<Option<u32>> = out
@@ -109,6 +111,9 @@ async fn image_types_survive_parquet() -> Result<()> {
         })
         .collect();
     assert_eq!(widths, [Some(6), Some(3), None]);
+    let resized: Vec<Option<u32>> =
+        out.iter().flat_map(|b| b.column(1).as_primitive::<UInt32Type>().iter().collect::<Vec<_>>()).collect();
+    assert_eq!(resized, [Some(4), Some(4), None]);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

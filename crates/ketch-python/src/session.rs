@@ -253,7 +253,7 @@ impl PySession {
     fn collect_serialized<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
         use datafusion_proto::bytes::{
             logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
-            physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
+            physical_plan_to_bytes_with_extension_codec,
         };
         let codec = ketch_exec::codec::KetchCodec { udfs: Arc::new(crate::udf::PythonUdfDecoder) };
         let task_ctx = self.ctx.task_ctx();
@@ -263,7 +263,7 @@ impl PySession {
         let logical = logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
         let physical = self.physical(py, &PyPlan { plan: logical })?;
         let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec).py_err()?;
-        let physical = physical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
+        let physical = ketch_exec::codec::physical_plan_from_bytes(&bytes, &task_ctx, &codec).py_err()?;
         self.run_to_reader(py, physical)
     }
 

@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Int64Builder, LargeBinaryBuilder, LargeStringArray,
+    Array, ArrayRef, AsArray, BinaryArray, BooleanBuilder, Int64Builder, LargeBinaryBuilder, LargeStringArray,
     StringBuilder, StructArray,
 };
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::ScalarUDF;
@@ -89,12 +90,21 @@ fn object_store_error(e: object_store::Error) -> DataFusionError {
     DataFusionError::ObjectStore(Box::new(e))
 }
 
-/// Runs `fut` to completion from a synchronous kernel: on the query's tokio
-/// runtime when there is a multi-threaded one, else on a runtime of its own.
-pub fn block_on<T: Send, F: std::future::Future<Output = Result<T>> + Send>(fut: F) -> Result<T> {
+/// Runs `fut` to completion from a synchronous kernel. On the query's
+/// multi-threaded tokio runtime the future runs as one task on the runtime's
+/// workers, where its sockets are polled, and this thread is woken once for
+/// the result (driving it here instead costs a cross-thread wake-up per
+/// network event); without such a runtime, on a runtime of its own.
+pub fn block_on<T, F>(fut: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| h.block_on(fut))
+            let task = h.spawn(fut);
+            tokio::task::block_in_place(|| h.block_on(task))
+                .map_err(|e| DataFusionError::Execution(format!("an I/O task failed: {e}")))?
         }
         _ => std::thread::scope(|s| {
             s.spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(fut))
@@ -102,6 +112,15 @@ pub fn block_on<T: Send, F: std::future::Future<Output = Result<T>> + Send>(fut:
                 .unwrap_or_else(|_| exec_err!("the I/O thread panicked"))
         }),
     }
+}
+
+/// Runs `requests` (one per row) with at most `limit` in flight; results in row order.
+fn run_requests<T, F>(requests: Vec<F>, limit: usize) -> Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
+    block_on(futures::stream::iter(requests).buffered(limit).try_collect::<Vec<_>>())
 }
 
 fn strings(a: &ArrayRef) -> Result<LargeStringArray> {
@@ -142,14 +161,18 @@ fn download() -> MediaFunction {
         |c, a, _| {
             let (limit, null_on_error) = (max_connections(c, 1)?, c.null_on_error(2)?);
             let urls = urls(c, &a[0], 0)?;
+            if urls.iter().flatten().all(|u| super::local::local_path(u).is_some()) {
+                return super::local::read_files(&urls, null_on_error);
+            }
             let fetches = (0..urls.len()).map(|i| {
                 let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
                 async move {
                     let Some(url) = url else { return Ok(None) };
                     let fetched = async {
                         let (store, path) = resolve(&url)?;
-                        let bytes = store.get(&path).await.map_err(object_store_error)?.bytes().await;
-                        bytes.map_err(object_store_error)
+                        // The body's chunks as received (not yet copied into one buffer).
+                        let got = store.get(&path).await.map_err(object_store_error)?;
+                        got.into_stream().try_collect::<Vec<bytes::Bytes>>().await.map_err(object_store_error)
                     }
                     .await;
                     match fetched {
@@ -159,15 +182,29 @@ fn download() -> MediaFunction {
                     }
                 }
             });
-            let results: Vec<Option<bytes::Bytes>> =
-                block_on(futures::stream::iter(fetches).buffered(limit).try_collect::<Vec<_>>())?;
-            let mut b = BinaryBuilder::with_capacity(results.len(), results.iter().flatten().map(|b| b.len()).sum());
-            for r in results {
-                b.append_option(r);
-            }
-            Ok(Arc::new(b.finish()))
+            let results: Vec<Option<Vec<bytes::Bytes>>> = run_requests(fetches.collect(), limit)?;
+            binary_from_chunks(&results)
         },
     )
+}
+
+/// A `Binary` array of one row per entry (`None`: null), each row the
+/// concatenation of its chunks: the only copy of the downloaded bytes.
+fn binary_from_chunks(rows: &[Option<Vec<bytes::Bytes>>]) -> Result<ArrayRef> {
+    let len = |r: &Option<Vec<bytes::Bytes>>| r.iter().flatten().map(|c| c.len()).sum::<usize>();
+    let total: usize = rows.iter().map(len).sum();
+    if total > i32::MAX as usize {
+        return exec_err!(
+            "download: {} URLs of {total} bytes in one batch exceed Binary's 2 GiB; download fewer rows per batch",
+            rows.len()
+        );
+    }
+    let mut values = Vec::with_capacity(total);
+    rows.iter().flatten().flatten().for_each(|c| values.extend_from_slice(c));
+    let offsets = OffsetBuffer::<i32>::from_lengths(rows.iter().map(len));
+    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    Ok(Arc::new(BinaryArray::try_new(offsets, Buffer::from(values), nulls)?))
 }
 
 fn upload() -> MediaFunction {
@@ -226,8 +263,7 @@ fn upload() -> MediaFunction {
                     }
                 }
             });
-            let results: Vec<Option<String>> =
-                block_on(futures::stream::iter(puts).buffered(limit).try_collect::<Vec<_>>())?;
+            let results: Vec<Option<String>> = run_requests(puts.collect(), limit)?;
             let mut b = StringBuilder::new();
             for r in results {
                 b.append_option(r);
@@ -307,7 +343,7 @@ fn heads(urls: &LargeStringArray, limit: usize, missing_ok: bool) -> Result<Vec<
             }
         }
     });
-    block_on(futures::stream::iter(reqs).buffered(limit).try_collect::<Vec<_>>())
+    run_requests(reqs.collect(), limit)
 }
 
 fn file_exists() -> MediaFunction {

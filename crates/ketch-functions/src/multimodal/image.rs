@@ -429,6 +429,11 @@ fn resize_fn() -> MediaFunction {
         },
         |c, a, out| {
             let (w, h) = (positive(c, 1, "w")?, positive(c, 2, "h")?);
+            if let Some(Logical::FixedShapeImage(mode, ..)) = Logical::of_field(out)
+                && let Some(resized) = super::resize::resize_fixed_u8(&a[0], &image_arg(c, 0)?, mode, w, h)?
+            {
+                return Ok(resized);
+            }
             map_images(c, &a[0], out, |img| Ok(img.resize_exact(w, h, FilterType::Triangle)))
         },
     )

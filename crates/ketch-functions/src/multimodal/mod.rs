@@ -10,6 +10,8 @@ pub mod cast;
 pub mod file;
 pub mod image;
 pub mod image_hash;
+mod local;
+mod resize;
 pub mod types;
 pub mod vector;
 
@@ -185,11 +187,7 @@ impl ScalarUDFImpl for MediaFunction {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
-        // The planned result field; a plan decoded from bytes keeps only its
-        // Arrow type (datafusion-proto drops field metadata), so compute it again.
-        let planned = args.return_field.as_ref();
-        let recomputed = if planned.metadata().is_empty() { (self.returns)(&call).ok() } else { None };
-        let out = (self.run)(&call, &arrays, recomputed.as_ref().unwrap_or(planned))?;
+        let out = (self.run)(&call, &arrays, args.return_field.as_ref())?;
         if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {
