@@ -139,3 +139,84 @@ def test_resize_every_8bit_mode_matches_daft_and_pillow(mode, size):
         if mode in ("L", "RGB"):
             pil = np.asarray(Image.fromarray(src.squeeze()).resize((w, h), Image.BILINEAR))
             assert np.abs(pil.astype(int) - small.squeeze().astype(int)).max() <= 1
+
+
+# --- sparse tensors ------------------------------------------------------------
+
+_RNG = np.random.default_rng(0)
+_DENSE = [
+    np.where(_RNG.random((3, 4)) < 0.5, _RNG.integers(1, 9, (3, 4)), 0).astype(np.int64),
+    np.zeros((2,), np.int64),
+    None,
+    np.arange(6, dtype=np.int64).reshape(2, 3),
+]
+
+
+def _sparse_equal(a, b):
+    assert (a is None) == (b is None)
+    if a is not None:
+        assert a["shape"] == b["shape"]
+        for k in ("values", "indices"):
+            assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k])
+
+
+@pytest.mark.parametrize("offsets", [False, True])
+def test_sparse_tensor_casts_match_daft_and_numpy(offsets):
+    def run(mod):
+        D = mod.DataType
+        df = mod.from_pydict({"t": _DENSE})
+        s = df.select(mod.col("t").cast(D.sparse_tensor(D.int64(), use_offset_indices=offsets)).alias("s"))
+        back = s.select(mod.col("s").cast(D.tensor(D.int64())).alias("b"))
+        fixed = mod.from_pydict({"t": [_DENSE[0], None]}).select(
+            mod.col("t").cast(D.tensor(D.int64(), (3, 4))).alias("t")
+        )
+        fs = fixed.select(mod.col("t").cast(D.sparse_tensor(D.int64(), (3, 4), use_offset_indices=offsets)).alias("s"))
+        fback = fs.select(mod.col("s").cast(D.tensor(D.int64(), (3, 4))).alias("b"))
+        return s, back, fs, fback
+
+    ours, theirs = run(ketch), run(daft)
+    for o, t in zip(ours, theirs):
+        assert [str(f.dtype) for f in o.schema()] == [str(f.dtype) for f in t.schema()]
+    for i in (0, 2):
+        for a, b in zip(ours[i].to_pydict()["s"], theirs[i].to_pydict()["s"]):
+            _sparse_equal(a, b)
+    for i in (1, 3):
+        _same(ours[i].to_pydict()["b"], theirs[i].to_pydict()["b"])
+    # numpy as the reference: the non-zeros in row-major order, and back.
+    for dense, cell in zip(_DENSE, ours[0].to_pydict()["s"]):
+        if dense is None:
+            assert cell is None
+            continue
+        flat = np.flatnonzero(dense)
+        assert np.array_equal(cell["values"], dense.ravel()[flat]) and cell["shape"] == list(dense.shape)
+        stored = np.diff(flat, prepend=0) if offsets else flat
+        assert np.array_equal(cell["indices"], stored)
+    assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(ours[1].to_pydict()["b"], _DENSE))
+
+
+def test_sparse_tensor_types_match_daft():
+    for mod_a, mod_b in [(ketch, daft)]:
+        for args in [((), {}), (((2, 3),), {}), ((), {"use_offset_indices": True}), (((300,),), {})]:
+            a = mod_a.DataType.sparse_tensor(mod_a.DataType.float32(), *args[0], **args[1])
+            b = mod_b.DataType.sparse_tensor(mod_b.DataType.float32(), *args[0], **args[1])
+            assert repr(a) == repr(b)
+            assert (a.is_sparse_tensor(), a.is_fixed_shape_sparse_tensor()) == (
+                b.is_sparse_tensor(),
+                b.is_fixed_shape_sparse_tensor(),
+            )
+            assert a.use_offset_indices == b.use_offset_indices and str(a.dtype) == str(b.dtype)
+            assert a.to_arrow_dtype().storage_type == b.to_arrow_dtype().storage_type
+    with pytest.raises(ValueError, match="non-empty tuple"):
+        ketch.DataType.sparse_tensor(ketch.DataType.int64(), [2, 2])
+
+
+def test_fixed_shape_offset_sparse_to_variable_converts_indices():
+    """Daft 0.7.26 relabels the offset-encoded indices as absolute ones (its
+    result points at the wrong cells); ketch converts them."""
+    D = ketch.DataType
+    fixed = ketch.from_pydict({"t": [_DENSE[0]]}).select(ketch.col("t").cast(D.tensor(D.int64(), (3, 4))).alias("t"))
+    fs = fixed.select(ketch.col("t").cast(D.sparse_tensor(D.int64(), (3, 4), use_offset_indices=True)).alias("s"))
+    cell = fs.select(ketch.col("s").cast(D.sparse_tensor(D.int64())).alias("v")).to_pydict()["v"][0]
+    assert np.array_equal(cell["indices"], np.flatnonzero(_DENSE[0]))
+    text = fs.select(ketch.col("s").cast(D.sparse_tensor(D.int64())).alias("v"))
+    assert "<SparseTensor shape=(3, 4)>" in repr(text.collect())

@@ -315,10 +315,19 @@ class DataType:
     def sparse_tensor(
         cls, dtype: DataType, shape: tuple[int, ...] | None = None, use_offset_indices: bool = False
     ) -> DataType:
-        """Sparse tensors of ``dtype`` (non-zero values and their flat indices per row)."""
-        if shape is not None or use_offset_indices:
-            raise ValueError("ketch supports variable-shape sparse tensors without offset indices only")
-        return cls._logical_type({"SparseTensor": [_lg.element_name(_as_dtype(dtype)._arrow), False]})
+        """Sparse tensors of ``dtype``: per row the non-zero values and their flat
+        (row-major) indices, ``SparseTensor[T]`` with a shape per row or, with
+        ``shape``, ``FixedShapeSparseTensor[T; shape]``. ``use_offset_indices``
+        stores the first index then the gaps between indices (Daft's layout).
+        Raises ``ValueError`` for a shape that is not a non-empty tuple of ints."""
+        element = _lg.element_name(_as_dtype(dtype)._arrow)
+        if shape is None:
+            return cls._logical_type({"SparseTensor": [element, bool(use_offset_indices)]})
+        if not isinstance(shape, tuple) or not shape or not all(isinstance(d, int) for d in shape):
+            raise ValueError("SparseTensor shape must be a non-empty tuple of ints, but got: ", shape)
+        if any(d < 0 for d in shape):
+            raise OverflowError("can't convert negative int to unsigned")
+        return cls._logical_type({"FixedShapeSparseTensor": [element, list(shape), bool(use_offset_indices)]})
 
     @classmethod
     def embedding(cls, dtype: DataType, size: int) -> DataType:
@@ -395,7 +404,15 @@ class DataType:
         return self._kind() == "SparseTensor"
 
     def is_fixed_shape_sparse_tensor(self) -> bool:
-        return False
+        return self._kind() == "FixedShapeSparseTensor"
+
+    @property
+    def use_offset_indices(self) -> bool:
+        """Whether a sparse tensor type stores its indices as gaps."""
+        kind = self._kind()
+        if kind in ("SparseTensor", "FixedShapeSparseTensor"):
+            return self._logical[kind][-1]
+        raise AttributeError(f"DataType {self} does not have a `use_offset_indices` property")
 
     def is_embedding(self) -> bool:
         return self._kind() == "Embedding"
@@ -424,8 +441,8 @@ class DataType:
     def shape(self) -> tuple[int, ...]:
         if self._kind() == "FixedShapeImage":
             return tuple(self._logical["FixedShapeImage"][1:])
-        if self._kind() == "FixedShapeTensor":
-            return tuple(self._logical["FixedShapeTensor"][1])
+        if self._kind() in ("FixedShapeTensor", "FixedShapeSparseTensor"):
+            return tuple(self._logical[self._kind()][1])
         raise AttributeError(f"DataType {self} does not have a `fixed_shape` property")
 
     def is_null(self) -> bool:
@@ -560,7 +577,7 @@ class DataType:
     @property
     def dtype(self) -> DataType:
         kind = self._kind()
-        if kind in ("Tensor", "FixedShapeTensor", "SparseTensor", "Embedding"):
+        if kind in ("Tensor", "FixedShapeTensor", "SparseTensor", "FixedShapeSparseTensor", "Embedding"):
             arg = self._logical[kind]
             return DataType(_lg.element_type(arg if isinstance(arg, str) else arg[0]))
         if self._logical is not None:

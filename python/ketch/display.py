@@ -1,7 +1,8 @@
 """Text and HTML rendering of tables and schemas in Daft's style.
 
-A box-drawn table: column name and dtype per column, cells cut at
-``MAX_CELL`` characters with ``…``, and a line saying how many rows are shown.
+A box-drawn table: column name and dtype per column (never shortened), cells
+cut at ``MAX_CELL`` characters with ``…``, and a line saying how many rows are
+shown.
 """
 
 from __future__ import annotations
@@ -56,10 +57,14 @@ def logical_cells(values: list[Any], logical: Any, thumbnails: list[bytes | None
         return [Cell("Null") if v is None else Cell(f"{media}(path: {v.name})") for v in values]
     if kind == "Embedding":
         return [None if v is None else Cell(sparkline(v)) for v in values]
-    if kind in ("Tensor", "SparseTensor"):
-        return [None if v is None else Cell(f"<{kind} shape={tuple(int(d) for d in v.shape)}>") for v in values]
-    if kind == "FixedShapeTensor":
-        return [None if v is None else Cell("<FixedShapeTensor>") for v in values]
+    if kind == "Tensor":
+        return [None if v is None else Cell(f"<Tensor shape={tuple(int(d) for d in v.shape)}>") for v in values]
+    if kind == "SparseTensor":
+        return [
+            None if v is None else Cell(f"<SparseTensor shape={tuple(int(d) for d in v['shape'])}>") for v in values
+        ]
+    if kind in ("FixedShapeTensor", "FixedShapeSparseTensor"):
+        return [None if v is None else Cell(f"<{kind}>") for v in values]
     if kind in ("Image", "FixedShapeImage"):
         label = "<Image>" if kind == "Image" else "<FixedShapeImage>"
         cells = []
@@ -142,7 +147,7 @@ def box(header: list[list[str]], rows: list[list[str]], body: bool | None = None
 
 def table_text(names: list[str], dtypes: list[str], columns: list[list[Any]] | None, footer: str) -> str:
     """The text of a DataFrame preview; ``columns`` None means not materialized."""
-    header = [[_cut(n) for n in names], [_cut(d) for d in dtypes]]
+    header = [list(names), list(dtypes)]  # Daft never shortens names and types
     rows = []
     if columns:
         nrows = len(columns[0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from typing import Any
 
 import pyarrow as pa
@@ -116,6 +117,16 @@ def _item(t: pa.DataType) -> pa.DataType:
     return pa.large_list(pa.field("item", t))
 
 
+def sparse_index_type(shape: list[int]) -> pa.DataType:
+    """The index type of ``FixedShapeSparseTensor[...; shape]``: the smallest
+    unsigned integer holding its largest flat index (as Daft picks it)."""
+    largest = max(math.prod(shape) - 1, 0)
+    for t in (pa.uint8(), pa.uint16(), pa.uint32()):
+        if largest < 1 << t.bit_width:
+            return t
+    return pa.uint64()
+
+
 def storage(logical: Any) -> pa.DataType:
     """The Arrow storage type of a logical type."""
     if logical == "Python":
@@ -146,6 +157,8 @@ def storage(logical: Any) -> pa.DataType:
         return pa.struct(
             [("values", _item(element_type(arg[0]))), ("indices", _item(pa.uint64())), ("shape", _item(pa.uint64()))]
         )
+    if kind == "FixedShapeSparseTensor":
+        return pa.struct([("values", _item(element_type(arg[0]))), ("indices", _item(sparse_index_type(arg[1])))])
     if kind == "Embedding":
         return pa.list_(pa.field("item", element_type(arg[0])), arg[1])
     if kind == "File":
@@ -168,7 +181,11 @@ def name(logical: Any) -> str:
     if kind == "FixedShapeTensor":
         return f"Tensor[{arg[0]}; [{', '.join(map(str, arg[1]))}]]"
     if kind == "SparseTensor":
-        return f"SparseTensor[{arg[0]}]"
+        return f"SparseTensor[{arg[0]}; indices_offset: {str(arg[1]).lower()}]"
+    if kind == "FixedShapeSparseTensor":
+        return (
+            f"FixedShapeSparseTensor[{arg[0]}; [{', '.join(map(str, arg[1]))}]; indices_offset: {str(arg[2]).lower()}]"
+        )
     if kind == "Embedding":
         return f"Embedding[{arg[0]}; {arg[1]}]"
     if kind == "File":

@@ -86,6 +86,25 @@ def _files(arr: pa.StructArray) -> list[Any]:
     return [File(u) if ok and u is not None else None for u, ok in zip(urls, valid)]
 
 
+def _sparse(arr: pa.StructArray, shape: list[int] | None) -> list[Any]:
+    """Sparse tensor cells as Daft gives them: ``{values, indices, shape}``
+    (numpy arrays of the stored values and indices, the shape as a list)."""
+    v_off, values = _list_parts(arr.field("values"))
+    i_off, indices = _list_parts(arr.field("indices"))
+    shapes = None if shape is not None else arr.field("shape").to_pylist()
+    valid = arr.is_valid().to_pylist()
+    return [
+        {
+            "values": values[v_off[i] : v_off[i + 1]],
+            "indices": indices[i_off[i] : i_off[i + 1]],
+            "shape": shape if shapes is None else shapes[i],
+        }
+        if ok
+        else None
+        for i, ok in enumerate(valid)
+    ]
+
+
 def values(array: pa.Array, logical: Any) -> list[Any]:
     """The cells of one chunk of a column of logical type ``logical``."""
     if isinstance(array, pa.ExtensionArray):
@@ -106,6 +125,8 @@ def values(array: pa.Array, logical: Any) -> list[Any]:
         return _fixed(array, [arg[1]])
     if kind == "File":
         return _files(array)
+    if kind in ("SparseTensor", "FixedShapeSparseTensor"):
+        return _sparse(array, list(arg[1]) if kind == "FixedShapeSparseTensor" else None)
     return array.to_pylist()
 
 

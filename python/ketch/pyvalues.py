@@ -29,18 +29,22 @@ def column_values(column: pa.Array | pa.ChunkedArray, field: pa.Field | None = N
     return values
 
 
+# Logical types whose pandas cells are pyarrow's conversion of the storage, as in Daft.
+_PYARROW_PANDAS = ("Image", "FixedShapeImage", "File", "SparseTensor", "FixedShapeSparseTensor")
+
+
 def to_pandas(table: pa.Table, coerce_temporal_nanoseconds: bool = False) -> Any:
     """``table`` as a pandas DataFrame, as Daft 0.7.26 gives it: tensor and
     embedding cells are shaped numpy arrays (pyarrow alone gives ``{data,
     shape}`` dicts), ``Python`` cells the objects themselves; images, fixed-shape
-    images and files stay as pyarrow converts their storage (dicts of the
-    fields, flat arrays), as in Daft."""
+    images, sparse tensors and files stay as pyarrow converts their storage
+    (dicts of the fields, flat arrays), as in Daft."""
     import pandas as pd
 
     frame = table.to_pandas(coerce_temporal_nanoseconds=coerce_temporal_nanoseconds)
     for i, f in enumerate(table.schema):
         _, lt = logical.of_field(f)
-        if lt is None or (isinstance(lt, dict) and next(iter(lt)) in ("Image", "FixedShapeImage", "File")):
+        if lt is None or (isinstance(lt, dict) and next(iter(lt)) in _PYARROW_PANDAS):
             continue
         frame[f.name] = pd.Series(column_values(table.column(i), f), index=frame.index, dtype=object)
     return frame

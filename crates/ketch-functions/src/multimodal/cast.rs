@@ -1,11 +1,12 @@
 //! Casts to Daft's logical types (`ketch_cast(expr, '<Daft type JSON>')`):
 //! lists to embeddings, tensors to images and fixed shapes, images between
-//! modes and layouts, as Daft 0.7.26 allows them. Casts to plain Arrow types
+//! modes and layouts, tensors to and from sparse tensors ([`super::sparse`]),
+//! as Daft 0.7.26 allows them. Casts to plain Arrow types
 //! are DataFusion's own `CAST` (which drops the extension metadata).
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, LargeListArray, StructArray};
+use arrow::array::{Array, ArrayRef, AsArray, LargeListArray, StructArray, UInt64Array};
 use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, UInt64Type};
 use datafusion::common::{Result, exec_err, plan_err};
@@ -60,6 +61,24 @@ pub fn read_tensors(array: &ArrayRef) -> Result<Vec<Option<TensorRow>>> {
             })
         })
         .collect())
+}
+
+/// A `Tensor[element]` column from its rows (null rows as `None`).
+fn tensor_from_rows(rows: Vec<Option<TensorRow>>, element: &DataType) -> Result<ArrayRef> {
+    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+    let nulls = (nulls.null_count() > 0).then_some(nulls);
+    let (mut offsets, mut shape_offsets, mut shapes, mut values) = (vec![0i64], vec![0i64], vec![], vec![]);
+    for row in rows.iter() {
+        if let Some(r) = row {
+            values.push(r.values.as_ref());
+            shapes.extend(r.shape.iter().copied());
+        }
+        offsets.push(offsets[offsets.len() - 1] + row.as_ref().map_or(0, |r| r.values.len() as i64));
+        shape_offsets.push(shapes.len() as i64);
+    }
+    let values =
+        if values.is_empty() { arrow::array::new_empty_array(element) } else { arrow::compute::concat(&values)? };
+    tensor_array(element.clone(), values, offsets, Arc::new(UInt64Array::from(shapes)), shape_offsets, nulls)
 }
 
 /// An image from a `(height, width[, channels])` tensor row.
@@ -127,6 +146,11 @@ fn allowed(from: Option<&Logical>, from_type: &DataType, to: &Logical) -> bool {
         (Some(L::FixedShapeTensor(..)), L::Tensor(_) | L::FixedShapeTensor(..) | L::Embedding(..)) => true,
         (Some(L::Image(_) | L::FixedShapeImage(..)), L::Image(_) | L::FixedShapeImage(..) | L::Tensor(_)) => true,
         (Some(L::FixedShapeImage(..)), L::FixedShapeTensor(..)) => true,
+        (
+            Some(L::Tensor(_) | L::FixedShapeTensor(..) | L::SparseTensor(..) | L::FixedShapeSparseTensor(..)),
+            L::SparseTensor(..) | L::FixedShapeSparseTensor(..),
+        ) => true,
+        (Some(L::SparseTensor(..) | L::FixedShapeSparseTensor(..)), L::Tensor(_) | L::FixedShapeTensor(..)) => true,
         _ => false,
     }
 }
@@ -194,6 +218,28 @@ fn run_cast(from: Option<Logical>, array: &ArrayRef, to: &Logical) -> Result<Arr
                 shape_offsets,
                 nulls(),
             )
+        }
+        // Sparse targets: every source made dense row by row, then its non-zeros kept.
+        (Some(from @ L::FixedShapeTensor(..)), L::SparseTensor(t, _) | L::FixedShapeSparseTensor(t, ..)) => {
+            let dense = run_cast(Some(from), array, &L::Tensor(t.clone()))?;
+            run_cast(Some(L::Tensor(t.clone())), &dense, to)
+        }
+        (Some(L::Tensor(_)), L::SparseTensor(..) | L::FixedShapeSparseTensor(..)) => {
+            super::sparse::write_sparse(read_tensors(array)?, to)
+        }
+        (
+            Some(from @ (L::SparseTensor(..) | L::FixedShapeSparseTensor(..))),
+            L::SparseTensor(..) | L::FixedShapeSparseTensor(..),
+        ) => super::sparse::write_sparse(super::sparse::dense_rows(&from, array)?, to),
+        (
+            Some(from @ (L::SparseTensor(..) | L::FixedShapeSparseTensor(..))),
+            L::Tensor(_) | L::FixedShapeTensor(..),
+        ) => {
+            let (L::SparseTensor(t, _) | L::FixedShapeSparseTensor(t, ..)) = &from else {
+                return exec_err!("internal: {from} is not a sparse tensor type");
+            };
+            let dense = tensor_from_rows(super::sparse::dense_rows(&from, array)?, t)?;
+            run_cast(Some(L::Tensor(t.clone())), &dense, to)
         }
         (Some(L::Tensor(_)), L::Image(mode)) => {
             let imgs = read_tensors(array)?

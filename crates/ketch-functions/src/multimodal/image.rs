@@ -1,7 +1,9 @@
 //! Image kernels on the `image` crate (the codecs and resampling Daft 0.7.26
 //! uses, so results match Daft's pixel for pixel): decode, encode, resize,
 //! crop, mode conversion, image -> tensor, attributes and perceptual hashes.
-//! Rows are processed in parallel (rayon) within a batch.
+//! `resize` of one 8-bit mode to a fixed shape takes the SIMD path in
+//! [`super::resize`] (within 1 of Pillow, 2 of Daft). Rows are processed in
+//! parallel (rayon) within a batch.
 
 use std::io::Cursor;
 use std::sync::Arc;

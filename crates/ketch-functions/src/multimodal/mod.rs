@@ -12,6 +12,7 @@ pub mod image;
 pub mod image_hash;
 mod local;
 mod resize;
+mod sparse;
 pub mod types;
 pub mod vector;
 

@@ -133,7 +133,11 @@ pub enum Logical {
     FixedShapeImage(ImageMode, u32, u32),
     Tensor(DataType),
     FixedShapeTensor(DataType, Vec<u64>),
-    SparseTensor(DataType),
+    /// Non-zero values, their flat indices (deltas when `use_offset_indices`) and the shape per row.
+    SparseTensor(DataType, bool),
+    /// Non-zero values and flat indices (the smallest unsigned type holding
+    /// every index of the shape), the shape in the type.
+    FixedShapeSparseTensor(DataType, Vec<u64>, bool),
     Embedding(DataType, usize),
     File(String),
     Python,
@@ -141,6 +145,17 @@ pub enum Logical {
 
 fn item(t: DataType) -> Arc<Field> {
     Arc::new(Field::new("item", t, true))
+}
+
+/// The index type of a fixed-shape sparse tensor: the smallest unsigned
+/// integer holding the largest flat index of `shape` (as Daft picks it).
+pub fn sparse_index_type(shape: &[u64]) -> DataType {
+    match shape.iter().product::<u64>().saturating_sub(1) {
+        n if n <= u64::from(u8::MAX) => DataType::UInt8,
+        n if n <= u64::from(u16::MAX) => DataType::UInt16,
+        n if n <= u64::from(u32::MAX) => DataType::UInt32,
+        _ => DataType::UInt64,
+    }
 }
 
 fn large_list(t: DataType) -> DataType {
@@ -222,10 +237,14 @@ impl Logical {
             Logical::FixedShapeTensor(t, shape) => {
                 DataType::FixedSizeList(item(t.clone()), shape.iter().product::<u64>() as i32)
             }
-            Logical::SparseTensor(t) => DataType::Struct(Fields::from(vec![
+            Logical::SparseTensor(t, _) => DataType::Struct(Fields::from(vec![
                 Field::new("values", large_list(t.clone()), true),
                 Field::new("indices", large_list(DataType::UInt64), true),
                 Field::new("shape", large_list(DataType::UInt64), true),
+            ])),
+            Logical::FixedShapeSparseTensor(t, shape, _) => DataType::Struct(Fields::from(vec![
+                Field::new("values", large_list(t.clone()), true),
+                Field::new("indices", large_list(sparse_index_type(shape)), true),
             ])),
             Logical::Embedding(t, n) => DataType::FixedSizeList(item(t.clone()), *n as i32),
             Logical::File(_) => DataType::Struct(Fields::from(vec![
@@ -245,7 +264,8 @@ impl Logical {
             Logical::FixedShapeImage(m, h, w) => json!({"FixedShapeImage": [m.name(), h, w]}),
             Logical::Tensor(t) => json!({"Tensor": dtype_name(t)?}),
             Logical::FixedShapeTensor(t, s) => json!({"FixedShapeTensor": [dtype_name(t)?, s]}),
-            Logical::SparseTensor(t) => json!({"SparseTensor": [dtype_name(t)?, false]}),
+            Logical::SparseTensor(t, off) => json!({"SparseTensor": [dtype_name(t)?, off]}),
+            Logical::FixedShapeSparseTensor(t, s, off) => json!({"FixedShapeSparseTensor": [dtype_name(t)?, s, off]}),
             Logical::Embedding(t, n) => json!({"Embedding": [dtype_name(t)?, n]}),
             Logical::File(media) => json!({"File": media}),
             Logical::Python => json!("Python"),
@@ -272,7 +292,12 @@ impl Logical {
             ),
             "Tensor" => Logical::Tensor(dtype_from_name(arg)?),
             "FixedShapeTensor" => Logical::FixedShapeTensor(dtype_from_name(&at(0))?, shape_of(&at(1))?),
-            "SparseTensor" => Logical::SparseTensor(dtype_from_name(&at(0))?),
+            "SparseTensor" => Logical::SparseTensor(dtype_from_name(&at(0))?, at(1).as_bool().unwrap_or(false)),
+            "FixedShapeSparseTensor" => Logical::FixedShapeSparseTensor(
+                dtype_from_name(&at(0))?,
+                shape_of(&at(1))?,
+                at(2).as_bool().unwrap_or(false),
+            ),
             "Embedding" => Logical::Embedding(dtype_from_name(&at(0))?, at(1).as_u64().unwrap_or_default() as usize),
             "File" => Logical::File(arg.as_str().unwrap_or("Unknown").to_string()),
             _ => return plan_err!("unsupported Daft type metadata: {v}"),
@@ -348,7 +373,10 @@ impl fmt::Display for Logical {
             Logical::FixedShapeImage(m, h, w) => write!(f, "Image[{}; {h} x {w}]", m.name()),
             Logical::Tensor(t) => write!(f, "Tensor[{}]", el(t)),
             Logical::FixedShapeTensor(t, s) => write!(f, "Tensor[{}; [{}]]", el(t), shape(s)),
-            Logical::SparseTensor(t) => write!(f, "SparseTensor[{}]", el(t)),
+            Logical::SparseTensor(t, off) => write!(f, "SparseTensor[{}; indices_offset: {off}]", el(t)),
+            Logical::FixedShapeSparseTensor(t, s, off) => {
+                write!(f, "FixedShapeSparseTensor[{}; [{}]; indices_offset: {off}]", el(t), shape(s))
+            }
             Logical::Embedding(t, n) => write!(f, "Embedding[{}; {n}]", el(t)),
             Logical::File(m) => write!(f, "File[{m}]"),
             Logical::Python => write!(f, "Python"),
