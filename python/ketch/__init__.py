@@ -11,7 +11,14 @@ from ketch import context, errors, exceptions, functions
 from ketch import session as _session_module
 from ketch._native import __version__
 from ketch.catalog import Catalog, Identifier, Table
-from ketch.context import execution_config_ctx, get_context, set_execution_config, set_runner_native
+from ketch.context import (
+    execution_config_ctx,
+    get_context,
+    planning_config_ctx,
+    set_execution_config,
+    set_planning_config,
+    set_runner_native,
+)
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
 from ketch.expressions import Expression, col, element, lit
@@ -28,6 +35,7 @@ from ketch.io import (
     read_json,
     read_parquet,
 )
+from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
 from ketch.schema import Field, Schema
 from ketch.series import Series
@@ -58,6 +66,7 @@ __all__ = [
     "read_blob",
     "Expression",
     "Field",
+    "IOConfig",
     "GroupedDataFrame",
     "Schema",
     "Series",
@@ -84,7 +93,9 @@ __all__ = [
     "read_csv",
     "read_json",
     "read_parquet",
+    "planning_config_ctx",
     "set_execution_config",
+    "set_planning_config",
     "set_runner_native",
     "udf",
 ]

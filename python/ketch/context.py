@@ -1,7 +1,9 @@
-"""Execution configuration and the runner (Daft 0.7.26's ``daft.context``).
+"""Execution and planning configuration and the runner (Daft 0.7.26's ``daft.context``).
 
 One process-wide context holds the settings every query runs under:
-``default_morsel_size`` (rows per batch) and the native runner's thread count.
+``default_morsel_size`` (rows per batch), the native runner's thread count,
+and the planning config's ``default_io_config`` (storage access for every
+reader, writer and ``download`` not given an ``io_config``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from ketch._native import PySession
 
@@ -21,6 +24,22 @@ class ExecutionConfig:
     (None: the engine default, 8192)."""
 
     default_morsel_size: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanningConfig:
+    """Settings for building queries (Daft's ``PyDaftPlanningConfig``).
+    ``default_io_config``: the :class:`ketch.io.IOConfig` used when a call is
+    given none."""
+
+    default_io_config: Any = None
+    enable_strict_filter_pushdown: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default_io_config is None:
+            from ketch.io_config import IOConfig
+
+            object.__setattr__(self, "default_io_config", IOConfig())
 
 
 @dataclasses.dataclass
@@ -35,12 +54,17 @@ class DaftContext:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._config = ExecutionConfig()
+        self._planning = PlanningConfig()
         self._runner = Runner("native", None)
         self._session: PySession | None = None
 
     @property
     def daft_execution_config(self) -> ExecutionConfig:
         return self._config
+
+    @property
+    def daft_planning_config(self) -> PlanningConfig:
+        return self._planning
 
     def get_or_create_runner(self) -> Runner:
         return self._runner
@@ -97,6 +121,40 @@ def execution_config_ctx(config: ExecutionConfig | None = None, **kwargs) -> Ite
         yield
     finally:
         _CONTEXT._set(config=old)
+
+
+def set_planning_config(
+    config: PlanningConfig | None = None,
+    default_io_config: Any = None,
+    enable_strict_filter_pushdown: bool | None = None,
+) -> DaftContext:
+    """Sets planning options for later calls: ``default_io_config`` (an
+    :class:`ketch.io.IOConfig`) is used by readers, writers and ``download``
+    when they are given no ``io_config``. Raises ``TypeError`` for a
+    ``default_io_config`` that is not an ``IOConfig``."""
+    from ketch.io_config import IOConfig
+
+    base = config or _CONTEXT._planning
+    changes: dict[str, Any] = {}
+    if default_io_config is not None:
+        if not isinstance(default_io_config, IOConfig):
+            raise TypeError(f"default_io_config must be an IOConfig, got {type(default_io_config).__name__}")
+        changes["default_io_config"] = default_io_config
+    if enable_strict_filter_pushdown is not None:
+        changes["enable_strict_filter_pushdown"] = bool(enable_strict_filter_pushdown)
+    _CONTEXT._planning = dataclasses.replace(base, **changes)
+    return _CONTEXT
+
+
+@contextlib.contextmanager
+def planning_config_ctx(**kwargs: Any) -> Iterator[None]:
+    """Temporarily sets planning options (as :func:`set_planning_config`)."""
+    old = _CONTEXT._planning
+    set_planning_config(**kwargs)
+    try:
+        yield
+    finally:
+        _CONTEXT._planning = old
 
 
 def set_runner_native(num_threads: int | None = None) -> DaftContext:

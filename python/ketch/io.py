@@ -19,6 +19,13 @@ from ketch.context import _session
 from ketch.dataframe import DataFrame
 from ketch.datatype import DataType, _as_dtype
 from ketch.exceptions import expect_type
+from ketch.io_config import AzureConfig as AzureConfig
+from ketch.io_config import GCSConfig as GCSConfig
+from ketch.io_config import HTTPConfig as HTTPConfig
+from ketch.io_config import IOConfig as IOConfig
+from ketch.io_config import S3Config as S3Config
+from ketch.io_config import S3Credentials as S3Credentials
+from ketch.io_config import io_config_json
 
 
 def _paths(path: Any, fn: str) -> list[str]:
@@ -46,10 +53,11 @@ def _schema(schema: dict[str, DataType] | None) -> pa.Schema | None:
     return pa.schema([pa.field(k, _as_dtype(v).to_arrow_dtype()) for k, v in schema.items()])
 
 
-def _scan(fmt: str, path, fn: str, infer_schema: bool, schema, **kwargs) -> DataFrame:
+def _scan(fmt: str, path, fn: str, infer_schema: bool, schema, io_config: Any = None, **kwargs) -> DataFrame:
     if not infer_schema and schema is None:
         raise ValueError(f"{fn}: schema= is required when infer_schema=False")
-    plan = _session().scan(fmt, _paths(path, fn), infer_schema, _schema(schema), **kwargs)
+    config = io_config_json(io_config)
+    plan = _session().scan(fmt, _paths(path, fn), infer_schema, _schema(schema), io_config=config, **kwargs)
     return DataFrame(plan)
 
 
@@ -84,6 +92,7 @@ def read_parquet(
         "read_parquet",
         infer_schema,
         schema,
+        io_config=io_config,
         file_path_column=file_path_column,
         hive_partitioning=hive_partitioning,
     )
@@ -116,6 +125,7 @@ def read_csv(
         "read_csv",
         infer_schema,
         schema,
+        io_config=io_config,
         file_path_column=file_path_column,
         hive_partitioning=hive_partitioning,
         has_headers=has_headers,
@@ -152,6 +162,7 @@ def read_json(
         "read_json",
         infer_schema,
         schema,
+        io_config=io_config,
         file_path_column=file_path_column,
         hive_partitioning=hive_partitioning,
     )

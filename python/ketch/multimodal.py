@@ -197,11 +197,11 @@ def hamming_distance(left: Expression, right: Expression) -> Expression:
 # --- files and URLs ----------------------------------------------------------
 
 
-def _io_config(io_config: Any) -> None:
-    # Object stores (S3, GCS, Azure) and their IOConfig come with the storage work;
-    # refusing a config beats silently ignoring its credentials.
-    if io_config is not None:
-        raise ValueError("io_config is not supported yet: local paths, file:// and http(s):// URLs need none")
+def _io_config(io_config: Any) -> str | None:
+    """The config's JSON for the engine (the planning config's default when None)."""
+    from ketch.io_config import io_config_json
+
+    return io_config_json(io_config)
 
 
 def download(
@@ -210,12 +210,14 @@ def download(
     on_error: Literal["raise", "null"] = "raise",
     io_config: Any = None,
 ) -> Expression:
-    """The bytes at each URL or path (``Binary``): local paths, ``file://`` and
-    ``http(s)://``, at most ``max_connections`` requests in flight, requests
-    timed out and retried with backoff. A missing file raises
-    ``FileNotFoundError`` naming it, or gives null with ``on_error='null'``."""
-    _io_config(io_config)
-    return _call("download", expr, _max_connections(max_connections), _on_error(on_error))
+    """The bytes at each URL or path (``Binary``): local paths, ``file://``,
+    ``s3://``, ``gs://``, ``az://``/``abfs[s]://`` and ``http(s)://`` (through
+    ``io_config`` or the planning config's ``default_io_config``), at most
+    ``max_connections`` requests in flight, requests timed out and retried with
+    backoff. A missing file raises ``FileNotFoundError`` naming it, or gives
+    null with ``on_error='null'``."""
+    config = _io_config(io_config)
+    return _call("download", expr, _max_connections(max_connections), _on_error(on_error), config)
 
 
 def upload(
@@ -227,14 +229,16 @@ def upload(
 ) -> Expression:
     """Writes each row's bytes to ``location`` and returns the written URLs
     (``String``): a string is a folder (one file per row, named by a UUID), an
-    expression gives each row's full path."""
-    _io_config(io_config)
-    return _call("upload", expr, location, _max_connections(max_connections), _on_error(on_error))
+    expression gives each row's full path; object stores as for ``download``."""
+    config = _io_config(io_config)
+    return _call("upload", expr, location, _max_connections(max_connections), _on_error(on_error), config)
 
 
 def file(url: Expression, io_config: Any = None) -> Expression:
-    """``File[Unknown]`` references to the files at ``url`` (nothing is read)."""
-    _io_config(io_config)
+    """``File[Unknown]`` references to the files at ``url`` (nothing is read).
+    ``io_config`` is not kept with the files yet: ``ValueError`` when given."""
+    if io_config is not None:
+        raise ValueError("file(io_config=...) is not supported yet; download(io_config=...) reads object stores")
     return _call("file", url)
 
 

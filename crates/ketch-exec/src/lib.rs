@@ -11,6 +11,7 @@ pub mod runtime;
 pub mod session;
 pub mod sink;
 pub mod source;
+pub mod stores;
 pub mod table_functions;
 pub mod udf;
 

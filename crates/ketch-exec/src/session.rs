@@ -71,7 +71,10 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
-    let runtime = RuntimeEnvBuilder::new().with_cache_manager(caches).build_arc()?;
+    let runtime = RuntimeEnvBuilder::new()
+        .with_cache_manager(caches)
+        .with_object_store_registry(Arc::new(crate::stores::KetchObjectStores::default()))
+        .build_arc()?;
     let mut state = SessionStateBuilder::new()
         .with_config(cfg)
         .with_runtime_env(runtime)

@@ -86,15 +86,31 @@ fn is_hidden(relative: &str) -> bool {
 /// The files `path` names: itself, the files under a folder, or the matches of
 /// a glob. Errors with `NotFound` when nothing matches.
 pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTableUrl, Vec<String>)> {
-    let url = ListingTableUrl::parse(path)?;
+    let url = listing_url(path)?;
     let store = session.runtime_env().object_store(url.object_store())?;
     let prefix = url.prefix().to_string();
-    let listed: Vec<_> = match url.list_all_files(session, store.as_ref(), "").await {
-        Ok(stream) => match stream.try_collect().await {
-            Ok(files) => files,
-            Err(_) => return Err(not_found(path)),
+    let listed: Vec<_> = match url.get_glob() {
+        // A glob matches whole relative paths (`**` any depth, `*` within one folder).
+        Some(glob) => {
+            let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+            let all: Vec<_> = match store.list(Some(url.prefix())).try_collect().await {
+                Ok(all) => all,
+                Err(e) => return Err(listing_error(path, e)),
+            };
+            all.into_iter()
+                .filter(|m| {
+                    let rel = m.location.as_ref().strip_prefix(prefix.as_str()).unwrap_or(m.location.as_ref());
+                    glob.matches_with(rel.trim_start_matches('/'), options)
+                })
+                .collect()
+        }
+        None => match url.list_all_files(session, store.as_ref(), "").await {
+            Ok(stream) => match stream.try_collect().await {
+                Ok(files) => files,
+                Err(e) => return Err(listing_error(path, e)),
+            },
+            Err(e) => return Err(listing_error(path, e)),
         },
-        Err(_) => return Err(not_found(path)),
     };
     let mut files: Vec<String> = listed
         .into_iter()
@@ -108,6 +124,33 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     let base = url.object_store();
     let files = files.into_iter().map(|loc| format!("{}{}", base.as_str(), loc)).collect();
     Ok((url, files))
+}
+
+/// The listing URL of `path`: local paths (globs included) as DataFusion
+/// parses them; for a URL of another store, the folder before the first glob
+/// character and the rest as the glob (DataFusion splits local paths only).
+fn listing_url(path: &str) -> Result<ListingTableUrl> {
+    if !path.contains("://") || path.starts_with("file://") {
+        return ListingTableUrl::parse(path);
+    }
+    let url = ketch_functions::storage::parse_url(path)?;
+    let text = url.as_str().to_string();
+    let Some(first) = text.find(['*', '?', '[']) else { return ListingTableUrl::try_new(url, None) };
+    let cut = text[..first].rfind('/').map_or(first, |j| j + 1);
+    let base = url::Url::parse(&text[..cut]).map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ListingTableUrl::try_new(base, None)?.with_glob(&text[cut..])
+}
+
+/// A listing failure: a missing file, folder or bucket (or any failure on
+/// the local file system) is `NotFound` naming `path`; a remote store's other
+/// errors (denied credentials, an unreachable endpoint) keep the store's
+/// error with `path` as context.
+fn listing_error(path: &str, e: impl Into<DataFusionError>) -> DataFusionError {
+    let e: DataFusionError = e.into();
+    let missing = matches!(e.find_root(), DataFusionError::ObjectStore(o) if matches!(**o, object_store::Error::NotFound { .. }))
+        || matches!(e.find_root(), DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound);
+    let local = !path.contains("://") || path.starts_with("file://");
+    if missing || local { not_found(path) } else { e.context(format!("listing {path}")) }
 }
 
 /// The listing URL of one listed file. `file` is the store URL followed by the

@@ -197,7 +197,7 @@ impl PySession {
     /// a pyarrow schema (hints when `infer_schema`, else the whole schema).
     #[pyo3(signature = (format, paths, infer_schema = true, schema = None, file_path_column = None,
         hive_partitioning = false, has_headers = true, delimiter = None, quote = None,
-        escape_char = None, comment = None, double_quote = true))]
+        escape_char = None, comment = None, double_quote = true, io_config = None))]
     #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
@@ -214,6 +214,7 @@ impl PySession {
         escape_char: Option<String>,
         comment: Option<String>,
         double_quote: bool,
+        io_config: Option<String>,
     ) -> PyResult<PyPlan> {
         let format = match format {
             "parquet" => Format::Parquet,
@@ -233,6 +234,7 @@ impl PySession {
             None => None,
         };
         let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
+        ketch_exec::stores::register_io_config(&self.ctx, &paths, io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
         let plan = wait(py, async move { ketch_exec::source::scan(&state, &paths, &format, &opts).await })?;
         Ok(plan.into())

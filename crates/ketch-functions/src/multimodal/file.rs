@@ -1,16 +1,14 @@
 //! Files and URLs: `download`, `upload`, the `File` type (`file`,
 //! `file_path`, `file_size`, `file_exists`) and `guess_mime_type`.
 //!
-//! URLs resolve to `object_store` clients: local paths and `file://` to the
-//! local file system, `http(s)://` to an HTTP store (one client per host,
-//! kept for the process so connections are reused; requests time out and are
-//! retried with exponential backoff by the client). Object-store URLs (`s3://`,
-//! `gs://`, `az://`) come with `IOConfig`. Within a batch at most
+//! URLs resolve to `object_store` clients through [`crate::storage`] under
+//! the call's `IOConfig` (a JSON literal argument): local paths, `file://`,
+//! `s3://`, `gs://`, `az://`/`abfs://` and `http(s)://`, one client per store
+//! and config kept for the process; requests time out and are retried with
+//! exponential backoff by the client. Within a batch at most
 //! `max_connections` requests are in flight, results in row order.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, BooleanBuilder, Int64Builder, LargeBinaryBuilder, LargeStringArray,
@@ -21,70 +19,10 @@ use arrow::datatypes::{DataType, Field};
 use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::ScalarUDF;
 use futures::{StreamExt, TryStreamExt};
-use object_store::http::HttpBuilder;
-use object_store::local::LocalFileSystem;
-use object_store::path::Path;
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ObjectStoreExt, PutPayload};
 
 use super::{Call, Logical, MediaFunction};
-
-/// Seconds one HTTP request may take before it is retried.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Retries of a failed request (exponential backoff from 100 ms).
-const MAX_RETRIES: usize = 5;
-
-/// The store and the object path a URL or local path names.
-pub fn resolve(url: &str) -> Result<(Arc<dyn ObjectStore>, Path)> {
-    static STORES: OnceLock<Mutex<HashMap<String, Arc<dyn ObjectStore>>>> = OnceLock::new();
-    let stores = STORES.get_or_init(Default::default);
-    let (key, path) = match url.split_once("://") {
-        None => ("file".to_string(), None),
-        Some(("file", _)) => ("file".to_string(), None),
-        Some((scheme @ ("http" | "https"), rest)) => {
-            let parsed =
-                url::Url::parse(url).map_err(|e| DataFusionError::Execution(format!("invalid URL {url:?}: {e}")))?;
-            let host = rest.split('/').next().unwrap_or_default();
-            (format!("{scheme}://{host}"), Some(Path::from_url_path(parsed.path()).map_err(path_error)?))
-        }
-        Some((scheme, _)) => {
-            return exec_err!(
-                "{url}: no object store for {scheme}:// URLs yet (local paths, file:// and http(s):// are supported)"
-            );
-        }
-    };
-    let path = match path {
-        Some(p) => p,
-        None => {
-            let local = url.strip_prefix("file://").unwrap_or(url);
-            let abs = std::path::absolute(local)?;
-            Path::from_absolute_path(&abs).map_err(path_error)?
-        }
-    };
-    let mut map = stores.lock().map_err(|_| DataFusionError::Execution("object store cache poisoned".into()))?;
-    if let Some(s) = map.get(&key) {
-        return Ok((s.clone(), path));
-    }
-    let store: Arc<dyn ObjectStore> = if key == "file" {
-        Arc::new(LocalFileSystem::new())
-    } else {
-        let retry = RetryConfig { max_retries: MAX_RETRIES, ..Default::default() };
-        let options = ClientOptions::new().with_timeout(REQUEST_TIMEOUT).with_allow_http(true);
-        Arc::new(
-            HttpBuilder::new()
-                .with_url(key.clone())
-                .with_client_options(options)
-                .with_retry(retry)
-                .build()
-                .map_err(object_store_error)?,
-        )
-    };
-    map.insert(key, store.clone());
-    Ok((store, path))
-}
-
-fn path_error(e: object_store::path::Error) -> DataFusionError {
-    DataFusionError::Execution(format!("invalid path: {e}"))
-}
+use crate::storage::resolve;
 
 fn object_store_error(e: object_store::Error) -> DataFusionError {
     DataFusionError::ObjectStore(Box::new(e))
@@ -160,16 +98,18 @@ fn download() -> MediaFunction {
         },
         |c, a, _| {
             let (limit, null_on_error) = (max_connections(c, 1)?, c.null_on_error(2)?);
+            let config = c.str(3)?;
             let urls = urls(c, &a[0], 0)?;
             if urls.iter().flatten().all(|u| super::local::local_path(u).is_some()) {
                 return super::local::read_files(&urls, null_on_error);
             }
             let fetches = (0..urls.len()).map(|i| {
                 let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
+                let config = config.clone();
                 async move {
                     let Some(url) = url else { return Ok(None) };
                     let fetched = async {
-                        let (store, path) = resolve(&url)?;
+                        let (store, path) = resolve(&url, config.as_deref())?;
                         // The body's chunks as received (not yet copied into one buffer).
                         let got = store.get(&path).await.map_err(object_store_error)?;
                         got.into_stream().try_collect::<Vec<bytes::Bytes>>().await.map_err(object_store_error)
@@ -231,6 +171,7 @@ fn upload() -> MediaFunction {
         },
         |c, a, _| {
             let (limit, null_on_error) = (max_connections(c, 2)?, c.null_on_error(3)?);
+            let config = c.str(4)?;
             let data = arrow::compute::cast(&a[0], &DataType::LargeBinary)?;
             let data = data.as_binary::<i64>();
             let folder = c.str(1)?;
@@ -244,10 +185,11 @@ fn upload() -> MediaFunction {
                 } else {
                     Some(locations.value(i).to_string())
                 };
+                let config = config.clone();
                 async move {
                     let (Some(bytes), Some(target)) = (bytes, target) else { return Ok(None) };
                     let put = async {
-                        let (store, path) = resolve(&target)?;
+                        let (store, path) = resolve(&target, config.as_deref())?;
                         store.put(&path, PutPayload::from(bytes)).await.map_err(object_store_error)?;
                         Ok::<_, DataFusionError>(if target.contains("://") {
                             target.clone()
@@ -335,7 +277,7 @@ fn heads(urls: &LargeStringArray, limit: usize, missing_ok: bool) -> Result<Vec<
         let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
         async move {
             let Some(url) = url else { return Ok(None) };
-            let (store, path) = resolve(&url)?;
+            let (store, path) = resolve(&url, None)?;
             match store.head(&path).await {
                 Ok(meta) => Ok(Some(Some(meta.size))),
                 Err(object_store::Error::NotFound { .. }) if missing_ok => Ok(Some(None)),
