@@ -129,7 +129,7 @@ def test_write_modes_append_and_overwrite(tmp_path):
     assert sorted(ketch.read_parquet(root).to_pydict()["a"]) == [1, 2]
     ketch.from_pydict({"a": [3]}).write_parquet(root, write_mode="overwrite")
     assert ketch.read_parquet(root).to_pydict()["a"] == [3]
-    with pytest.raises(ValueError, match="write_mode"):
+    with pytest.raises(ValueError, match="mode. replace is unsupported"):
         ketch.from_pydict({"a": [3]}).write_parquet(root, write_mode="replace")
 
 
@@ -166,3 +166,65 @@ def test_write_csv_and_json_round_trip(tmp_path):
     lines = [json.loads(x) for p in json_paths for x in open(p)]
     assert sorted(lines, key=lambda r: r["a"]) == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
     assert ketch.read_csv(str(tmp_path / "c")).sort("a").to_pydict() == {"a": [1, 2], "b": ["x", "y"]}
+
+
+def test_write_paths_names_and_success_file_as_daft(tmp_path, monkeypatch):
+    """Paths come back as Daft gives them (the root as written, `<uuid>-<n>`
+    names), `_SUCCESS` when asked, one exact file with `single_file`."""
+    import re
+
+    import daft
+
+    monkeypatch.chdir(tmp_path)
+    df = {"a": [1, 2, 3], "p": ["x", "y", "x"]}
+    for mod in (ketch, daft):
+        out = mod.from_pydict(df).write_parquet(f"{mod.__name__}-rel", write_success_file=True).to_pydict()["path"]
+        assert len(out) == 1 and re.fullmatch(rf"{mod.__name__}-rel/[0-9a-f-]{{36}}-0\.parquet", out[0]), out
+        assert (tmp_path / f"{mod.__name__}-rel" / "_SUCCESS").read_bytes() == b""
+        url = mod.from_pydict(df).write_parquet(f"file://{tmp_path}/{mod.__name__}-url").to_pydict()["path"]
+        assert url[0].startswith(f"{tmp_path}/{mod.__name__}-url/")
+        hive = mod.from_pydict(df).write_parquet(f"{mod.__name__}-hive", partition_cols=["p"]).to_pydict()
+        assert sorted(hive["p"]) == ["x", "y"]
+        assert all(p.startswith(f"{mod.__name__}-hive/p={v}/") for p, v in zip(hive["path"], hive["p"]))
+        single = mod.from_pydict(df).write_parquet(f"{mod.__name__}-one.parquet", single_file=True).to_pydict()
+        assert single == {"path": [f"{mod.__name__}-one.parquet"]}
+        assert pq.read_table(f"{mod.__name__}-one.parquet").to_pydict() == df
+    for kw, msg in [
+        (dict(single_file=True, partition_cols=["p"]), "cannot be combined with `partition_cols`"),
+        (dict(single_file=True, write_mode="overwrite-partitions"), "cannot be combined with `write_mode"),
+        (dict(write_mode="overwrite-partitions"), "Partition columns must be specified"),
+    ]:
+        with pytest.raises(ValueError, match=msg):
+            ketch.from_pydict(df).write_parquet("never", **kw)
+    assert not os.path.exists("never")
+
+
+def test_write_file_and_row_group_sizes_follow_execution_config(tmp_path):
+    """parquet_target_filesize x parquet_inflation_factor of in-memory data
+    per file, parquet_target_row_group_size likewise per row group; the files
+    hold every row once, in order."""
+    n = 10_000
+    df = ketch.from_pydict({"a": list(range(n))})  # 8 bytes a row in memory
+    with ketch.execution_config_ctx(
+        parquet_target_filesize=20_000, parquet_inflation_factor=1.0, parquet_target_row_group_size=4_000
+    ):
+        paths = df.write_parquet(str(tmp_path / "sized")).to_pydict()["path"]
+    assert len(paths) == n * 8 // 20_000
+    assert [int(p.rsplit("-", 1)[1].split(".")[0]) for p in paths] == list(range(len(paths)))
+    files = [pq.ParquetFile(p) for p in paths]
+    assert all(f.metadata.num_rows == 2_500 for f in files)
+    assert all(f.metadata.row_group(i).num_rows == 500 for f in files for i in range(f.metadata.num_row_groups))
+    assert [v for p in paths for v in pq.read_table(p).column("a").to_pylist()] == list(range(n))
+    with ketch.execution_config_ctx(csv_target_filesize=40_000, csv_inflation_factor=1.0):
+        assert len(df.write_csv(str(tmp_path / "csv")).to_pydict()["path"]) == 2
+    with pytest.raises(ValueError, match="parquet_target_filesize must be a positive int"):
+        ketch.set_execution_config(parquet_target_filesize=0)
+
+
+def test_write_compression_and_csv_options(tmp_path):
+    df = ketch.from_pydict({"a": [1, 2], "b": ["x,1", "y"]})
+    path = df.write_parquet(str(tmp_path / "z"), compression="zstd", column_compression={"b": "gzip"})
+    meta = pq.ParquetFile(path.to_pydict()["path"][0]).metadata.row_group(0)
+    assert (meta.column(0).compression, meta.column(1).compression) == ("ZSTD", "GZIP")
+    csv = df.write_csv(str(tmp_path / "c"), delimiter=";", header=False).to_pydict()["path"][0]
+    assert open(csv).read().splitlines() == ["1;x,1", "2;y"]

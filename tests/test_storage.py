@@ -7,13 +7,13 @@ from __future__ import annotations
 import io
 import os
 
-import boto3
 import daft
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import ketch
+from conftest import s3_client
 from ketch import col
 from ketch.io import IOConfig, S3Config
 
@@ -21,23 +21,11 @@ BUCKET = "ketch-test"
 
 
 @pytest.fixture(scope="module")
-def s3():
+def s3(moto_endpoint):
     """``(endpoint, boto3 client)`` of a moto S3 server with one bucket of
     Parquet, CSV, JSON and binary objects."""
-    from moto.server import ThreadedMotoServer
-
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
+    endpoint = moto_endpoint
+    client = s3_client(endpoint)
     client.create_bucket(Bucket=BUCKET)
     for key, table in _TABLES.items():
         buf = io.BytesIO()
@@ -47,8 +35,7 @@ def s3():
     client.put_object(Bucket=BUCKET, Key="text/b.jsonl", Body=b'{"x": 1, "y": "one"}\n{"x": 2, "y": null}\n')
     for i in range(5):
         client.put_object(Bucket=BUCKET, Key=f"blobs/{i}.bin", Body=bytes([i]) * (1000 + i))
-    yield endpoint, client
-    server.stop()
+    return endpoint, client
 
 
 _TABLES = {
@@ -174,3 +161,143 @@ def test_local_globs_match_daft(tmp_path, pattern):
         pq.write_table(table, path)
     glob = str(tmp_path / pattern)
     assert rows(ketch.read_parquet(glob)) == rows(daft.read_parquet(glob))
+
+
+def keys(client, prefix):
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []))
+
+
+def s3_table(client, key):
+    return pq.read_table(io.BytesIO(client.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+
+
+def test_write_parquet_csv_json_to_s3(s3):
+    """Each format lands under the prefix with Daft's `<uuid>-<n>` names; boto3
+    and pyarrow read back exactly the rows written."""
+    endpoint, client = s3
+    cfg = config(ketch, endpoint)
+    df = ketch.from_pydict({"a": [1, 2, 3], "b": ["x", None, "z"]})
+    for fmt in ["parquet", "csv", "json"]:
+        paths = getattr(df, f"write_{fmt}")(f"s3://{BUCKET}/w/{fmt}", io_config=cfg).to_pydict()["path"]
+        assert [p.split(f"{BUCKET}/", 1)[1] for p in paths] == keys(client, f"w/{fmt}/")
+        assert all(p.startswith(f"s3://{BUCKET}/w/{fmt}/") and p.endswith(f"-0.{fmt}") for p in paths)
+        body = client.get_object(Bucket=BUCKET, Key=paths[0].split(f"{BUCKET}/", 1)[1])["Body"].read()
+        if fmt == "parquet":
+            assert pq.read_table(io.BytesIO(body)).to_pydict() == {"a": [1, 2, 3], "b": ["x", None, "z"]}
+        elif fmt == "csv":
+            assert body.decode().splitlines() == ["a,b", "1,x", "2,", "3,z"]
+        else:
+            assert [line for line in body.decode().splitlines()] == ['{"a":1,"b":"x"}', '{"a":2}', '{"a":3,"b":"z"}']
+        back = getattr(ketch, f"read_{fmt}")(f"s3://{BUCKET}/w/{fmt}/**", io_config=cfg).sort("a").to_pydict()
+        assert back == {"a": [1, 2, 3], "b": ["x", None, "z"]}
+
+
+def test_write_modes_on_s3(s3):
+    """append adds files, overwrite replaces all data files (other prefixes
+    untouched), overwrite-partitions replaces only the written partitions; the
+    result has the partition values; `_SUCCESS` when asked."""
+    endpoint, client = s3
+    cfg = config(ketch, endpoint)
+    root = f"s3://{BUCKET}/modes"
+    client.put_object(Bucket=BUCKET, Key="modes-sibling/keep.txt", Body=b"keep")
+    ketch.from_pydict({"a": [1]}).write_parquet(root, io_config=cfg)
+    ketch.from_pydict({"a": [2]}).write_parquet(root, io_config=cfg)
+    assert sorted(ketch.read_parquet(root, io_config=cfg).to_pydict()["a"]) == [1, 2]
+    ketch.from_pydict({"a": [3]}).write_parquet(root, write_mode="overwrite", io_config=cfg, write_success_file=True)
+    assert ketch.read_parquet(root, io_config=cfg).to_pydict()["a"] == [3]
+    assert len(keys(client, "modes/")) == 2 and "modes/_SUCCESS" in keys(client, "modes/")
+    assert keys(client, "modes-sibling/") == ["modes-sibling/keep.txt"]
+
+    hive = f"s3://{BUCKET}/hive"
+    df = ketch.from_pydict({"k": [1, 2, 1], "v": ["a", "b", "c"]})
+    written = df.write_parquet(hive, partition_cols=["k"], io_config=cfg).to_pydict()
+    assert sorted(written["k"]) == [1, 2]
+    assert all(p.startswith(f"{hive}/k={k}/") for p, k in zip(written["path"], written["k"]))
+    ketch.from_pydict({"k": [2], "v": ["z"]}).write_parquet(
+        hive, partition_cols=["k"], write_mode="overwrite-partitions", io_config=cfg
+    )
+    back = ketch.read_parquet(f"{hive}/**", hive_partitioning=True, io_config=cfg)
+    assert rows(back.select("k", "v")) == [(1, "a"), (1, "c"), (2, "z")]
+    ref = pa.concat_tables([s3_table(client, k) for k in keys(client, "hive/")])
+    assert sorted(ref.column("v").to_pylist()) == ["a", "c", "z"]
+
+    single = f"s3://{BUCKET}/single/out.parquet"
+    assert df.write_parquet(single, single_file=True, io_config=cfg).to_pydict() == {"path": [single]}
+    assert keys(client, "single/") == ["single/out.parquet"]
+    assert s3_table(client, "single/out.parquet").to_pydict() == {"k": [1, 2, 1], "v": ["a", "b", "c"]}
+
+
+def test_failed_write_to_s3_loses_nothing(s3):
+    """A query that fails after some files were written leaves the previous
+    data readable and no new or staging objects behind."""
+    endpoint, client = s3
+    cfg = config(ketch, endpoint)
+    root = f"s3://{BUCKET}/safe"
+    ketch.from_pydict({"s": ["1", "2"]}).write_parquet(root, io_config=cfg)
+    before = keys(client, "safe/")
+    bad = ketch.from_pydict({"s": [str(i) for i in range(200)] + ["x"]}).select(col("s").cast(ketch.DataType.int64()))
+    # Small files and batches, so several files are written before the bad row.
+    with ketch.execution_config_ctx(default_morsel_size=20, parquet_target_filesize=40, parquet_inflation_factor=1.0):
+        with pytest.raises(ketch.exceptions.DaftCoreException, match="writing s3://ketch-test/safe"):
+            bad.write_parquet(root, write_mode="overwrite", io_config=cfg)
+    assert keys(client, "safe/") == before
+    assert sorted(ketch.read_parquet(root, io_config=cfg).to_pydict()["s"]) == ["1", "2"]
+
+
+@pytest.fixture(scope="module")
+def denying_s3():
+    """A moto server that checks credentials (none are known to it)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait()
+
+
+def test_denied_credentials_name_the_path(denying_s3):
+    cfg = IOConfig(s3=S3Config(endpoint_url=denying_s3, key_id="nobody", access_key="wrong", num_tries=1))
+    with pytest.raises(ketch.exceptions.DaftCoreException, match=r"(?i)s3://ketch-test/x.parquet.*privileges"):
+        ketch.read_parquet(f"s3://{BUCKET}/x.parquet", io_config=cfg)
+    with pytest.raises(ketch.exceptions.DaftCoreException, match=r"(?i)writing s3://ketch-test/out.*privileges"):
+        ketch.from_pydict({"a": [1]}).write_parquet(f"s3://{BUCKET}/out", io_config=cfg)
+    with pytest.raises(ketch.exceptions.DaftCoreException, match=r"(?i)s3://ketch-test/k.bin.*privileges"):
+        ketch.from_pydict({"u": [f"s3://{BUCKET}/k.bin"]}).select(col("u").download(io_config=cfg)).collect()
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["s3://ketch-test/blobs/*.bin", "s3://ketch-test/g/**", "s3://ketch-test/g/", "s3://ketch-test/g/top.parquet"],
+)
+def test_from_glob_path_and_read_blob_on_s3(s3, pattern):
+    """The same files and sizes as Daft lists, and as boto3 holds."""
+    endpoint, client = s3
+    ours = ketch.from_glob_path(pattern, io_config=config(ketch, endpoint)).to_pydict()
+    theirs = daft.from_glob_path(pattern, io_config=config(daft, endpoint)).to_pydict()
+    assert ours["path"] == sorted(ours["path"]) and rows(ketch.from_pydict(ours)) == rows(daft.from_pydict(theirs))
+    for path, size in zip(ours["path"], ours["size"]):
+        assert client.head_object(Bucket=BUCKET, Key=path.split(f"{BUCKET}/", 1)[1])["ContentLength"] == size
+    if pattern.endswith("*.bin"):
+        blobs = ketch.read_blob(pattern, io_config=config(ketch, endpoint)).to_pydict()
+        assert blobs["content"] == [bytes([i]) * (1000 + i) for i in range(5)]
+    with pytest.raises(FileNotFoundError, match="nothing"):
+        ketch.from_glob_path(f"s3://{BUCKET}/nothing/**", io_config=config(ketch, endpoint))

@@ -20,10 +20,23 @@ from ketch._native import PySession
 
 @dataclasses.dataclass(frozen=True)
 class ExecutionConfig:
-    """Settings for running queries. ``default_morsel_size``: rows per batch
-    (None: the engine default, 8192)."""
+    """Settings for running queries (Daft's ``PyDaftExecutionConfig`` fields
+    and defaults).
+
+    ``default_morsel_size``: rows per batch (None: the engine default, 8192).
+    Writes: a file holds about ``<format>_target_filesize`` bytes on disk,
+    estimated as that many bytes times ``<format>_inflation_factor`` of
+    in-memory (Arrow) data; Parquet row groups likewise hold about
+    ``parquet_target_row_group_size`` bytes."""
 
     default_morsel_size: int | None = None
+    parquet_target_filesize: int = 512 * 1024 * 1024
+    parquet_target_row_group_size: int = 128 * 1024 * 1024
+    parquet_inflation_factor: float = 3.0
+    csv_target_filesize: int = 512 * 1024 * 1024
+    csv_inflation_factor: float = 0.5
+    json_target_filesize: int = 512 * 1024 * 1024
+    json_inflation_factor: float = 0.25
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +121,12 @@ def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> Daf
     size = kwargs.get("default_morsel_size", base.default_morsel_size)
     if size is not None and (not isinstance(size, int) or size < 1):
         raise ValueError(f"default_morsel_size must be a positive int, got {size!r}")
+    for name, value in kwargs.items():
+        if name.endswith(("_filesize", "_size")) and name != "default_morsel_size":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int (bytes), got {value!r}")
+        if name.endswith("_factor") and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
     _CONTEXT._set(config=dataclasses.replace(base, **kwargs))
     return _CONTEXT
 

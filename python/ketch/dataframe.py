@@ -578,11 +578,19 @@ class DataFrame:
         return self.iter_rows()
 
     # --- writes -------------------------------------------------------
-    def _write(self, fmt: str, root_dir, write_mode: str, partition_cols, **kw) -> DataFrame:
+    def _write(
+        self, fmt: str, root_dir, write_mode: str, partition_cols, io_config=None, single_file=False, **kw
+    ) -> DataFrame:
         if write_mode not in ("append", "overwrite", "overwrite-partitions"):
-            raise ValueError(f"write_mode must be 'append', 'overwrite' or 'overwrite-partitions', got {write_mode!r}")
+            raise ValueError(
+                f"Only support `append`, `overwrite`, or `overwrite-partitions` mode. {write_mode} is unsupported"
+            )
+        if single_file and write_mode == "overwrite-partitions":
+            raise ValueError("`single_file=True` cannot be combined with `write_mode='overwrite-partitions'`.")
         if write_mode == "overwrite-partitions" and not partition_cols:
-            raise ValueError("write_mode='overwrite-partitions' needs partition_cols")
+            raise ValueError("Partition columns must be specified to use `overwrite-partitions` mode.")
+        if single_file and partition_cols is not None:
+            raise ValueError("`single_file=True` cannot be combined with `partition_cols`.")
         names = []
         for c in partition_cols or []:
             e = _expr_or_col(c)
@@ -591,14 +599,36 @@ class DataFrame:
                 raise ValueError(f"partition_cols takes column names, got {c!r}")
             self.schema()[name]
             names.append(name)
-        root = os.path.abspath(os.path.expanduser(str(root_dir)))
-        paths = _session().write(self._plan, root, fmt, write_mode, names, **kw)
+        from ketch.context import get_context
+        from ketch.io_config import io_config_json
+
+        root = os.fspath(root_dir)
+        if "://" not in root:
+            root = os.path.expanduser(root)
+        config = get_context().daft_execution_config
+        target = getattr(config, f"{fmt}_target_filesize") * getattr(config, f"{fmt}_inflation_factor")
+        row_group = config.parquet_target_row_group_size * config.parquet_inflation_factor
+        rel_paths = _session().write(
+            self._plan,
+            root,
+            fmt,
+            write_mode,
+            names,
+            int(target),
+            int(row_group),
+            single_file=single_file,
+            io_config=io_config_json(io_config),
+            **kw,
+        )
+        # Paths as Daft gives them: the root as written (``file://`` dropped) joined with each file.
+        shown = root[len("file://") :] if root.startswith("file://") else root
+        paths = [shown if not rel else shown.rstrip("/") + "/" + rel for rel in rel_paths]
         result: dict[str, Any] = {"path": pa.array(paths, pa.string())}
         schema = self.schema()
         for name in names:
             values = []
-            for p in paths:
-                seg = next((s for s in p.split(os.sep) if s.startswith(name + "=")), None)
+            for rel in rel_paths:
+                seg = next((s for s in rel.split("/") if s.startswith(name + "=")), None)
                 raw = None if seg is None else seg.split("=", 1)[1]
                 values.append(None if raw in (None, "__HIVE_DEFAULT_PARTITION__") else _unquote(raw))
             result[name] = pa.array(values, pa.string()).cast(schema[name].dtype.to_arrow_dtype())
@@ -617,10 +647,38 @@ class DataFrame:
         column_compression: dict[str, str] | None = None,
         single_file: bool = False,
     ) -> DataFrame:
-        """Writes Parquet files under ``root_dir``; returns a DataFrame of the
-        written paths (and partition values). Nothing is visible until every
-        file is written; a failed write leaves ``root_dir`` as it was."""
-        return self._write("parquet", root_dir, write_mode, partition_cols, compression=compression)
+        """Writes Parquet files under ``root_dir`` (a local path or an
+        ``s3://``, ``gs://``, ``az://``/``abfs://`` URL, reached with
+        ``io_config`` or the planning config's default); returns a DataFrame
+        of the written paths (String, the root as given joined with Daft's
+        ``<uuid>-<n>.parquet`` names) and the partition values.
+
+        ``write_mode``: ``append``, ``overwrite`` (every other data file under
+        the root removed) or ``overwrite-partitions`` (files in the written
+        ``k=v`` folders removed). Files are staged under a hidden prefix and
+        moved into place only after every file is written, old files removed
+        last: a failed write leaves ``root_dir`` as it was. Files and row
+        groups are sized by the execution config's
+        ``parquet_target_filesize`` / ``parquet_target_row_group_size`` (bytes
+        on disk, via ``parquet_inflation_factor``). ``compression`` and
+        ``column_compression`` name codecs (``snappy``, ``zstd``, ``gzip``,
+        ``lz4``, ``brotli``, ``none``); ``single_file`` writes exactly the
+        file ``root_dir``; ``write_success_file`` an empty ``_SUCCESS``.
+
+        Raises ValueError for invalid option combinations (Daft's messages),
+        DaftCoreException for a failed query or storage request, naming the
+        root."""
+        return self._write(
+            "parquet",
+            root_dir,
+            write_mode,
+            partition_cols,
+            io_config,
+            single_file,
+            compression=compression,
+            column_compression=list((column_compression or {}).items()),
+            write_success_file=write_success_file,
+        )
 
     def write_csv(
         self,
@@ -635,9 +693,21 @@ class DataFrame:
         date_format: str | None = None,
         timestamp_format: str | None = None,
     ) -> DataFrame:
-        """Writes CSV files under ``root_dir`` (see :meth:`write_parquet`)."""
+        """Writes CSV files under ``root_dir`` (see :meth:`write_parquet`);
+        sized by ``csv_target_filesize``; ``delimiter``, ``quote``,
+        ``escape`` are one character, ``header`` writes the column names."""
         return self._write(
-            "csv", root_dir, write_mode, partition_cols, delimiter=delimiter, header=True if header is None else header
+            "csv",
+            root_dir,
+            write_mode,
+            partition_cols,
+            io_config,
+            delimiter=delimiter,
+            quote=quote,
+            escape=escape,
+            header=True if header is None else header,
+            date_format=date_format,
+            timestamp_format=timestamp_format,
         )
 
     def write_json(
@@ -650,8 +720,10 @@ class DataFrame:
         date_format: str | None = None,
         timestamp_format: str | None = None,
     ) -> DataFrame:
-        """Writes newline-delimited JSON files under ``root_dir`` (see :meth:`write_parquet`)."""
-        return self._write("json", root_dir, write_mode, partition_cols)
+        """Writes newline-delimited JSON files under ``root_dir`` (see
+        :meth:`write_parquet`); sized by ``json_target_filesize``. Null
+        fields are left out of each line."""
+        return self._write("json", root_dir, write_mode, partition_cols, io_config)
 
     # --- display ------------------------------------------------------
     def _preview(self, n: int, html: bool = False) -> tuple[list[str], list[str], list[list[Any]] | None, str]:

@@ -5,7 +5,6 @@ constructors (``from_pydict``, ``from_pylist``, ``from_arrow``, ``from_pandas``,
 from __future__ import annotations
 
 import builtins
-import glob as globmod
 import os
 import pathlib
 from collections.abc import Iterable
@@ -289,33 +288,25 @@ def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1
     return _from_table(pa.concat_tables(tables), len(tables))
 
 
-def _glob_files(pattern: str) -> list[str]:
-    """Absolute paths of the files a local glob pattern (``**`` recursive), a
-    directory (its files) or a file path names, in sorted order."""
-    local = pattern[len("file://") :] if pattern.startswith("file://") else pattern
-    if "://" in local:
-        raise ValueError(f"from_glob_path: {pattern!r}: only local paths and file:// are supported yet")
-    local = os.path.abspath(os.path.expanduser(local))
-    if os.path.isdir(local):
-        return sorted(os.path.join(local, n) for n in os.listdir(local) if os.path.isfile(os.path.join(local, n)))
-    return sorted(p for p in globmod.glob(local, recursive=True) if os.path.isfile(p))
-
-
 def from_glob_path(path: str | list[str], io_config: Any = None) -> DataFrame:
-    """One row per file matching ``path`` (a glob pattern, a directory or a file;
-    or a list of them): ``path`` (a ``file://`` URL), ``size`` (bytes, Int64) and
-    ``num_rows`` (null), as Daft. Nothing matching is a ``FileNotFoundError``
-    naming the pattern (Daft raises when the DataFrame is collected)."""
-    if io_config is not None:
-        raise ValueError("io_config is not supported yet: from_glob_path reads local paths")
+    """One row per file matching ``path`` (a glob pattern, a directory or a file,
+    local or on an object store; or a list of them): ``path`` (String: the
+    file's URL, ``file:///...`` for local files), ``size`` (Int64, bytes) and
+    ``num_rows`` (null Int64), as Daft. A directory lists the files directly
+    in it; ``**`` matches any depth. Nothing matching is a
+    ``FileNotFoundError`` naming the pattern."""
+    from ketch.io_config import io_config_json
+
+    config = io_config_json(io_config)
     patterns = [path] if isinstance(path, str) else list(path)
-    files = [f for p in patterns for f in _glob_files(p)]
-    if not files:
-        raise FileNotFoundError(f"No matching file found by glob paths: {', '.join(map(repr, patterns))}")
+    files = []
+    for p in patterns:
+        p = os.fspath(p)
+        files += _session().glob_files(p if "://" in p else os.path.expanduser(p), io_config=config)
     table = pa.table(
         {
-            "path": pa.array([f"file://{f}" for f in files], pa.string()),
-            "size": pa.array([os.path.getsize(f) for f in files], pa.int64()),
+            "path": pa.array([f for f, _ in files], pa.string()),
+            "size": pa.array([n for _, n in files], pa.int64()),
             "num_rows": pa.nulls(len(files), pa.int64()),
         }
     )
@@ -333,5 +324,5 @@ def read_blob(
     from ketch.expressions import col
 
     df = from_glob_path(path, io_config=io_config)
-    content = col("path").download(max_connections=max_connections, on_error=on_error)
+    content = col("path").download(max_connections=max_connections, on_error=on_error, io_config=io_config)
     return df.select(col("path"), col("size"), content.alias("content"))

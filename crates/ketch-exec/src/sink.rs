@@ -1,30 +1,61 @@
-//! File sinks: Parquet, CSV and JSON writes that never leave partial output.
+//! File sinks: Parquet, CSV and JSON writes to local folders and object
+//! stores (through the session's object store registry) that never leave
+//! partial output.
 //!
-//! Files are first written into a hidden staging folder inside the target
-//! (`.ketch-staging-*`, skipped by readers); only after every file is written
-//! are they moved into place, and for `overwrite` the old files removed. A
-//! failed query removes the staging folder and leaves the target as it was.
+//! Files are first written under a hidden staging prefix inside the target
+//! (`<root>/.ketch-staging-<uuid>/`, skipped by readers); only after every
+//! file is written are they moved to their final names (Daft's
+//! `<uuid>-<n>.<ext>`, one uuid per folder), and for the overwrite modes the
+//! files they replace removed last. A failed query removes the staging
+//! objects and leaves the target as it was; a failure while moving removes
+//! the files already moved.
+//!
+//! File and row-group sizes follow Daft's execution config: a file holds
+//! about `target_file_bytes` of in-memory (Arrow) data, a Parquet row group
+//! about `target_row_group_bytes`; rows per file and per row group come from
+//! the in-memory size per row of the first batch.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use datafusion::common::config::{CsvOptions, JsonOptions, TableParquetOptions};
+use arrow::datatypes::SchemaRef;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::common::config::{CsvOptions, JsonOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::datasource::provider_as_source;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder, TaskContext};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext};
+use futures::{StreamExt, TryStreamExt};
+use ketch_functions::storage;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 /// The file format of a write and its options.
 #[derive(Debug, Clone)]
 pub enum WriteFormat {
-    /// Parquet with a compression codec name (`snappy`, `zstd`, `gzip`, `lz4`, `brotli`, `none`).
+    /// Parquet with a codec name (`snappy`, `zstd`, `gzip`, `lz4`, `brotli`,
+    /// `none`) for every column, and codecs for single columns.
     Parquet {
         compression: String,
+        column_compression: Vec<(String, String)>,
     },
-    Csv {
-        delimiter: u8,
-        header: bool,
-    },
+    Csv(CsvOptions),
     Json,
+}
+
+impl WriteFormat {
+    fn extension(&self) -> &'static str {
+        match self {
+            WriteFormat::Parquet { .. } => "parquet",
+            WriteFormat::Csv(_) => "csv",
+            WriteFormat::Json => "json",
+        }
+    }
 }
 
 /// Daft's `write_mode`.
@@ -35,142 +66,311 @@ pub enum WriteMode {
     OverwritePartitions,
 }
 
-fn io_err(context: &str, path: &Path, e: std::io::Error) -> DataFusionError {
-    DataFusionError::External(Box::new(std::io::Error::new(e.kind(), format!("{context} {}: {e}", path.display()))))
+/// What to write and how.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    pub format: WriteFormat,
+    pub mode: WriteMode,
+    /// Hive partition columns (`root/k=v/...`).
+    pub partition_cols: Vec<String>,
+    /// Write exactly one file at `root` itself.
+    pub single_file: bool,
+    /// Write an empty `_SUCCESS` object in the root folder after the commit.
+    pub write_success_file: bool,
+    /// In-memory bytes per file (Daft: target file size x inflation factor).
+    pub target_file_bytes: u64,
+    /// In-memory bytes per Parquet row group.
+    pub target_row_group_bytes: u64,
 }
 
-fn unique_suffix() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}-{nanos:x}", std::process::id())
-}
+/// Writes the result of `plan` under `root` (a local path or a URL whose
+/// store the session's registry serves) and returns the written files'
+/// paths relative to `root` (`k=v/<uuid>-0.parquet`; `""` for
+/// `single_file`).
+///
+/// Errors: the query's error, or a storage error naming the path; either way
+/// the data files under `root` are those that were there before.
+pub async fn write(ctx: &SessionContext, plan: LogicalPlan, root: &str, opts: &WriteOptions) -> Result<Vec<String>> {
+    let root_url = storage::parse_url(root)?;
+    let store = ctx.runtime_env().object_store(ObjectStoreUrl::parse(storage::store_url(&root_url))?)?;
+    let root_path = storage::object_path(&root_url)?;
+    let staging_name = format!(".ketch-staging-{}", uuid::Uuid::new_v4());
+    let (folder, folder_url) = if opts.single_file {
+        let parent = root_path.parts().collect::<Vec<_>>();
+        let parent: Path = parent[..parent.len().saturating_sub(1)].iter().cloned().collect();
+        (parent, root_url.join(".").map_err(|e| url_error(&root_url, e))?)
+    } else {
+        (root_path.clone(), ensure_folder(&root_url))
+    };
+    let staging = folder.clone().join(staging_name.as_str());
+    let staging_url = folder_url.join(&format!("{staging_name}/")).map_err(|e| url_error(&folder_url, e))?;
 
-/// Every regular file under `dir` (recursively), sorted.
-fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
+    let staged = match write_staged(ctx, plan, staging_url.as_str(), opts).await {
+        Ok(()) => list(&store, &staging).await,
+        Err(e) => Err(e),
+    };
+    let result = match staged {
+        Ok(staged) => commit(&store, &folder, &root_path, &staging, staged, opts).await,
+        Err(e) => Err(e),
+    };
+    remove_staging(&store, &staging, &root_url).await;
+    let written = result.map_err(|e| e.context(format!("writing {root}")))?;
+    if opts.write_success_file {
+        store.put(&folder.clone().join("_SUCCESS"), PutPayload::new()).await?;
     }
+    Ok(written)
+}
+
+fn url_error(url: &url::Url, e: url::ParseError) -> DataFusionError {
+    DataFusionError::Execution(format!("invalid URL {url}: {e}"))
+}
+
+fn ensure_folder(url: &url::Url) -> url::Url {
+    let mut url = url.clone();
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    url
+}
+
+/// Every object under `prefix` (recursively), sorted.
+async fn list(store: &Arc<dyn ObjectStore>, prefix: &Path) -> Result<Vec<Path>> {
+    let mut out: Vec<Path> = store.list(Some(prefix)).map_ok(|m| m.location).try_collect().await?;
     out.sort();
     Ok(out)
 }
 
-/// Data files already in `root`: not hidden (`.x`, `_x`) at any level.
-fn existing_data_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    if !root.exists() {
-        return Ok(vec![]);
+/// `path`'s segments below `base` (None when not below it).
+fn relative(base: &Path, path: &Path) -> Option<Vec<String>> {
+    path.prefix_match(base).map(|parts| parts.map(|p| p.as_ref().to_string()).collect())
+}
+
+/// Removes what is left of the staging prefix (a local staging folder too).
+async fn remove_staging(store: &Arc<dyn ObjectStore>, staging: &Path, root_url: &url::Url) {
+    if let Ok(left) = list(store, staging).await {
+        let _ = delete_all(store, left).await;
     }
-    Ok(files_under(root)?
-        .into_iter()
-        .filter(|p| {
-            p.strip_prefix(root)
-                .map(|rel| rel.components().all(|c| !c.as_os_str().to_string_lossy().starts_with(['.', '_'])))
-                .unwrap_or(false)
+    if root_url.scheme() == "file" {
+        let _ = std::fs::remove_dir_all(format!("/{staging}"));
+    }
+}
+
+async fn delete_all(store: &Arc<dyn ObjectStore>, paths: Vec<Path>) -> Result<()> {
+    let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
+    store.delete_stream(stream).try_collect::<Vec<_>>().await?;
+    Ok(())
+}
+
+/// A stream that can be executed once: the query's batches, re-fed to
+/// DataFusion's file sinks.
+struct OnceStream {
+    schema: SchemaRef,
+    stream: Mutex<Option<SendableRecordBatchStream>>,
+}
+
+impl std::fmt::Debug for OnceStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnceStream").field("schema", &self.schema).finish_non_exhaustive()
+    }
+}
+
+impl PartitionStream for OnceStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let taken = self.stream.lock().ok().and_then(|mut s| s.take());
+        taken.unwrap_or_else(|| {
+            let err = DataFusionError::Internal("a write's input stream was executed twice".into());
+            Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), futures::stream::once(async { Err(err) })))
         })
-        .collect())
+    }
 }
 
-/// Writes the result of `plan` under the local folder `root` and returns the
-/// paths of the files written. `partition_cols` gives a hive layout
-/// (`root/k=v/...`).
-///
-/// Errors: the query's error, or an I/O error naming the path; either way the
-/// files under `root` are those that were there before.
-pub async fn write(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
-    root: &str,
-    format: &WriteFormat,
-    mode: WriteMode,
-    partition_cols: Vec<String>,
-) -> Result<Vec<String>> {
-    let root = PathBuf::from(root.strip_prefix("file://").unwrap_or(root));
-    std::fs::create_dir_all(&root).map_err(|e| io_err("cannot create folder", &root, e))?;
-    let staging = root.join(format!(".ketch-staging-{}", unique_suffix()));
-    std::fs::create_dir_all(&staging).map_err(|e| io_err("cannot create folder", &staging, e))?;
-
-    let result = write_staged(ctx, plan, &staging, format, partition_cols.clone()).await;
-    let staged = match result {
-        Ok(()) => files_under(&staging).map_err(|e| io_err("cannot list", &staging, e)),
-        Err(e) => Err(e),
-    };
-    let staged = match staged {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
+/// Runs `plan` and writes its rows as files under the folder URL `staging`.
+async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, opts: &WriteOptions) -> Result<()> {
+    let mut stream = DataFrame::new(ctx.state(), plan).execute_stream().await?;
+    let schema = stream.schema();
+    // The first non-empty batch gives the in-memory size of a row.
+    let mut head = Vec::new();
+    let mut row_bytes = 1.0f64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let rows = batch.num_rows();
+        let bytes: usize = batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0)).sum();
+        head.push(batch);
+        if rows > 0 {
+            row_bytes = (bytes as f64 / rows as f64).max(1.0);
+            break;
         }
-    };
-    let committed = commit(&root, &staging, &staged, mode);
-    let _ = std::fs::remove_dir_all(&staging);
-    committed
-}
+    }
+    let rows_for = |target: u64| ((target as f64 / row_bytes) as usize).max(1);
+    let file_rows = rows_for(opts.target_file_bytes);
+    // DataFusion starts a new file between batches only: no batch may hold
+    // more than a file's rows.
+    let batches = futures::stream::iter(head.into_iter().map(Ok)).chain(stream).flat_map(move |batch| {
+        let slices = match batch {
+            Ok(b) => (0..b.num_rows().div_ceil(file_rows))
+                .map(|i| Ok(b.slice(i * file_rows, file_rows.min(b.num_rows() - i * file_rows))))
+                .collect(),
+            Err(e) => vec![Err(e)],
+        };
+        futures::stream::iter(slices)
+    });
+    let input: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches));
 
-async fn write_staged(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
-    staging: &Path,
-    format: &WriteFormat,
-    partition_cols: Vec<String>,
-) -> Result<()> {
-    let df = DataFrame::new(ctx.state(), plan);
-    let options = DataFrameWriteOptions::new().with_partition_by(partition_cols);
-    // A trailing slash tells DataFusion the path is a folder.
-    let dir = format!("{}/", staging.display());
-    match format {
-        WriteFormat::Parquet { compression } => {
-            let mut opts = TableParquetOptions::default();
-            opts.global.compression = Some(match compression.as_str() {
-                "none" | "uncompressed" => "uncompressed".to_string(),
-                other => other.to_string(),
-            });
-            df.write_parquet(&dir, options, Some(opts)).await?;
+    let mut config = ctx.state().config().clone();
+    let options = config.options_mut();
+    options.set("datafusion.execution.soft_max_rows_per_output_file", &file_rows.to_string())?;
+    // One file at a time per folder, filled to the target before the next
+    // (Parquet still encodes columns in parallel).
+    options.set("datafusion.execution.minimum_parallel_output_files", "1")?;
+    let state = SessionStateBuilder::new_from_existing(ctx.state()).with_config(config).build();
+    let table = StreamingTable::try_new(
+        schema.clone(),
+        vec![Arc::new(OnceStream { schema, stream: Mutex::new(Some(input)) })],
+    )?;
+    let scan = LogicalPlanBuilder::scan("write_input", provider_as_source(Arc::new(table)), None)?.build()?;
+    let df = DataFrame::new(state, scan);
+
+    let write_options = if opts.single_file {
+        DataFrameWriteOptions::new().with_single_file_output(true)
+    } else {
+        DataFrameWriteOptions::new().with_partition_by(opts.partition_cols.clone())
+    };
+    let target = if opts.single_file { format!("{staging}single.{}", opts.format.extension()) } else { staging.into() };
+    match &opts.format {
+        WriteFormat::Parquet { compression, column_compression } => {
+            let mut parquet = TableParquetOptions::default();
+            parquet.global.compression = Some(codec(compression));
+            parquet.global.max_row_group_size = rows_for(opts.target_row_group_bytes);
+            for (column, compression) in column_compression {
+                let column_options =
+                    ParquetColumnOptions { compression: Some(codec(compression)), ..Default::default() };
+                parquet.column_specific_options.insert(column.clone(), column_options);
+            }
+            df.write_parquet(&target, write_options, Some(parquet)).await?;
         }
-        WriteFormat::Csv { delimiter, header } => {
-            let opts = CsvOptions { delimiter: *delimiter, has_header: Some(*header), ..Default::default() };
-            df.write_csv(&dir, options, Some(opts)).await?;
+        WriteFormat::Csv(csv) => {
+            df.write_csv(&target, write_options, Some(csv.clone())).await?;
         }
         WriteFormat::Json => {
-            df.write_json(&dir, options, Some(JsonOptions::default())).await?;
+            df.write_json(&target, write_options, Some(JsonOptions::default())).await?;
         }
     }
     Ok(())
 }
 
-/// Moves staged files into `root`; for overwrite modes, removes the files they
-/// replace only after all new files are in place.
-fn commit(root: &Path, staging: &Path, staged: &[PathBuf], mode: WriteMode) -> Result<Vec<String>> {
-    let old = existing_data_files(root).map_err(|e| io_err("cannot list", root, e))?;
-    let mut written = Vec::with_capacity(staged.len());
-    for file in staged {
-        let rel = file
-            .strip_prefix(staging)
-            .map_err(|_| DataFusionError::Internal(format!("{} is outside the staging folder", file.display())))?;
-        let target = root.join(rel);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io_err("cannot create folder", parent, e))?;
-        }
-        std::fs::rename(file, &target).map_err(|e| io_err("cannot move file to", &target, e))?;
-        written.push(target);
+/// Daft's codec names as DataFusion's (a codec with levels at the parquet
+/// crate's default level).
+fn codec(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "none" | "uncompressed" => "uncompressed".to_string(),
+        "zstd" => "zstd(1)".to_string(),
+        "gzip" => "gzip(6)".to_string(),
+        "brotli" => "brotli(1)".to_string(),
+        other => other.to_string(),
     }
-    let replaced: Vec<&PathBuf> = match mode {
+}
+
+/// Moves the staged files to their final names and, for the overwrite
+/// modes, then removes the data files they replace. On a failed move the
+/// files already moved are removed again.
+async fn commit(
+    store: &Arc<dyn ObjectStore>,
+    folder: &Path,
+    root: &Path,
+    staging: &Path,
+    staged: Vec<Path>,
+    opts: &WriteOptions,
+) -> Result<Vec<String>> {
+    let old = match opts.mode {
         WriteMode::Append => vec![],
-        WriteMode::Overwrite => old.iter().collect(),
+        _ if opts.single_file => vec![],
+        _ => existing_data_files(store, folder).await?,
+    };
+    // Final names: per folder one uuid, files numbered in staging order.
+    let mut by_folder: BTreeMap<Vec<String>, Vec<Path>> = BTreeMap::new();
+    for file in staged {
+        let mut rel = relative(staging, &file)
+            .ok_or_else(|| DataFusionError::Internal(format!("{file} is outside the staging prefix {staging}")))?;
+        rel.pop();
+        by_folder.entry(rel).or_default().push(file);
+    }
+    let mut moves = Vec::new();
+    for (dirs, mut files) in by_folder {
+        // DataFusion numbers a folder's files `<id>_<n>` in write order.
+        files.sort_by_key(|f| {
+            let stem = f.filename().unwrap_or_default().split('.').next().unwrap_or_default();
+            stem.rsplit('_').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)
+        });
+        let id = uuid::Uuid::new_v4();
+        for (n, file) in files.into_iter().enumerate() {
+            if opts.single_file {
+                moves.push((file, root.clone(), String::new()));
+                continue;
+            }
+            let mut rel = dirs.clone();
+            rel.push(format!("{id}-{n}.{}", opts.format.extension()));
+            let rel = rel.join("/");
+            let target = Path::parse(if folder.as_ref().is_empty() { rel.clone() } else { format!("{folder}/{rel}") })?;
+            moves.push((file, target, rel));
+        }
+    }
+    let mut done: Vec<Path> = Vec::with_capacity(moves.len());
+    let mut written = Vec::with_capacity(moves.len());
+    for (from, to, rel) in moves {
+        if let Err(e) = store.rename(&from, &to).await {
+            let _ = delete_all(store, done).await;
+            return Err(DataFusionError::External(Box::new(e)));
+        }
+        done.push(to);
+        written.push(rel);
+    }
+    if opts.single_file {
+        return Ok(written);
+    }
+    let replaced: Vec<Path> = match opts.mode {
+        WriteMode::Append => vec![],
+        WriteMode::Overwrite => old,
         WriteMode::OverwritePartitions => {
-            let new_dirs: std::collections::HashSet<&Path> = written.iter().filter_map(|p| p.parent()).collect();
-            old.iter().filter(|p| p.parent().is_some_and(|d| new_dirs.contains(d))).collect()
+            let parent = |p: &Path| {
+                let mut rel = relative(folder, p)?;
+                rel.pop();
+                Some(rel)
+            };
+            let new_dirs: std::collections::HashSet<Vec<String>> = done.iter().filter_map(parent).collect();
+            old.into_iter().filter(|p| parent(p).is_some_and(|d| new_dirs.contains(&d))).collect()
         }
     };
-    for f in replaced {
-        std::fs::remove_file(f).map_err(|e| io_err("cannot remove old file", f, e))?;
+    delete_all(store, replaced).await?;
+    Ok(written)
+}
+
+/// Data files already under `folder`: no segment hidden (`.x`, `_x`).
+async fn existing_data_files(store: &Arc<dyn ObjectStore>, folder: &Path) -> Result<Vec<Path>> {
+    let all = match list(store, folder).await {
+        Ok(all) => all,
+        Err(DataFusionError::ObjectStore(e)) if matches!(*e, object_store::Error::NotFound { .. }) => vec![],
+        Err(e) => return Err(e),
+    };
+    Ok(all
+        .into_iter()
+        .filter(|p| relative(folder, p).is_some_and(|rel| rel.iter().all(|s| !s.starts_with(['.', '_']))))
+        .collect())
+}
+
+/// Rejects option combinations Daft rejects, with Daft's messages.
+pub fn validate(opts: &WriteOptions) -> std::result::Result<(), String> {
+    if opts.single_file && opts.mode == WriteMode::OverwritePartitions {
+        return Err("`single_file=True` cannot be combined with `write_mode='overwrite-partitions'`.".into());
     }
-    Ok(written.iter().map(|p| p.display().to_string()).collect())
+    if opts.mode == WriteMode::OverwritePartitions && opts.partition_cols.is_empty() {
+        return Err("Partition columns must be specified to use `overwrite-partitions` mode.".into());
+    }
+    if opts.single_file && !opts.partition_cols.is_empty() {
+        return Err("`single_file=True` cannot be combined with `partition_cols`.".into());
+    }
+    Ok(())
 }

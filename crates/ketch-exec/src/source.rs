@@ -16,6 +16,7 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use futures::TryStreamExt;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// CSV dialect (Daft's `read_csv` options).
@@ -90,20 +91,7 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     let store = session.runtime_env().object_store(url.object_store())?;
     let prefix = url.prefix().to_string();
     let listed: Vec<_> = match url.get_glob() {
-        // A glob matches whole relative paths (`**` any depth, `*` within one folder).
-        Some(glob) => {
-            let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
-            let all: Vec<_> = match store.list(Some(url.prefix())).try_collect().await {
-                Ok(all) => all,
-                Err(e) => return Err(listing_error(path, e)),
-            };
-            all.into_iter()
-                .filter(|m| {
-                    let rel = m.location.as_ref().strip_prefix(prefix.as_str()).unwrap_or(m.location.as_ref());
-                    glob.matches_with(rel.trim_start_matches('/'), options)
-                })
-                .collect()
-        }
+        Some(glob) => list_glob(store.as_ref(), &url, glob).await.map_err(|e| listing_error(path, e))?,
         None => match url.list_all_files(session, store.as_ref(), "").await {
             Ok(stream) => match stream.try_collect().await {
                 Ok(files) => files,
@@ -124,6 +112,50 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     let base = url.object_store();
     let files = files.into_iter().map(|loc| format!("{}{}", base.as_str(), loc)).collect();
     Ok((url, files))
+}
+
+/// The objects under `url`'s prefix matching `glob` on their whole relative
+/// path (`**` any depth, `*` within one folder, as Daft matches).
+async fn list_glob(store: &dyn ObjectStore, url: &ListingTableUrl, glob: &glob::Pattern) -> Result<Vec<ObjectMeta>> {
+    let options = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+    let prefix = url.prefix().as_ref();
+    let all: Vec<ObjectMeta> = store.list(Some(url.prefix())).try_collect().await?;
+    Ok(all
+        .into_iter()
+        .filter(|m| {
+            let rel = m.location.as_ref().strip_prefix(prefix).unwrap_or(m.location.as_ref());
+            glob.matches_with(rel.trim_start_matches('/'), options)
+        })
+        .collect())
+}
+
+/// The files `path` names, as Daft's `from_glob_path` lists them: `(URL,
+/// size in bytes)` of the file itself, of each file directly in a folder,
+/// or of each match of a glob (hidden names included), sorted by URL.
+///
+/// Errors: `NotFound` naming `path` when nothing matches; a store's other
+/// errors with `path` as context.
+pub async fn glob_files(session: &dyn Session, path: &str) -> Result<Vec<(String, u64)>> {
+    let url = listing_url(path)?;
+    let store = session.runtime_env().object_store(url.object_store())?;
+    let listed = match url.get_glob() {
+        Some(glob) => list_glob(store.as_ref(), &url, glob).await.map_err(|e| listing_error(path, e))?,
+        None => match store.head(url.prefix()).await {
+            Ok(meta) if !path.ends_with('/') => vec![meta],
+            _ => match store.list_with_delimiter(Some(url.prefix())).await {
+                Ok(listing) => listing.objects,
+                Err(e) => return Err(listing_error(path, e)),
+            },
+        },
+    };
+    if listed.is_empty() {
+        return Err(not_found(path));
+    }
+    let base = url.object_store();
+    let mut files: Vec<(String, u64)> =
+        listed.into_iter().map(|m| (format!("{}{}", base.as_str(), m.location), m.size)).collect();
+    files.sort();
+    Ok(files)
 }
 
 /// The listing URL of `path`: local paths (globs included) as DataFusion
@@ -312,4 +344,53 @@ pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts
         });
     }
     plan.ok_or_else(|| not_found(&paths.join(", ")))?.build()
+}
+
+/// One line per table scan of an optimized plan: what the optimizer pushed
+/// into it (as Daft's explain lists `Pushdowns`): the columns read
+/// (`projection`), the filters the source prunes with (`filter`: row-group
+/// statistics and the page index; a filter above the scan still checks each
+/// row), the filters it applies exactly (`partition_filter`: hive partition
+/// columns, whole files skipped) and the row `limit`.
+pub fn pushdowns(plan: &LogicalPlan) -> Result<Vec<String>> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::TableProviderFilterPushDown;
+    use datafusion::logical_expr::expr_rewriter::unnormalize_col;
+
+    let mut lines = Vec::new();
+    plan.apply(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            let mut parts = Vec::new();
+            if scan.projection.is_some() {
+                let names: Vec<&str> = scan.projected_schema.fields().iter().map(|f| f.name().as_str()).collect();
+                parts.push(format!("projection=[{}]", names.join(", ")));
+            }
+            let filters: Vec<&Expr> = scan.filters.iter().collect();
+            let kinds = scan.source.supports_filters_pushdown(&filters)?;
+            let show = |want: &dyn Fn(&TableProviderFilterPushDown) -> bool| {
+                let picked: Vec<String> = filters
+                    .iter()
+                    .zip(&kinds)
+                    .filter(|(_, k)| want(k))
+                    .map(|(f, _)| unnormalize_col((*f).clone()).human_display().to_string())
+                    .collect();
+                picked.join(", ")
+            };
+            let inexact = show(&|k| matches!(k, TableProviderFilterPushDown::Inexact));
+            let exact = show(&|k| matches!(k, TableProviderFilterPushDown::Exact));
+            if !inexact.is_empty() {
+                parts.push(format!("filter=[{inexact}]"));
+            }
+            if !exact.is_empty() {
+                parts.push(format!("partition_filter=[{exact}]"));
+            }
+            if let Some(n) = scan.fetch {
+                parts.push(format!("limit={n}"));
+            }
+            let shown = if parts.is_empty() { "none".to_string() } else { parts.join(", ") };
+            lines.push(format!("{}: {shown}", scan.table_name));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(lines)
 }

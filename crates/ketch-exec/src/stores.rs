@@ -3,24 +3,44 @@
 //! `ketch_functions::storage`) for a URL that has none registered, and
 //! [`register_io_config`] to serve a call's own `IOConfig`.
 
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use async_trait::async_trait;
+use bytes::Bytes;
 use datafusion::common::Result;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::prelude::SessionContext;
+use futures::stream::BoxStream;
 use ketch_functions::storage;
-use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
+    PutOptions, PutPayload, PutResult, RenameOptions, Result as OsResult,
+};
 use url::Url;
 
-/// DataFusion's default registry (local files) plus stores made on demand.
-#[derive(Debug, Default)]
+/// DataFusion's default registry plus stores made on demand; every store is
+/// wrapped to count its I/O ([`io_stats`]).
+#[derive(Debug)]
 pub struct KetchObjectStores {
     inner: DefaultObjectStoreRegistry,
 }
 
+impl Default for KetchObjectStores {
+    fn default() -> Self {
+        let inner = DefaultObjectStoreRegistry::new();
+        let local = Url::parse("file://").expect("a valid URL");
+        inner.register_store(&local, Counting::wrap(Arc::new(LocalFileSystem::new())));
+        Self { inner }
+    }
+}
+
 impl ObjectStoreRegistry for KetchObjectStores {
     fn register_store(&self, url: &Url, store: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
-        self.inner.register_store(url, store)
+        self.inner.register_store(url, Counting::wrap(store))
     }
 
     fn deregister_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
@@ -29,7 +49,7 @@ impl ObjectStoreRegistry for KetchObjectStores {
 
     fn get_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
         self.inner.get_store(url).or_else(|_| {
-            let store = storage::store_for(url, None)?;
+            let store = Counting::wrap(storage::store_for(url, None)?);
             self.inner.register_store(url, store.clone());
             Ok(store)
         })
@@ -50,4 +70,138 @@ pub fn register_io_config(ctx: &SessionContext, locations: &[String], config: Op
         ctx.runtime_env().register_object_store(&storage::store_url(&url), store);
     }
     Ok(())
+}
+
+/// Requests and bytes through the object stores of every session in the
+/// process (local files included): what scans, writes and downloads
+/// actually moved. Bytes read are the byte ranges of GET requests.
+#[derive(Debug, Default)]
+pub struct IoStats {
+    pub get_requests: AtomicU64,
+    pub bytes_read: AtomicU64,
+    pub head_requests: AtomicU64,
+    pub list_requests: AtomicU64,
+    pub put_requests: AtomicU64,
+    pub bytes_written: AtomicU64,
+}
+
+impl IoStats {
+    /// The counters as (name, value) pairs.
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        vec![
+            ("get_requests", get(&self.get_requests)),
+            ("bytes_read", get(&self.bytes_read)),
+            ("head_requests", get(&self.head_requests)),
+            ("list_requests", get(&self.list_requests)),
+            ("put_requests", get(&self.put_requests)),
+            ("bytes_written", get(&self.bytes_written)),
+        ]
+    }
+
+    /// Sets every counter to zero.
+    pub fn reset(&self) {
+        for c in [
+            &self.get_requests,
+            &self.bytes_read,
+            &self.head_requests,
+            &self.list_requests,
+            &self.put_requests,
+            &self.bytes_written,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The process's I/O counters.
+pub fn io_stats() -> &'static IoStats {
+    static STATS: OnceLock<IoStats> = OnceLock::new();
+    STATS.get_or_init(IoStats::default)
+}
+
+/// An object store that counts its requests and bytes into [`io_stats`] and
+/// otherwise forwards every call (so a store's own `get_ranges` and
+/// `rename` stay in use).
+#[derive(Debug)]
+struct Counting(Arc<dyn ObjectStore>);
+
+impl Counting {
+    fn wrap(store: Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> {
+        Arc::new(Counting(store))
+    }
+}
+
+impl std::fmt::Display for Counting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+#[async_trait]
+impl ObjectStore for Counting {
+    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> OsResult<PutResult> {
+        add(&io_stats().put_requests, 1);
+        add(&io_stats().bytes_written, payload.content_length() as u64);
+        self.0.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> OsResult<Box<dyn MultipartUpload>> {
+        add(&io_stats().put_requests, 1);
+        self.0.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> OsResult<GetResult> {
+        let head = options.head;
+        let result = self.0.get_opts(location, options).await?;
+        if head {
+            add(&io_stats().head_requests, 1);
+        } else {
+            add(&io_stats().get_requests, 1);
+            add(&io_stats().bytes_read, result.range.end - result.range.start);
+        }
+        Ok(result)
+    }
+
+    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> OsResult<Vec<Bytes>> {
+        let out = self.0.get_ranges(location, ranges).await?;
+        add(&io_stats().get_requests, ranges.len() as u64);
+        add(&io_stats().bytes_read, out.iter().map(|b| b.len() as u64).sum());
+        Ok(out)
+    }
+
+    fn delete_stream(&self, locations: BoxStream<'static, OsResult<Path>>) -> BoxStream<'static, OsResult<Path>> {
+        self.0.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, OsResult<ObjectMeta>> {
+        add(&io_stats().list_requests, 1);
+        self.0.list(prefix)
+    }
+
+    fn list_with_offset(&self, prefix: Option<&Path>, offset: &Path) -> BoxStream<'static, OsResult<ObjectMeta>> {
+        add(&io_stats().list_requests, 1);
+        self.0.list_with_offset(prefix, offset)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> OsResult<ListResult> {
+        add(&io_stats().list_requests, 1);
+        self.0.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> OsResult<()> {
+        self.0.copy_opts(from, to, options).await
+    }
+
+    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> OsResult<()> {
+        self.0.rename_opts(from, to, options).await
+    }
 }

@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::Result;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
-use ketch_exec::sink::{WriteFormat, WriteMode, write};
+use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions, write};
 use ketch_exec::source::{Format, ScanOptions, scan};
 use ketch_exec::{ExecConfig, new_session};
 
@@ -105,13 +105,21 @@ async fn writes_are_staged_and_a_failed_overwrite_keeps_the_old_data() -> Result
     let dir = temp_dir("sink");
     let root = dir.join("out").display().to_string();
     let ctx = ctx()?;
-    let parquet = WriteFormat::Parquet { compression: "snappy".into() };
-    let first = write(&ctx, values_plan(&["1", "2"])?, &root, &parquet, WriteMode::Append, vec![]).await?;
-    assert!(!first.is_empty() && first.iter().all(|p| Path::new(p).exists()));
-    write(&ctx, values_plan(&["3"])?, &root, &parquet, WriteMode::Append, vec![]).await?;
+    let parquet = |mode| WriteOptions {
+        format: WriteFormat::Parquet { compression: "snappy".into(), column_compression: vec![] },
+        mode,
+        partition_cols: vec![],
+        single_file: false,
+        write_success_file: false,
+        target_file_bytes: 1 << 30,
+        target_row_group_bytes: 1 << 28,
+    };
+    let first = write(&ctx, values_plan(&["1", "2"])?, &root, &parquet(WriteMode::Append)).await?;
+    assert!(!first.is_empty() && first.iter().all(|p| Path::new(&root).join(p).exists()));
+    write(&ctx, values_plan(&["3"])?, &root, &parquet(WriteMode::Append)).await?;
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(1), Some(2), Some(3)]);
 
-    let failed = write(&ctx, values_plan(&["4", "not a number"])?, &root, &parquet, WriteMode::Overwrite, vec![]).await;
+    let failed = write(&ctx, values_plan(&["4", "not a number"])?, &root, &parquet(WriteMode::Overwrite)).await;
     assert!(failed.is_err());
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(1), Some(2), Some(3)]);
     let leftovers: Vec<_> = std::fs::read_dir(&root)
@@ -121,7 +129,7 @@ async fn writes_are_staged_and_a_failed_overwrite_keeps_the_old_data() -> Result
         .collect();
     assert!(leftovers.is_empty(), "staging folder left behind");
 
-    write(&ctx, values_plan(&["9"])?, &root, &parquet, WriteMode::Overwrite, vec![]).await?;
+    write(&ctx, values_plan(&["9"])?, &root, &parquet(WriteMode::Overwrite)).await?;
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(9)]);
     Ok(())
 }

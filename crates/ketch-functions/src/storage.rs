@@ -237,17 +237,22 @@ pub fn parse_url(location: &str) -> Result<Url> {
     Url::parse(&location).map_err(|e| DataFusionError::Execution(format!("invalid URL {location:?}: {e}")))
 }
 
+/// The object path of `url` inside its store.
+pub fn object_path(url: &Url) -> Result<Path> {
+    let invalid = |e: &dyn std::fmt::Display| DataFusionError::Execution(format!("invalid path {url}: {e}"));
+    match url.scheme() {
+        "file" => {
+            let p = url.to_file_path().map_err(|_| invalid(&"not a local path"))?;
+            Path::from_absolute_path(p).map_err(|e| invalid(&e))
+        }
+        _ => Path::from_url_path(url.path()).map_err(|e| invalid(&e)),
+    }
+}
+
 /// The store and object path `location` (URL or local path) names.
 pub fn resolve(location: &str, config: Option<&str>) -> Result<(Arc<dyn ObjectStore>, Path)> {
     let url = parse_url(location)?;
-    let path = match url.scheme() {
-        "file" => {
-            let p = url.to_file_path().map_err(|_| DataFusionError::Execution(format!("invalid path {location:?}")))?;
-            Path::from_absolute_path(p).map_err(|e| DataFusionError::Execution(format!("invalid path: {e}")))?
-        }
-        _ => Path::from_url_path(url.path()).map_err(|e| DataFusionError::Execution(format!("invalid path: {e}")))?,
-    };
-    Ok((store_for(&url, config)?, path))
+    Ok((store_for(&url, config)?, object_path(&url)?))
 }
 
 #[cfg(test)]

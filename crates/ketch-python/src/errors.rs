@@ -60,11 +60,41 @@ fn message(e: &DataFusionError) -> String {
         let names: Vec<String> = valid_fields.iter().map(|c| c.name.clone()).collect();
         return format!("Column '{}' not found. Available columns: {}", field.name, names.join(", "));
     }
-    match root {
+    let msg = match root {
         DataFusionError::ParquetError(p) => format!("Invalid Parquet file: {p}"),
         DataFusionError::NotImplemented(m) => format!("Unsupported: {m}"),
         DataFusionError::External(inner) => inner.to_string(),
         other => other.message().to_string(),
+    };
+    let contexts = contexts(e);
+    if contexts.is_empty() { msg } else { format!("{}: {msg}", contexts.join(": ")) }
+}
+
+/// The contexts added along the error's chain (e.g. the row and URL of a
+/// failed download), outermost first.
+fn contexts(e: &DataFusionError) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = e;
+    loop {
+        cur = match cur {
+            DataFusionError::Context(c, inner) => {
+                out.push(c.clone());
+                inner
+            }
+            DataFusionError::Shared(inner) => inner,
+            DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
+                Some(inner) => inner,
+                None => return out,
+            },
+            DataFusionError::ArrowError(inner, _) => match inner.as_ref() {
+                arrow::error::ArrowError::ExternalError(inner) => match inner.downcast_ref::<DataFusionError>() {
+                    Some(inner) => inner,
+                    None => return out,
+                },
+                _ => return out,
+            },
+            _ => return out,
+        }
     }
 }
 

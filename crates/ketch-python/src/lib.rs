@@ -19,12 +19,28 @@ fn function_names() -> Vec<(String, &'static str)> {
     ketch_functions::daft_functions().into_iter().map(|(n, k)| (n, k.as_str())).collect()
 }
 
+/// The process's object store I/O counters (`get_requests`, `bytes_read`,
+/// `head_requests`, `list_requests`, `put_requests`, `bytes_written`) since
+/// the last [`reset_io_stats`]; local files included.
+#[pyfunction]
+fn io_stats() -> std::collections::HashMap<&'static str, u64> {
+    ketch_exec::stores::io_stats().snapshot().into_iter().collect()
+}
+
+/// Sets the I/O counters to zero.
+#[pyfunction]
+fn reset_io_stats() {
+    ketch_exec::stores::io_stats().reset()
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExpr>()?;
     m.add_class::<plan::PyPlan>()?;
     m.add_class::<session::PySession>()?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
+    m.add_function(wrap_pyfunction!(io_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_io_stats, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

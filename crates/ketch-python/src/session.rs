@@ -10,6 +10,7 @@ use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
+use datafusion::common::config::CsvOptions;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::execution::SendableRecordBatchStream;
@@ -18,7 +19,7 @@ use datafusion::physical_plan::{ExecutionPlan, displayable, execute_stream};
 use datafusion::prelude::SessionContext;
 use futures::{FutureExt, StreamExt};
 use ketch_exec::runtime::runtime;
-use ketch_exec::sink::{WriteFormat, WriteMode};
+use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions};
 use ketch_exec::source::{CsvDialect, Format, ScanOptions};
 use ketch_exec::{ExecConfig, new_session};
 use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql, plan_sql_expr};
@@ -193,6 +194,18 @@ impl PySession {
         Ok(plan.into())
     }
 
+    /// `(URL, size in bytes)` of each file `pattern` names (a file, the files
+    /// directly in a folder, or a glob's matches), as Daft's
+    /// `from_glob_path`; `io_config` an `IOConfig` as JSON. Raises
+    /// `FileNotFoundError` when nothing matches.
+    #[pyo3(signature = (pattern, io_config = None))]
+    fn glob_files(&self, py: Python<'_>, pattern: String, io_config: Option<String>) -> PyResult<Vec<(String, u64)>> {
+        ketch_exec::stores::register_io_config(&self.ctx, std::slice::from_ref(&pattern), io_config.as_deref())
+            .py_err()?;
+        let state = self.ctx.state();
+        wait(py, async move { ketch_exec::source::glob_files(&state, &pattern).await })
+    }
+
     /// A plan scanning files. `format` is `parquet`, `csv` or `json`; `schema`
     /// a pyarrow schema (hints when `infer_schema`, else the whole schema).
     #[pyo3(signature = (format, paths, infer_schema = true, schema = None, file_path_column = None,
@@ -327,6 +340,10 @@ impl PySession {
     fn explain(&self, py: Python<'_>, plan: &PyPlan, physical: bool) -> PyResult<String> {
         let optimized = self.ctx.state().optimize(&plan.plan).py_err()?;
         let mut out = format!("== Optimized Logical Plan ==\n\n{}\n", optimized.display_indent());
+        let pushdowns = ketch_exec::source::pushdowns(&optimized).py_err()?;
+        if !pushdowns.is_empty() {
+            out.push_str(&format!("\n== Pushdowns ==\n\n{}\n", pushdowns.join("\n")));
+        }
         if physical {
             let p = self.physical(py, plan)?;
             out.push_str(&format!("\n== Physical Plan ==\n\n{}", displayable(p.as_ref()).indent(true)));
@@ -334,8 +351,14 @@ impl PySession {
         Ok(out)
     }
 
-    /// Writes the result of `plan` under `root`; returns the written paths.
-    #[pyo3(signature = (plan, root, format, mode, partition_cols, compression = None, delimiter = None, header = true))]
+    /// Writes the result of `plan` under `root` (local path or URL); returns
+    /// the written files' paths relative to `root` (`""` for `single_file`).
+    /// `target_file_bytes` / `target_row_group_bytes` are in-memory bytes
+    /// per file and per Parquet row group; `io_config` an `IOConfig` as JSON.
+    #[pyo3(signature = (plan, root, format, mode, partition_cols, target_file_bytes, target_row_group_bytes,
+        compression = None, column_compression = None, delimiter = None, quote = None, escape = None,
+        header = true, date_format = None, timestamp_format = None, single_file = false,
+        write_success_file = false, io_config = None))]
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
@@ -345,13 +368,34 @@ impl PySession {
         format: &str,
         mode: &str,
         partition_cols: Vec<String>,
+        target_file_bytes: u64,
+        target_row_group_bytes: u64,
         compression: Option<String>,
+        column_compression: Option<Vec<(String, String)>>,
         delimiter: Option<String>,
+        quote: Option<String>,
+        escape: Option<String>,
         header: bool,
+        date_format: Option<String>,
+        timestamp_format: Option<String>,
+        single_file: bool,
+        write_success_file: bool,
+        io_config: Option<String>,
     ) -> PyResult<Vec<String>> {
         let format = match format {
-            "parquet" => WriteFormat::Parquet { compression: compression.unwrap_or_else(|| "snappy".into()) },
-            "csv" => WriteFormat::Csv { delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','), header },
+            "parquet" => WriteFormat::Parquet {
+                compression: compression.unwrap_or_else(|| "snappy".into()),
+                column_compression: column_compression.unwrap_or_default(),
+            },
+            "csv" => WriteFormat::Csv(CsvOptions {
+                delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','),
+                quote: byte("quote", quote, Some(b'"'))?.unwrap_or(b'"'),
+                escape: byte("escape", escape, None)?,
+                has_header: Some(header),
+                date_format,
+                timestamp_format,
+                ..Default::default()
+            }),
             "json" => WriteFormat::Json,
             other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
         };
@@ -361,12 +405,24 @@ impl PySession {
             "overwrite-partitions" => WriteMode::OverwritePartitions,
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "write_mode must be 'append', 'overwrite' or 'overwrite-partitions', got '{other}'"
+                    "Only support `append`, `overwrite`, or `overwrite-partitions` mode. {other} is unsupported"
                 )));
             }
         };
+        let opts = WriteOptions {
+            format,
+            mode,
+            partition_cols,
+            single_file,
+            write_success_file,
+            target_file_bytes,
+            target_row_group_bytes,
+        };
+        ketch_exec::sink::validate(&opts).map_err(PyValueError::new_err)?;
+        ketch_exec::stores::register_io_config(&self.ctx, std::slice::from_ref(&root), io_config.as_deref())
+            .py_err()?;
         let ctx = self.ctx.clone();
         let plan: LogicalPlan = plan.plan.clone();
-        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root, &format, mode, partition_cols).await })
+        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root, &opts).await })
     }
 }
