@@ -228,3 +228,32 @@ def test_write_compression_and_csv_options(tmp_path):
     assert (meta.column(0).compression, meta.column(1).compression) == ("ZSTD", "GZIP")
     csv = df.write_csv(str(tmp_path / "c"), delimiter=";", header=False).to_pydict()["path"][0]
     assert open(csv).read().splitlines() == ["1;x,1", "2;y"]
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"skip_blank_lines": False}, {"whole_text": True}, {"file_path_column": "f"}], ids=repr
+)
+def test_read_text_matches_daft(tmp_path, kw):
+    import daft
+
+    (tmp_path / "k=1").mkdir()
+    (tmp_path / "one.txt").write_bytes(b"a\r\n\nb\n  \nc")
+    (tmp_path / "k=1" / "two.txt").write_bytes("x\ny é\n\n".encode())
+    (tmp_path / "empty.txt").write_bytes(b"")
+    pattern = str(tmp_path / "**")
+    ours, theirs = ketch.read_text(pattern, **kw), daft.read_text(pattern, **kw)
+    assert ours.schema().column_names() == theirs.schema().column_names()
+    assert repr(ours.schema()["text"].dtype) == "String"
+    assert sorted(ours.to_pydict()["text"]) == sorted(theirs.to_pydict()["text"])
+    if "file_path_column" in kw:
+        assert sorted(ours.to_pydict()["f"]) == sorted(str(tmp_path / p) for p in ["one.txt"] * 3 + ["k=1/two.txt"] * 2)
+
+
+def test_read_text_errors(tmp_path):
+    (tmp_path / "bad.txt").write_bytes(b"ok\n\xff\xfe\n")
+    with pytest.raises(DaftCoreException, match="(?i)utf-?8"):
+        ketch.read_text(str(tmp_path / "bad.txt")).collect()
+    with pytest.raises(DaftCoreException, match="Unsupported text encoding: latin-1"):
+        ketch.read_text(str(tmp_path / "bad.txt"), encoding="latin-1")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        ketch.read_text(str(tmp_path / "missing*.txt"))

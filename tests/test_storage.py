@@ -92,6 +92,11 @@ def test_read_csv_and_json(s3):
     assert ketch.read_csv("s3://ketch-test/text/a.csv", io_config=cfg).to_pydict() == {"x": [1, 2], "y": ["one", "two"]}
     out = ketch.read_json("s3://ketch-test/text/b.jsonl", io_config=cfg).to_pydict()
     assert out == {"x": [1, 2], "y": ["one", None]}
+    text = ketch.read_text("s3://ketch-test/text/*", io_config=cfg, file_path_column="f").to_pydict()
+    assert text == {
+        "text": ["x,y", "1,one", "2,two", '{"x": 1, "y": "one"}', '{"x": 2, "y": null}'],
+        "f": ["s3://ketch-test/text/a.csv"] * 3 + ["s3://ketch-test/text/b.jsonl"] * 2,
+    }
 
 
 def test_download_and_upload(s3, tmp_path):
@@ -301,3 +306,23 @@ def test_from_glob_path_and_read_blob_on_s3(s3, pattern):
         assert blobs["content"] == [bytes([i]) * (1000 + i) for i in range(5)]
     with pytest.raises(FileNotFoundError, match="nothing"):
         ketch.from_glob_path(f"s3://{BUCKET}/nothing/**", io_config=config(ketch, endpoint))
+
+
+def test_files_keep_their_io_config(s3):
+    """`file(url, io_config)` stores the config with each file (Daft's
+    `io_config` field): size, existence, download and `File.read` reach S3."""
+    endpoint, client = s3
+    cfg = config(ketch, endpoint)
+    urls = [f"s3://{BUCKET}/blobs/{i}.bin" for i in range(3)] + [f"s3://{BUCKET}/blobs/missing.bin"]
+    f = ketch.functions.file(col("u"), io_config=cfg)
+    out = ketch.from_pydict({"u": urls}).select(
+        ketch.functions.file_exists(f).alias("exists"), ketch.functions.file_path(f).alias("path")
+    )
+    assert out.to_pydict() == {"exists": [True, True, True, False], "path": urls}
+    sizes = ketch.from_pydict({"u": urls[:3]}).select(ketch.functions.file_size(f).alias("n")).to_pydict()["n"]
+    assert sizes == [client.head_object(Bucket=BUCKET, Key=f"blobs/{i}.bin")["ContentLength"] for i in range(3)]
+    got = ketch.from_pydict({"u": urls[:3]}).select(f.download().alias("b")).to_pydict()["b"]
+    assert got == [bytes([i]) * (1000 + i) for i in range(3)]
+    files = ketch.from_pydict({"u": urls}).select(f.alias("f")).to_pydict()["f"]
+    assert files[1].read() == bytes([1]) * 1001 and files[1].size() == 1001
+    assert files[3].exists() is False

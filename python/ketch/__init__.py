@@ -34,6 +34,7 @@ from ketch.io import (
     read_csv,
     read_json,
     read_parquet,
+    read_text,
 )
 from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
@@ -92,6 +93,7 @@ __all__ = [
     "range",
     "read_csv",
     "read_json",
+    "read_text",
     "read_parquet",
     "planning_config_ctx",
     "set_execution_config",

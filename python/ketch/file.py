@@ -1,8 +1,9 @@
 """``ketch.File``: a reference to a file by URL or path, as Daft 0.7.26's ``daft.File``.
 
 A ``File[...]`` column holds these; :func:`ketch.functions.file` makes them
-from strings. Local paths and ``file://`` URLs are read here; ``http(s)://``
-through the standard library's ``urllib``.
+from strings. Local paths and ``file://`` URLs are read here; other URLs
+(``s3://``, ``gs://``, ``az://``, ``http(s)://``) through the engine's object
+stores with the file's ``io_config``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import io
 import mimetypes
 import os
-import urllib.request
 from typing import Any
 
 
@@ -60,10 +60,20 @@ class File:
             with open(local, "rb") as f:
                 f.seek(self._position or 0)
                 return f.read() if self._size is None else f.read(self._size)
-        with urllib.request.urlopen(self._url) as r:  # noqa: S310 - the user's URL
-            data = r.read()
+        data = self._remote("download")
         start = self._position or 0
         return data[start:] if self._size is None else data[start : start + self._size]
+
+    def _remote(self, fn: str) -> Any:
+        """``fn`` (``download``, ``file_size``, ``file_exists``) of this
+        remote file, run by the engine with the file's ``io_config``."""
+        import ketch
+        from ketch import functions as F
+        from ketch.expressions import col
+
+        f = F.file(col("u"), io_config=self._io_config)
+        expr = F.download(f, io_config=self._io_config) if fn == "download" else getattr(F, fn)(f)
+        return ketch.from_pydict({"u": [self._url]}).select(expr.alias("v")).to_pydict()["v"][0]
 
     def size(self) -> int:
         """The size in bytes (of the selected range); ``FileNotFoundError`` when missing."""
@@ -74,17 +84,13 @@ class File:
             if not os.path.isfile(local):
                 raise FileNotFoundError(f"{self._url} not found")
             return os.path.getsize(local) - (self._position or 0)
-        return len(self._read_all())
+        return self._remote("file_size") - (self._position or 0)
 
     def exists(self) -> bool:
         local = _local(self._url)
         if local is not None:
             return os.path.isfile(local)
-        try:
-            self._read_all()
-            return True
-        except OSError:
-            return False
+        return bool(self._remote("file_exists"))
 
     def open(self) -> io.BytesIO:
         """The contents as a seekable binary file object (use it in a ``with`` block)."""

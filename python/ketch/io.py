@@ -167,6 +167,55 @@ def read_json(
     )
 
 
+def read_text(
+    path: str | list[str],
+    *,
+    encoding: str = "utf-8",
+    skip_blank_lines: bool = True,
+    whole_text: bool = False,
+    file_path_column: str | None = None,
+    hive_partitioning: bool = False,
+    io_config: Any = None,
+    _buffer_size: int | None = None,
+    _chunk_size: int | None = None,
+) -> DataFrame:
+    """Reads UTF-8 text files (paths, folders, globs, lists; local or on an
+    object store) as Daft does: one row per line in the String column
+    ``text`` (line ends ``\n`` or ``\r\n`` dropped; a final line break ends
+    the last line), lines that are empty or whitespace only skipped with
+    ``skip_blank_lines``; with ``whole_text`` one row per file holding its
+    whole content (empty files give no row). ``file_path_column`` adds each row's file path (String).
+    ``hive_partitioning`` is accepted and, as in Daft 0.7.26, adds no
+    columns.
+
+    Raises ``DaftCoreException`` for an encoding other than UTF-8 or for
+    bytes that are not valid UTF-8, ``FileNotFoundError`` when nothing
+    matches ``path``."""
+    from ketch import functions as F
+    from ketch.exceptions import DaftCoreException
+    from ketch.expressions import col
+
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise DaftCoreException(
+            f"DaftError::ValueError Unsupported text encoding: {encoding}. Only UTF-8 is currently supported."
+        )
+    # An empty file holds no lines (and no whole text, as in Daft).
+    files = from_glob_path(path, io_config=io_config).where(col("size") > 0)
+    text = col("path").download(io_config=io_config).cast(DataType.string())  # raises on invalid UTF-8
+    extra = []
+    if file_path_column is not None:
+        local = F.regexp_replace(col("path"), "^file://", "")
+        extra = [local.alias(file_path_column)]
+    if whole_text:
+        return files.select(text.alias("text"), *extra)
+    # A line break at the very end starts no line.
+    lines = F.regexp_split(F.regexp_replace(text, r"\r?\n$", ""), r"\r?\n")
+    df = files.select(lines.alias("text"), *extra).explode("text")
+    if skip_blank_lines:
+        df = df.where(F.strip(col("text")) != "")
+    return df
+
+
 # --- in-memory sources -------------------------------------------------
 
 

@@ -244,6 +244,12 @@ class IOConfig(_Config):
         """The fields that were set, as JSON for the engine."""
         return json.dumps(self._json(), sort_keys=True)
 
+    @classmethod
+    def _from_json(cls, text: str | bytes) -> IOConfig:
+        """The config :meth:`_to_json` wrote."""
+        fields = json.loads(text)
+        return cls(**{k: cls._PARTS[k](**v) if k in cls._PARTS else v for k, v in fields.items()})
+
 
 def io_config_json(io_config: IOConfig | None) -> str | None:
     """``io_config`` (or the planning config's default) as JSON for the

@@ -80,10 +80,12 @@ def _tensors(arr: pa.StructArray) -> list[Any]:
 
 def _files(arr: pa.StructArray) -> list[Any]:
     from ketch.file import File
+    from ketch.io_config import IOConfig
 
     urls = arr.field("url").to_pylist()
+    configs = [None if c is None else IOConfig._from_json(c) for c in arr.field("io_config").to_pylist()]
     valid = arr.is_valid().to_pylist()
-    return [File(u) if ok and u is not None else None for u, ok in zip(urls, valid)]
+    return [File(u, io_config=c) if ok and u is not None else None for u, c, ok in zip(urls, configs, valid)]
 
 
 def _sparse(arr: pa.StructArray, shape: list[int] | None) -> list[Any]:

@@ -235,11 +235,12 @@ def upload(
 
 
 def file(url: Expression, io_config: Any = None) -> Expression:
-    """``File[Unknown]`` references to the files at ``url`` (nothing is read).
-    ``io_config`` is not kept with the files yet: ``ValueError`` when given."""
-    if io_config is not None:
-        raise ValueError("file(io_config=...) is not supported yet; download(io_config=...) reads object stores")
-    return _call("file", url)
+    """``File[Unknown]`` references to the files at ``url`` (String URLs or
+    paths; nothing is read). ``io_config`` (or the planning config's default)
+    is kept with each file (Daft's ``io_config`` field) and used by
+    ``file_size``, ``file_exists``, ``download`` and ``File.read``."""
+    config = _io_config(io_config)
+    return _call("file", url) if config is None else _call("file", url, config)
 
 
 def file_path(file: Expression) -> Expression:

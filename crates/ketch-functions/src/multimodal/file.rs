@@ -85,6 +85,23 @@ fn urls(c: &Call, a: &ArrayRef, i: usize) -> Result<LargeStringArray> {
     }
 }
 
+/// Each row's own storage config (the `io_config` field of a File column,
+/// `IOConfig` JSON) or, for other columns and rows without one, `default`.
+fn row_configs(c: &Call, a: &ArrayRef, i: usize, default: Option<String>) -> Vec<Option<String>> {
+    let own = match c.logical(i) {
+        Some(Logical::File(_)) => {
+            a.as_struct().column(1).as_any().downcast_ref::<arrow::array::LargeBinaryArray>().cloned()
+        }
+        _ => None,
+    };
+    (0..a.len())
+        .map(|row| match &own {
+            Some(own) if !own.is_null(row) => Some(String::from_utf8_lossy(own.value(row)).into_owned()),
+            _ => default.clone(),
+        })
+        .collect()
+}
+
 fn download() -> MediaFunction {
     MediaFunction::new(
         "download",
@@ -98,14 +115,14 @@ fn download() -> MediaFunction {
         },
         |c, a, _| {
             let (limit, null_on_error) = (max_connections(c, 1)?, c.null_on_error(2)?);
-            let config = c.str(3)?;
+            let configs = row_configs(c, &a[0], 0, c.str(3)?);
             let urls = urls(c, &a[0], 0)?;
             if urls.iter().flatten().all(|u| super::local::local_path(u).is_some()) {
                 return super::local::read_files(&urls, null_on_error);
             }
             let fetches = (0..urls.len()).map(|i| {
                 let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
-                let config = config.clone();
+                let config = configs[i].clone();
                 async move {
                     let Some(url) = url else { return Ok(None) };
                     let fetched = async {
@@ -232,10 +249,11 @@ fn file_fn() -> MediaFunction {
             let n = urls.len();
             let DataType::Struct(fields) = out.data_type().clone() else { unreachable!() };
             let nulls = urls.logical_nulls();
+            let config = c.str(1)?;
             let mut io_config = LargeBinaryBuilder::new();
             let (mut position, mut size) = (Int64Builder::new(), Int64Builder::new());
             for _ in 0..n {
-                io_config.append_null();
+                io_config.append_option(config.as_deref());
                 position.append_null();
                 size.append_null();
             }
@@ -272,12 +290,18 @@ fn file_path() -> MediaFunction {
 }
 
 /// The metadata (`HEAD`) of every URL, at most `limit` requests at once; None where it is missing.
-fn heads(urls: &LargeStringArray, limit: usize, missing_ok: bool) -> Result<Vec<Option<Option<u64>>>> {
+fn heads(
+    urls: &LargeStringArray,
+    configs: &[Option<String>],
+    limit: usize,
+    missing_ok: bool,
+) -> Result<Vec<Option<Option<u64>>>> {
     let reqs = (0..urls.len()).map(|i| {
         let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
+        let config = configs[i].clone();
         async move {
             let Some(url) = url else { return Ok(None) };
-            let (store, path) = resolve(&url, None)?;
+            let (store, path) = resolve(&url, config.as_deref())?;
             match store.head(&path).await {
                 Ok(meta) => Ok(Some(Some(meta.size))),
                 Err(object_store::Error::NotFound { .. }) if missing_ok => Ok(Some(None)),
@@ -296,7 +320,7 @@ fn file_exists() -> MediaFunction {
             Ok(Field::new("file_exists", DataType::Boolean, true))
         },
         |c, a, _| {
-            let found = heads(&urls(c, &a[0], 0)?, 32, true)?;
+            let found = heads(&urls(c, &a[0], 0)?, &row_configs(c, &a[0], 0, None), 32, true)?;
             let mut b = BooleanBuilder::with_capacity(found.len());
             for f in found {
                 b.append_option(f.map(|size| size.is_some()));
@@ -314,7 +338,7 @@ fn file_size() -> MediaFunction {
             Ok(Field::new("file_size", DataType::UInt64, true))
         },
         |c, a, _| {
-            let sizes = heads(&urls(c, &a[0], 0)?, 32, false)?;
+            let sizes = heads(&urls(c, &a[0], 0)?, &row_configs(c, &a[0], 0, None), 32, false)?;
             let mut b = arrow::array::UInt64Builder::with_capacity(sizes.len());
             for s in sizes {
                 b.append_option(s.flatten());
