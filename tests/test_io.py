@@ -257,3 +257,15 @@ def test_read_text_errors(tmp_path):
         ketch.read_text(str(tmp_path / "bad.txt"), encoding="latin-1")
     with pytest.raises(FileNotFoundError, match="missing"):
         ketch.read_text(str(tmp_path / "missing*.txt"))
+
+
+def test_streams_and_writes_keep_row_order(tmp_path):
+    """Batches of several partitions come back (and are written) in the
+    DataFrame's order, as collect gives them, every time."""
+    n = 50_000
+    with ketch.execution_config_ctx(default_morsel_size=1_000):
+        df = ketch.from_pydict({"a": list(range(n))}).into_partitions(4)
+        for i in range(5):
+            assert [v for b in df.to_arrow_iter() for v in b.column(0).to_pylist()] == list(range(n))
+            paths = df.write_parquet(str(tmp_path / f"w{i}")).to_pydict()["path"]
+            assert [v for p in paths for v in pq.read_table(p).column("a").to_pylist()] == list(range(n))

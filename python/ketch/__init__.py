@@ -43,6 +43,7 @@ from ketch.series import Series
 from ketch.session import FORWARDED as _FORWARDED
 from ketch.session import Session, current_session, set_session
 from ketch.sql import sql, sql_expr
+from ketch.table_formats import read_deltalake, read_iceberg, read_lance
 from ketch.udf import cls, func, method, udf
 from ketch.window import Window
 
@@ -94,6 +95,9 @@ __all__ = [
     "read_csv",
     "read_json",
     "read_text",
+    "read_deltalake",
+    "read_iceberg",
+    "read_lance",
     "read_parquet",
     "planning_config_ctx",
     "set_execution_config",

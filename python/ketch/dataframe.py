@@ -725,6 +725,87 @@ class DataFrame:
         fields are left out of each line."""
         return self._write("json", root_dir, write_mode, partition_cols, io_config)
 
+    def write_deltalake(
+        self,
+        table: Any,
+        partition_cols: list[str] | None = None,
+        mode: str = "append",
+        schema_mode: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        configuration: Any = None,
+        custom_metadata: dict[str, str] | None = None,
+        dynamo_table_name: str | None = None,
+        allow_unsafe_rename: bool = False,
+        io_config: Any = None,
+        checkpoint: Any = None,
+    ) -> DataFrame:
+        """Writes the rows to a Delta Lake table (path, URL or
+        ``deltalake.DeltaTable``) through the ``deltalake`` package, streamed
+        batch by batch; ``mode`` is ``append``, ``overwrite``, ``error`` or
+        ``ignore``. Returns the files added and removed, as Daft: columns
+        ``operation`` (``ADD``/``DELETE``), ``rows``, ``file_size`` (bytes)
+        and ``file_name``. Raises ``ImportError`` without ``deltalake``."""
+        from ketch.table_formats import write_deltalake
+
+        return write_deltalake(
+            self,
+            table,
+            partition_cols=partition_cols,
+            mode=mode,
+            schema_mode=schema_mode,
+            name=name,
+            description=description,
+            configuration=configuration,
+            custom_metadata=custom_metadata,
+            dynamo_table_name=dynamo_table_name,
+            allow_unsafe_rename=allow_unsafe_rename,
+            io_config=io_config,
+        )
+
+    def write_iceberg(
+        self,
+        table: Any,
+        mode: str = "append",
+        io_config: Any = None,
+        snapshot_properties: dict[str, str] | None = None,
+        checkpoint: Any = None,
+        overwrite_filter: Any = None,
+        validate_overwrite_filter: bool = True,
+    ) -> DataFrame:
+        """Appends the rows to (``mode="overwrite"``: replaces the rows of) a
+        ``pyiceberg`` ``Table`` in one commit. Returns the data files added
+        and removed (``operation``, ``rows``, ``file_size``, ``file_name``).
+        Raises ``ImportError`` without ``pyiceberg``, ``ValueError`` for an
+        unknown mode or an ``overwrite_filter`` (not supported)."""
+        from ketch.table_formats import write_iceberg
+
+        if overwrite_filter is not None:
+            raise ValueError("write_iceberg: overwrite_filter is not supported")
+        return write_iceberg(self, table, mode=mode, io_config=io_config, snapshot_properties=snapshot_properties)
+
+    def write_lance(
+        self,
+        uri: str | os.PathLike,
+        mode: str = "create",
+        io_config: Any = None,
+        schema: Any = None,
+        left_on: str | None = None,
+        right_on: str | None = None,
+        **kwargs: Any,
+    ) -> DataFrame:
+        """Writes the rows as a Lance dataset through ``pylance``, streamed
+        batch by batch: ``mode`` ``create``, ``append``, ``overwrite`` or
+        ``merge`` (new columns joined on ``left_on``/``right_on``); other
+        keyword arguments go to ``lance.write_dataset``. Returns one row:
+        ``num_fragments``, ``num_rows`` and ``version`` of the dataset after
+        the write. Raises ``ImportError`` without ``pylance``."""
+        from ketch.table_formats import write_lance
+
+        return write_lance(
+            self, uri, mode=mode, io_config=io_config, schema=schema, left_on=left_on, right_on=right_on, **kwargs
+        )
+
     # --- display ------------------------------------------------------
     def _preview(self, n: int, html: bool = False) -> tuple[list[str], list[str], list[list[Any]] | None, str]:
         schema = self.schema()

@@ -25,6 +25,9 @@ from ketch.io_config import IOConfig as IOConfig
 from ketch.io_config import S3Config as S3Config
 from ketch.io_config import S3Credentials as S3Credentials
 from ketch.io_config import io_config_json
+from ketch.table_formats import read_deltalake as read_deltalake
+from ketch.table_formats import read_iceberg as read_iceberg
+from ketch.table_formats import read_lance as read_lance
 
 
 def _paths(path: Any, fn: str) -> list[str]:

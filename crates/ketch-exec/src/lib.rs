@@ -7,6 +7,7 @@
 
 pub mod codec;
 pub mod morsel;
+pub mod ordered;
 pub mod runtime;
 pub mod session;
 pub mod sink;

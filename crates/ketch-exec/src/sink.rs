@@ -190,7 +190,9 @@ impl PartitionStream for OnceStream {
 
 /// Runs `plan` and writes its rows as files under the folder URL `staging`.
 async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, opts: &WriteOptions) -> Result<()> {
-    let mut stream = DataFrame::new(ctx.state(), plan).execute_stream().await?;
+    // In partition order, so the files hold the rows in the DataFrame's order.
+    let physical = ctx.state().create_physical_plan(&plan).await?;
+    let mut stream = crate::ordered::execute_in_order(physical, ctx.task_ctx())?;
     let schema = stream.schema();
     // The first non-empty batch gives the in-memory size of a row.
     let mut head = Vec::new();

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod errors;
 mod expr;
 mod plan;
+mod python_scan;
 mod session;
 mod udf;
 

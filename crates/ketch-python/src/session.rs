@@ -15,7 +15,7 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_plan::{ExecutionPlan, displayable, execute_stream};
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionContext;
 use futures::{FutureExt, StreamExt};
 use ketch_exec::runtime::runtime;
@@ -194,6 +194,18 @@ impl PySession {
         Ok(plan.into())
     }
 
+    /// A plan reading rows from Python: `factory(columns, filters, limit)`
+    /// returns an Arrow stream (see `python_scan`); `schema` is a pyarrow
+    /// schema of every column the source has; `name` is shown in plans.
+    fn scan_python(&self, schema: &Bound<'_, PyAny>, factory: Py<PyAny>, name: String) -> PyResult<PyPlan> {
+        let schema = Arc::new(Schema::from_pyarrow_bound(schema)?);
+        let table = crate::python_scan::PythonTable::new(name.clone(), schema, factory);
+        let plan = LogicalPlanBuilder::scan(name, provider_as_source(Arc::new(table)), None)
+            .and_then(|b| b.build())
+            .py_err()?;
+        Ok(plan.into())
+    }
+
     /// `(URL, size in bytes)` of each file `pattern` names (a file, the files
     /// directly in a folder, or a glob's matches), as Daft's
     /// `from_glob_path`; `io_config` an `IOConfig` as JSON. Raises
@@ -283,7 +295,8 @@ impl PySession {
     }
 
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
-    /// batches as the query produces them.
+    /// batches as the query produces them, in partition order (the rows in
+    /// the order `collect` gives them).
     fn stream<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
         let physical = self.physical(py, plan)?;
         let schema = physical.schema();
@@ -291,7 +304,7 @@ impl PySession {
         let runtime = runtime().py_err()?;
         let stream = py.detach(|| {
             let _guard = runtime.enter();
-            execute_stream(physical, task_ctx)
+            ketch_exec::ordered::execute_in_order(physical, task_ctx)
         });
         let reader = StreamReader { schema, stream: stream.py_err()?, runtime };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
