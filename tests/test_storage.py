@@ -92,6 +92,8 @@ def test_read_csv_and_json(s3):
     assert ketch.read_csv("s3://ketch-test/text/a.csv", io_config=cfg).to_pydict() == {"x": [1, 2], "y": ["one", "two"]}
     out = ketch.read_json("s3://ketch-test/text/b.jsonl", io_config=cfg).to_pydict()
     assert out == {"x": [1, 2], "y": ["one", None]}
+    limited = config(ketch, endpoint, max_connections=1, num_tries=2, retry_initial_backoff_ms=10, read_timeout_ms=5000)
+    assert ketch.read_parquet("s3://ketch-test/g/**", io_config=limited).count_rows() == 6
     text = ketch.read_text("s3://ketch-test/text/*", io_config=cfg, file_path_column="f").to_pydict()
     assert text == {
         "text": ["x,y", "1,one", "2,two", '{"x": 1, "y": "one"}', '{"x": 2, "y": null}'],
@@ -326,3 +328,19 @@ def test_files_keep_their_io_config(s3):
     files = ketch.from_pydict({"u": urls}).select(f.alias("f")).to_pydict()["f"]
     assert files[1].read() == bytes([1]) * 1001 and files[1].size() == 1001
     assert files[3].exists() is False
+
+
+def test_http_reads(s3):
+    """Plain HTTP(S) URLs (here moto serving public objects with ranges):
+    every reader, the same rows as Daft; writes are refused."""
+    endpoint, client = s3
+    client.put_object(Bucket=BUCKET, Key="pub/t.csv", Body=b"a,b\n1,x\n2,y\n", ACL="public-read")
+    client.put_object_acl(Bucket=BUCKET, Key="g/top.parquet", ACL="public-read")
+    url = f"{endpoint}/{BUCKET}/g/top.parquet"
+    assert ketch.read_parquet(url).to_pydict() == daft.read_parquet(url).to_pydict() == {"k": [1, 2], "v": ["a", "b"]}
+    csv = f"{endpoint}/{BUCKET}/pub/t.csv"
+    assert ketch.read_csv(csv).to_pydict() == daft.read_csv(csv).to_pydict()
+    assert ketch.read_text(csv).to_pydict() == {"text": ["a,b", "1,x", "2,y"]}
+    assert ketch.from_glob_path(csv).to_pydict()["size"] == [12]
+    with pytest.raises(ValueError, match="read only"):
+        ketch.from_pydict({"a": [1]}).write_parquet(f"{endpoint}/{BUCKET}/out")

@@ -605,6 +605,8 @@ class DataFrame:
         root = os.fspath(root_dir)
         if "://" not in root:
             root = os.path.expanduser(root)
+        elif root.split("://", 1)[0].lower() in ("http", "https"):
+            raise ValueError(f"cannot write to {root}: http(s):// URLs are read only")
         config = get_context().daft_execution_config
         target = getattr(config, f"{fmt}_target_filesize") * getattr(config, f"{fmt}_inflation_factor")
         row_group = config.parquet_target_row_group_size * config.parquet_inflation_factor

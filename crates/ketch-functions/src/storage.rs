@@ -13,7 +13,8 @@
 //! -> unsigned requests, `verify_ssl=False` -> invalid certificates allowed,
 //! `num_tries` -> retries (`num_tries - 1`), `retry_initial_backoff_ms` ->
 //! first backoff, `connect_timeout_ms` / `read_timeout_ms` -> connect and
-//! request timeouts, `requester_pays`. Clients are cached per (store URL,
+//! request timeouts, `requester_pays`, `max_connections` -> at most that
+//! many requests in flight per core. Clients are cached per (store URL,
 //! config), so connections are reused across batches and queries.
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::GoogleCloudStorageBuilder;
 use object_store::http::HttpBuilder;
+use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
@@ -76,6 +78,18 @@ fn build_error(url: &str, e: object_store::Error) -> DataFusionError {
     DataFusionError::Execution(format!("cannot open the object store for {url}: {e}"))
 }
 
+/// `store` with at most `max_connections` requests in flight per core (Daft's
+/// connections per I/O thread) when the config sets it.
+fn limited(store: Arc<dyn ObjectStore>, p: &Part) -> Arc<dyn ObjectStore> {
+    match p.int("max_connections") {
+        Some(n) => {
+            let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
+            Arc::new(LimitStore::new(store, (n as usize).max(1) * cores))
+        }
+        None => store,
+    }
+}
+
 fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
     let part = |name: &str| Part(config.get(name).and_then(Value::as_object));
     let host = url.host_str().unwrap_or_default();
@@ -112,7 +126,7 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
             if p.flag("requester_pays") == Some(true) {
                 b = b.with_request_payer(true);
             }
-            Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?)
+            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "gs" | "gcs" => {
             let p = part("gcs");
@@ -126,7 +140,7 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
             if p.flag("anonymous") == Some(true) {
                 b = b.with_skip_signature(true);
             }
-            Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?)
+            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "az" | "abfs" | "abfss" | "azure" | "adl" => {
             let p = part("azure");
@@ -160,7 +174,7 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
             if p.flag("anonymous") == Some(true) {
                 b = b.with_skip_signature(true);
             }
-            Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?)
+            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "http" | "https" => {
             let p = part("http");
