@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium lint fmt bench bench-wheel bench-udf bench-images
+.PHONY: all venv develop build demo test test-rust test-python chromium azurite lint fmt bench bench-wheel bench-udf bench-images
 
 all: test
 
@@ -50,7 +50,13 @@ test-rust:
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
 
-test-python: develop chromium
+# Azurite (Microsoft's Azure Storage emulator, npm) serves az:// in tests/test_storage.py.
+AZURITE     := $(HOME)/.cache/ketch/azurite/node_modules/.bin/azurite-blob
+$(AZURITE):
+	npm install --silent --no-audit --no-fund --prefix $(HOME)/.cache/ketch/azurite azurite@3.37.0
+azurite: $(AZURITE)
+
+test-python: develop chromium azurite
 	$(PY) -m pytest -q tests
 
 test: test-rust test-python

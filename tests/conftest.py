@@ -81,3 +81,70 @@ def s3_client(endpoint):
         aws_secret_access_key="testing",
         region_name="us-east-1",
     )
+
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    import socket
+    import time
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """A real Azure Blob endpoint: Azurite (installed by `make azurite`) on
+    127.0.0.1 with its well-known development account. Yields
+    ``(endpoint URL of the account, azure-storage-blob connection string)``."""
+    import subprocess
+
+    binary = os.environ.get(
+        "KETCH_AZURITE", os.path.expanduser("~/.cache/ketch/azurite/node_modules/.bin/azurite-blob")
+    )
+    if not os.path.exists(binary):
+        raise RuntimeError(f"Azurite is not installed at {binary}: run `make azurite`")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(tmp_path_factory.mktemp("azurite")),
+            "--skipApiVersionCheck",
+            "--loose",
+            "--silent",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        endpoint = f"http://127.0.0.1:{port}/devstoreaccount1"
+        conn = (
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            f"AccountKey={AZURITE_KEY};BlobEndpoint={endpoint};"
+        )
+        yield endpoint, conn
+    finally:
+        proc.terminate()
+        proc.wait()

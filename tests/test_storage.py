@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import ketch
-from conftest import s3_client
+from conftest import AZURITE_KEY, _free_port, s3_client, wait_for_port
 from ketch import col
 from ketch.io import IOConfig, S3Config
 
@@ -254,14 +254,10 @@ def test_failed_write_to_s3_loses_nothing(s3):
 @pytest.fixture(scope="module")
 def denying_s3():
     """A moto server that checks credentials (none are known to it)."""
-    import socket
     import subprocess
     import sys
-    import time
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="0")
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -269,16 +265,12 @@ def denying_s3():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait()
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def test_denied_credentials_name_the_path(denying_s3):
@@ -344,3 +336,35 @@ def test_http_reads(s3):
     assert ketch.from_glob_path(csv).to_pydict()["size"] == [12]
     with pytest.raises(ValueError, match="read only"):
         ketch.from_pydict({"a": [1]}).write_parquet(f"{endpoint}/{BUCKET}/out")
+
+
+def test_azure_blob_reads_writes_and_globs(azurite):
+    """`az://` and `abfs://` against Azurite: writes land as the Azure SDK
+    lists them, reads, globs, overwrite and download give back what was
+    written."""
+    from azure.storage.blob import BlobServiceClient
+
+    endpoint, conn = azurite
+    service = BlobServiceClient.from_connection_string(conn)
+    service.create_container("ketch")
+    container = service.get_container_client("ketch")
+    azure = ketch.io.AzureConfig(
+        storage_account="devstoreaccount1", access_key=AZURITE_KEY, endpoint_url=endpoint, use_ssl=False
+    )
+    cfg = IOConfig(azure=azure)
+    df = ketch.from_pydict({"k": [1, 2, 1], "v": ["a", "b", "c"]})
+    written = df.write_parquet("az://ketch/t", partition_cols=["k"], io_config=cfg).to_pydict()
+    names = sorted(b.name for b in container.list_blobs(name_starts_with="t/"))
+    assert names == sorted(p.removeprefix("az://ketch/") for p in written["path"])
+    body = container.download_blob(names[0]).readall()
+    assert pq.read_table(io.BytesIO(body)).num_rows in (1, 2)
+    back = ketch.read_parquet("abfs://ketch/t/**", hive_partitioning=True, io_config=cfg)
+    assert rows(back.select("k", "v")) == [(1, "a"), (1, "c"), (2, "b")]
+    ketch.from_pydict({"k": [3], "v": ["z"]}).write_parquet("az://ketch/t", write_mode="overwrite", io_config=cfg)
+    assert ketch.read_parquet("az://ketch/t/**", io_config=cfg).to_pydict() == {"k": [3], "v": ["z"]}
+    files = ketch.from_glob_path("az://ketch/t/*.parquet", io_config=cfg).to_pydict()
+    assert len(files["path"]) == 1
+    blob = ketch.from_pydict({"u": files["path"]}).select(col("u").download(io_config=cfg)).to_pydict()["u"][0]
+    assert blob == container.download_blob(files["path"][0].removeprefix("az://ketch/")).readall()
+    with pytest.raises(FileNotFoundError):
+        ketch.read_parquet("az://ketch/nothing/**", io_config=cfg)
