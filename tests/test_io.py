@@ -269,3 +269,17 @@ def test_streams_and_writes_keep_row_order(tmp_path):
             assert [v for b in df.to_arrow_iter() for v in b.column(0).to_pylist()] == list(range(n))
             paths = df.write_parquet(str(tmp_path / f"w{i}")).to_pydict()["path"]
             assert [v for p in paths for v in pq.read_table(p).column("a").to_pylist()] == list(range(n))
+
+
+def test_empty_write_leaves_one_file_with_the_schema(tmp_path):
+    """As Daft: no rows still write one file (the schema), none per partition."""
+    import daft
+
+    for mod in (ketch, daft):
+        df = mod.from_pydict({"a": [1, 2], "p": ["x", "y"]}).where(mod.col("a") > 5)
+        paths = df.write_parquet(str(tmp_path / mod.__name__)).to_pydict()["path"]
+        assert len(paths) == 1 and pq.read_table(paths[0]).num_rows == 0
+        assert pq.read_table(paths[0]).schema.names == ["a", "p"]
+        hive = df.write_parquet(str(tmp_path / f"{mod.__name__}-hive"), partition_cols=["p"]).to_pydict()
+        assert hive == {"path": [], "p": []}
+    assert ketch.read_parquet(str(tmp_path / "ketch")).to_pydict() == {"a": [], "p": []}

@@ -207,12 +207,18 @@ async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, op
             break;
         }
     }
+    // No rows at all: one file holding the schema, as Daft writes (a
+    // partitioned write has no partition to write it to).
+    if head.iter().all(|b| b.num_rows() == 0) && opts.partition_cols.is_empty() {
+        head = vec![arrow::array::RecordBatch::new_empty(schema.clone())];
+    }
     let rows_for = |target: u64| ((target as f64 / row_bytes) as usize).max(1);
     let file_rows = rows_for(opts.target_file_bytes);
     // DataFusion starts a new file between batches only: no batch may hold
     // more than a file's rows.
     let batches = futures::stream::iter(head.into_iter().map(Ok)).chain(stream).flat_map(move |batch| {
         let slices = match batch {
+            Ok(b) if b.num_rows() == 0 => vec![Ok(b)],
             Ok(b) => (0..b.num_rows().div_ceil(file_rows))
                 .map(|i| Ok(b.slice(i * file_rows, file_rows.min(b.num_rows() - i * file_rows))))
                 .collect(),
