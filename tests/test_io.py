@@ -283,3 +283,15 @@ def test_empty_write_leaves_one_file_with_the_schema(tmp_path):
         hive = df.write_parquet(str(tmp_path / f"{mod.__name__}-hive"), partition_cols=["p"]).to_pydict()
         assert hive == {"path": [], "p": []}
     assert ketch.read_parquet(str(tmp_path / "ketch")).to_pydict() == {"a": [], "p": []}
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_write_json_null_fields_as_daft(tmp_path, ignore):
+    import daft
+
+    data = {"a": [1, None], "b": ["x", None], "c": [[1, None], None]}
+    texts = []
+    for mod in (ketch, daft):
+        paths = mod.from_pydict(data).write_json(str(tmp_path / mod.__name__), ignore_null_fields=ignore)
+        texts.append(open(paths.to_pydict()["path"][0]).read())
+    assert texts[0] == texts[1]

@@ -194,7 +194,11 @@ def test_write_parquet_csv_json_to_s3(s3):
         elif fmt == "csv":
             assert body.decode().splitlines() == ["a,b", "1,x", "2,", "3,z"]
         else:
-            assert [line for line in body.decode().splitlines()] == ['{"a":1,"b":"x"}', '{"a":2}', '{"a":3,"b":"z"}']
+            assert [line for line in body.decode().splitlines()] == [
+                '{"a":1,"b":"x"}',
+                '{"a":2,"b":null}',
+                '{"a":3,"b":"z"}',
+            ]
         back = getattr(ketch, f"read_{fmt}")(f"s3://{BUCKET}/w/{fmt}/**", io_config=cfg).sort("a").to_pydict()
         assert back == {"a": [1, 2, 3], "b": ["x", None, "z"]}
 

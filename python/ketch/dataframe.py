@@ -723,9 +723,11 @@ class DataFrame:
         timestamp_format: str | None = None,
     ) -> DataFrame:
         """Writes newline-delimited JSON files under ``root_dir`` (see
-        :meth:`write_parquet`); sized by ``json_target_filesize``. Null
-        fields are left out of each line."""
-        return self._write("json", root_dir, write_mode, partition_cols, io_config)
+        :meth:`write_parquet`); sized by ``json_target_filesize``. A null
+        field is written as ``null``, or left out with ``ignore_null_fields``."""
+        return self._write(
+            "json", root_dir, write_mode, partition_cols, io_config, ignore_null_fields=bool(ignore_null_fields)
+        )
 
     def write_deltalake(
         self,

@@ -6,6 +6,7 @@
 //! in the Python API and the bindings.
 
 pub mod codec;
+pub mod json_sink;
 pub mod morsel;
 pub mod ordered;
 pub mod runtime;

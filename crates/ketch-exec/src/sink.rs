@@ -20,9 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::common::config::{CsvOptions, JsonOptions, ParquetColumnOptions, TableParquetOptions};
+use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder, TaskContext};
@@ -45,7 +46,11 @@ pub enum WriteFormat {
         column_compression: Vec<(String, String)>,
     },
     Csv(CsvOptions),
-    Json,
+    /// JSON lines; null fields written as `null` with `explicit_nulls`
+    /// (Daft's default), else left out (`ignore_null_fields`).
+    Json {
+        explicit_nulls: bool,
+    },
 }
 
 impl WriteFormat {
@@ -53,7 +58,7 @@ impl WriteFormat {
         match self {
             WriteFormat::Parquet { .. } => "parquet",
             WriteFormat::Csv(_) => "csv",
-            WriteFormat::Json => "json",
+            WriteFormat::Json { .. } => "json",
         }
     }
 }
@@ -263,8 +268,18 @@ async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, op
         WriteFormat::Csv(csv) => {
             df.write_csv(&target, write_options, Some(csv.clone())).await?;
         }
-        WriteFormat::Json => {
-            df.write_json(&target, write_options, Some(JsonOptions::default())).await?;
+        WriteFormat::Json { explicit_nulls } => {
+            // DataFusion's `write_json`, with Daft's null fields.
+            let factory = Arc::new(crate::json_sink::JsonLinesFactory { explicit_nulls: *explicit_nulls });
+            let file_type = format_as_file_type(factory);
+            let (state, plan) = df.into_parts();
+            let mut sink_options = std::collections::HashMap::new();
+            if opts.single_file {
+                sink_options.insert("single_file_output".to_string(), "true".to_string());
+            }
+            let partition_by = if opts.single_file { vec![] } else { opts.partition_cols.clone() };
+            let plan = LogicalPlanBuilder::copy_to(plan, target, file_type, sink_options, partition_by)?.build()?;
+            DataFrame::new(state, plan).collect().await?;
         }
     }
     Ok(())

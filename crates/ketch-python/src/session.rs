@@ -371,7 +371,7 @@ impl PySession {
     #[pyo3(signature = (plan, root, format, mode, partition_cols, target_file_bytes, target_row_group_bytes,
         compression = None, column_compression = None, delimiter = None, quote = None, escape = None,
         header = true, date_format = None, timestamp_format = None, single_file = false,
-        write_success_file = false, io_config = None))]
+        write_success_file = false, io_config = None, ignore_null_fields = false))]
     #[allow(clippy::too_many_arguments)]
     fn write(
         &self,
@@ -394,6 +394,7 @@ impl PySession {
         single_file: bool,
         write_success_file: bool,
         io_config: Option<String>,
+        ignore_null_fields: bool,
     ) -> PyResult<Vec<String>> {
         let format = match format {
             "parquet" => WriteFormat::Parquet {
@@ -409,7 +410,7 @@ impl PySession {
                 timestamp_format,
                 ..Default::default()
             }),
-            "json" => WriteFormat::Json,
+            "json" => WriteFormat::Json { explicit_nulls: !ignore_null_fields },
             other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
         };
         let mode = match mode {
