@@ -82,6 +82,7 @@ def test_read_deltalake_column_mapping_through_deltalake(tmp_path):
     # (deltalake's own to_pyarrow_table reads mapped columns as nulls: the data written is the reference.)
     assert rows(df) == rows(DATA)
     assert rows(df.where(col("a") > 3).select("s")) == [("five",), ("four",)]
+    assert df.count_rows() == 5
 
 
 def test_write_deltalake_read_by_deltalake(tmp_path):
@@ -151,6 +152,7 @@ def test_read_iceberg_after_schema_evolution_and_deletes(iceberg):
     assert ours.schema().column_names() == ["a", "p", "label", "ts"]
     assert rows(ours) == rows(iceberg.scan().to_arrow())
     assert rows(ours.where(col("a") > 3).select("label")) == [("five",), ("four",)]
+    assert ours.count_rows() == iceberg.scan().to_arrow().num_rows  # no columns asked of pyiceberg
 
 
 def test_write_iceberg(iceberg):

@@ -233,8 +233,6 @@ def write_deltalake(
     io_config: IOConfig | None = None,
 ) -> DataFrame:
     """``DataFrame.write_deltalake``: see there."""
-    from ketch.io import _from_table
-
     deltalake = _require("deltalake", "deltalake", "write_deltalake")
     if mode not in ("append", "overwrite", "error", "ignore"):
         raise ValueError(f"Only support `append`, `overwrite`, `error` or `ignore` mode. {mode} is unsupported")
@@ -268,6 +266,15 @@ def write_deltalake(
     after = _delta_files(deltalake.DeltaTable(uri, storage_options=options))
     rows = [("ADD", *after[p], p) for p in after if p not in before]
     rows += [("DELETE", *before[p], p) for p in before if p not in after]
+    return _file_changes(rows)
+
+
+def _file_changes(rows: list[tuple[str, int | None, int, str]]) -> DataFrame:
+    """The files a table write added and removed, as Daft reports them:
+    ``operation`` (``ADD``/``DELETE``), ``rows``, ``file_size`` (bytes) and
+    ``file_name`` (the file's base name)."""
+    from ketch.io import _from_table
+
     return _from_table(
         pa.table(
             {
@@ -371,8 +378,6 @@ def write_iceberg(
     snapshot_properties: dict[str, str] | None = None,
 ) -> DataFrame:
     """``DataFrame.write_iceberg``: see there."""
-    from ketch.io import _from_table
-
     _require("pyiceberg", "pyiceberg", "write_iceberg")
     if mode not in ("append", "overwrite"):
         raise ValueError(f"Only support `append` or `overwrite` mode. {mode} is unsupported")
@@ -390,18 +395,9 @@ def write_iceberg(
     else:
         table.overwrite(data, snapshot_properties=props)
     after = files()
-    rows = [("ADD", f) for p, f in after.items() if p not in before]
-    rows += [("DELETE", f) for p, f in before.items() if p not in after]
-    return _from_table(
-        pa.table(
-            {
-                "operation": pa.array([op for op, _ in rows], pa.string()),
-                "rows": pa.array([f.record_count for _, f in rows], pa.int64()),
-                "file_size": pa.array([f.file_size_in_bytes for _, f in rows], pa.int64()),
-                "file_name": pa.array([os.path.basename(f.file_path) for _, f in rows], pa.string()),
-            }
-        )
-    )
+    changes = [("ADD", f) for p, f in after.items() if p not in before]
+    changes += [("DELETE", f) for p, f in before.items() if p not in after]
+    return _file_changes([(op, f.record_count, f.file_size_in_bytes, f.file_path) for op, f in changes])
 
 
 # --- Lance -----------------------------------------------------------------

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use arrow_pyarrow::FromPyArrow;
@@ -130,26 +130,26 @@ impl PythonPartition {
     }
 }
 
-/// `batch` with the columns of `schema` (same names in order), cast where the
-/// source gave other types.
+/// `batch` as `schema`: its columns picked by name (a source may give more
+/// or reorder them) and cast where the source gave other types.
 fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     if batch.schema().fields() == schema.fields() {
         return Ok(batch);
     }
-    if batch.num_columns() != schema.fields().len() {
-        let got: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
-        return Err(DataFusionError::Execution(format!(
-            "the source gave columns {got:?}, expected {:?}",
-            schema.fields().iter().map(|f| f.name()).collect::<Vec<_>>()
-        )));
-    }
-    let columns = batch
-        .columns()
+    let columns = schema
+        .fields()
         .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| Ok(arrow::compute::cast(c, f.data_type())?))
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) if c.data_type() == f.data_type() => Ok(c.clone()),
+            Some(c) => Ok(arrow::compute::cast(c, f.data_type())?),
+            None => {
+                let got: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+                Err(DataFusionError::Execution(format!("the source gave no column {:?} (it gave {got:?})", f.name())))
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &options)?)
 }
 
 impl PartitionStream for PythonPartition {
