@@ -372,3 +372,19 @@ def test_azure_blob_reads_writes_and_globs(azurite):
     assert blob == container.download_blob(files["path"][0].removeprefix("az://ketch/")).readall()
     with pytest.raises(FileNotFoundError):
         ketch.read_parquet("az://ketch/nothing/**", io_config=cfg)
+
+
+def test_each_call_keeps_its_own_io_config(s3):
+    """Two configs for one bucket: a plan built with the first still reads
+    through its own client after a call with the second (plans run late)."""
+    endpoint, _ = s3
+    df = ketch.read_parquet(f"s3://{BUCKET}/g/top.parquet", io_config=config(ketch, endpoint))
+    unreachable = config(ketch, "http://127.0.0.1:9", num_tries=1, connect_timeout_ms=300)
+    with pytest.raises(Exception) as failed:
+        ketch.read_parquet(f"s3://{BUCKET}/g/top.parquet", io_config=unreachable)
+    assert f"s3://{BUCKET}/g/top.parquet" in str(failed.value) and "s3+" not in str(failed.value)
+    assert df.to_pydict() == {"k": [1, 2], "v": ["a", "b"]}
+    paths = ketch.read_parquet(
+        f"s3://{BUCKET}/g/**", io_config=config(ketch, endpoint), file_path_column="f"
+    ).to_pydict()["f"]
+    assert all(p.startswith(f"s3://{BUCKET}/g/") for p in paths)

@@ -119,7 +119,7 @@ pub async fn write(ctx: &SessionContext, plan: LogicalPlan, root: &str, opts: &W
         Err(e) => Err(e),
     };
     remove_staging(&store, &staging, &root_url).await;
-    let written = result.map_err(|e| e.context(format!("writing {root}")))?;
+    let written = result.map_err(|e| e.context(format!("writing {}", crate::stores::display_location(root))))?;
     if opts.write_success_file {
         store.put(&folder.clone().join("_SUCCESS"), PutPayload::new()).await?;
     }

@@ -52,6 +52,7 @@ pub struct ScanOptions {
 }
 
 fn not_found(path: &str) -> DataFusionError {
+    let path = crate::stores::display_location(path);
     DataFusionError::External(Box::new(std::io::Error::new(
         std::io::ErrorKind::NotFound,
         format!("No files found at {path}: check the path or glob pattern"),
@@ -152,8 +153,8 @@ pub async fn glob_files(session: &dyn Session, path: &str) -> Result<Vec<(String
         return Err(not_found(path));
     }
     let base = url.object_store();
-    let mut files: Vec<(String, u64)> =
-        listed.into_iter().map(|m| (format!("{}{}", base.as_str(), m.location), m.size)).collect();
+    let base = crate::stores::display_location(base.as_str());
+    let mut files: Vec<(String, u64)> = listed.into_iter().map(|m| (format!("{base}{}", m.location), m.size)).collect();
     files.sort();
     Ok(files)
 }
@@ -182,7 +183,11 @@ fn listing_error(path: &str, e: impl Into<DataFusionError>) -> DataFusionError {
     let missing = matches!(e.find_root(), DataFusionError::ObjectStore(o) if matches!(**o, object_store::Error::NotFound { .. }))
         || matches!(e.find_root(), DataFusionError::IoError(io) if io.kind() == std::io::ErrorKind::NotFound);
     let local = !path.contains("://") || path.starts_with("file://");
-    if missing || local { not_found(path) } else { e.context(format!("listing {path}")) }
+    if missing || local {
+        not_found(path)
+    } else {
+        e.context(format!("listing {}", crate::stores::display_location(path)))
+    }
 }
 
 /// The listing URL of one listed file. `file` is the store URL followed by the
@@ -333,7 +338,7 @@ pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts
             exprs.push(lit(value).alias(k));
         }
         if let Some(c) = &opts.file_path_column {
-            let shown = files[i].strip_prefix("file://").unwrap_or(&files[i]).to_string();
+            let shown = crate::stores::display_location(files[i].strip_prefix("file://").unwrap_or(&files[i]));
             exprs.push(lit(shown).alias(c));
         }
         let one =

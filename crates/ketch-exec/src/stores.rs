@@ -58,20 +58,48 @@ impl ObjectStoreRegistry for KetchObjectStores {
     }
 }
 
-/// Registers, for the store of every location in `locations` (URLs or local
-/// paths), the client `config` (Daft `IOConfig` JSON) describes, so the
-/// scans and writes planned next reach those stores with it. Local paths
-/// need none and are skipped.
-pub fn register_io_config(ctx: &SessionContext, locations: &[String], config: Option<&str>) -> Result<()> {
-    for location in locations {
-        let url = storage::parse_url(location)?;
-        if url.scheme() == "file" {
-            continue;
+/// Registers, for every remote location in `locations` (URLs or local
+/// paths), the client `config` (Daft `IOConfig` JSON) describes, and returns
+/// the locations as the session's stores know them: a URL read with a config
+/// gets the config's tag in its scheme (`s3+k1f..://bucket/key`), so calls
+/// with different configs for one bucket never share a client, however
+/// late their plans run. Without a config, and for local paths, the
+/// locations are unchanged (the registry serves the environment's clients).
+/// [`display_location`] gives a tagged location back as the user wrote it.
+///
+/// Errors: an unsupported scheme, an invalid config or URL.
+pub fn register_io_config(ctx: &SessionContext, locations: &[String], config: Option<&str>) -> Result<Vec<String>> {
+    let Some(config) = config.filter(|c| !c.is_empty()) else { return Ok(locations.to_vec()) };
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(config, &mut hasher);
+    let tag = format!("k{:016x}", std::hash::Hasher::finish(&hasher));
+    locations
+        .iter()
+        .map(|location| {
+            let url = storage::parse_url(location)?;
+            if url.scheme() == "file" {
+                return Ok(location.clone());
+            }
+            let store = storage::store_for(&url, Some(config))?;
+            let scheme = url.scheme();
+            let keyed = format!("{scheme}+{tag}{}", &url.as_str()[scheme.len()..]);
+            let keyed_url = Url::parse(&keyed)
+                .map_err(|e| datafusion::common::DataFusionError::Execution(format!("invalid URL {keyed}: {e}")))?;
+            ctx.runtime_env().register_object_store(&storage::store_url(&keyed_url), store);
+            Ok(keyed)
+        })
+        .collect()
+}
+
+/// A location as the user wrote it: the config tag [`register_io_config`]
+/// put in its scheme taken out.
+pub fn display_location(location: &str) -> String {
+    match location.split_once("://") {
+        Some((scheme, rest)) if scheme.contains('+') => {
+            format!("{}://{rest}", scheme.split('+').next().unwrap_or(scheme))
         }
-        let store = storage::store_for(&url, config)?;
-        ctx.runtime_env().register_object_store(&storage::store_url(&url), store);
+        _ => location.to_string(),
     }
-    Ok(())
 }
 
 /// Requests and bytes through the object stores of every session in the

@@ -212,10 +212,9 @@ impl PySession {
     /// `FileNotFoundError` when nothing matches.
     #[pyo3(signature = (pattern, io_config = None))]
     fn glob_files(&self, py: Python<'_>, pattern: String, io_config: Option<String>) -> PyResult<Vec<(String, u64)>> {
-        ketch_exec::stores::register_io_config(&self.ctx, std::slice::from_ref(&pattern), io_config.as_deref())
-            .py_err()?;
+        let keyed = ketch_exec::stores::register_io_config(&self.ctx, &[pattern], io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
-        wait(py, async move { ketch_exec::source::glob_files(&state, &pattern).await })
+        wait(py, async move { ketch_exec::source::glob_files(&state, &keyed[0]).await })
     }
 
     /// A plan scanning files. `format` is `parquet`, `csv` or `json`; `schema`
@@ -259,7 +258,7 @@ impl PySession {
             None => None,
         };
         let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
-        ketch_exec::stores::register_io_config(&self.ctx, &paths, io_config.as_deref()).py_err()?;
+        let paths = ketch_exec::stores::register_io_config(&self.ctx, &paths, io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
         let plan = wait(py, async move { ketch_exec::source::scan(&state, &paths, &format, &opts).await })?;
         Ok(plan.into())
@@ -433,10 +432,9 @@ impl PySession {
             target_row_group_bytes,
         };
         ketch_exec::sink::validate(&opts).map_err(PyValueError::new_err)?;
-        ketch_exec::stores::register_io_config(&self.ctx, std::slice::from_ref(&root), io_config.as_deref())
-            .py_err()?;
+        let root = ketch_exec::stores::register_io_config(&self.ctx, &[root], io_config.as_deref()).py_err()?;
         let ctx = self.ctx.clone();
         let plan: LogicalPlan = plan.plan.clone();
-        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root, &opts).await })
+        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root[0], &opts).await })
     }
 }
