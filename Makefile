@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium azurite lint fmt bench bench-wheel bench-udf bench-images
+.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-wheel bench-udf bench-images
 
 all: test
 
@@ -98,7 +98,11 @@ bench: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS)
 
 # Image decode/resize and download throughput side by side with Daft (benchmarks/images/run.py).
-bench-images: bench-wheel
+# nginx serves the HTTP download case with little CPU of its own (Debian's nginx-light).
+nginx:
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx-light)
+
+bench-images: bench-wheel nginx
 	$(BENCH_VENV)/bin/python benchmarks/images/run.py --runs $(RUNS)
 
 # Python UDF throughput side by side with Daft (benchmarks/udf/run.py), on the same release build.

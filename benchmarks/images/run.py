@@ -2,7 +2,10 @@
 
 Cases (issue 7): decode + resize(224, 224) of the real scikit-image images
 replicated to ``--files`` files, and ``download`` of the same files through
-``file://`` URLs and through an HTTP server on 127.0.0.1. Each engine runs
+``file://`` URLs and through HTTP servers on 127.0.0.1: Python's
+``ThreadingHTTPServer`` (in this process) and, when installed, nginx (one
+worker, ``sendfile``; ``make bench-images`` installs it), which costs little
+CPU, so the engines' clients are what is measured. Each engine runs
 each case in its own process (best of ``--runs`` after one warm-up); the
 script prints images per second, the worker's peak RSS, and the ketch/Daft
 ratio of times (below 1: ketch is faster). Read ratios within one run.
@@ -19,10 +22,13 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
+import time
 
 WORKER = textwrap.dedent(
     """
@@ -71,6 +77,52 @@ def replicate(dest: str, count: int) -> None:
         shutil.copyfile(os.path.join(src, n), os.path.join(dest, f"{i:05d}_{n}"))
 
 
+NGINX_CONF = """
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    keepalive_requests 100000;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=1024;
+        root {root};
+    }}
+}}
+"""
+
+
+def start_nginx(root: str) -> tuple[subprocess.Popen, str] | None:
+    """nginx serving ``root`` on a free port, or None when nginx is not installed."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if binary is None:
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = tempfile.mkdtemp(prefix="ketch-nginx-")
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(tmp=tmp, port=port, root=root))
+    proc = subprocess.Popen([binary, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    proc.terminate()
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=5000)
@@ -91,11 +143,17 @@ def main() -> None:
     handler = functools.partial(Quiet, directory=root)
     server = Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    bases = {"download http": f"http://127.0.0.1:{server.server_address[1]}"}
+    nginx = start_nginx(root)
+    if nginx is not None:
+        bases["download nginx"] = nginx[1]
+    else:
+        print("(nginx not installed: the nginx case is skipped)")
     print(f"{args.files} files ({sum(os.path.getsize(os.path.join(root, n)) for n in os.listdir(root)) >> 20} MiB)")
     print(f"{'case':<20} {'engine':<7} {'seconds':>8} {'images/s':>9} {'peak RSS MB':>12}", flush=True)
-    for case in ["decode+resize", "download file://", "download http"]:
+    for case in ["decode+resize", "download file://", *bases]:
         times = {}
+        base = bases.get(case, "")
         for engine in ["ketch", "daft"]:
             try:
                 out = subprocess.run(
@@ -115,6 +173,8 @@ def main() -> None:
         if len(times) == 2:
             print(f"{case:<20} ketch/daft time ratio: {times['ketch'] / times['daft']:.2f}", flush=True)
     server.shutdown()
+    if nginx is not None:
+        nginx[0].terminate()
 
 
 if __name__ == "__main__":
