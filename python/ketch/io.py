@@ -187,9 +187,9 @@ def read_text(
     ``text`` (line ends ``\n`` or ``\r\n`` dropped; a final line break ends
     the last line), lines that are empty or whitespace only skipped with
     ``skip_blank_lines``; with ``whole_text`` one row per file holding its
-    whole content (empty files give no row). ``file_path_column`` adds each row's file path (String).
-    ``hive_partitioning`` is accepted and, as in Daft 0.7.26, adds no
-    columns.
+    whole content (empty files give no row). ``file_path_column`` adds each
+    row's file path (String). ``hive_partitioning`` is accepted and, as in
+    Daft 0.7.26, adds no columns.
 
     Raises ``DaftCoreException`` for an encoding other than UTF-8 or for
     bytes that are not valid UTF-8, ``FileNotFoundError`` when nothing
@@ -347,8 +347,6 @@ def from_glob_path(path: str | list[str], io_config: Any = None) -> DataFrame:
     ``num_rows`` (null Int64), as Daft. A directory lists the files directly
     in it; ``**`` matches any depth. Nothing matching is a
     ``FileNotFoundError`` naming the pattern."""
-    from ketch.io_config import io_config_json
-
     config = io_config_json(io_config)
     patterns = [path] if isinstance(path, str) else list(path)
     files = []

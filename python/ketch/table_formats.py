@@ -141,11 +141,10 @@ def read_deltalake(
     """Reads a Delta Lake table (a path or URL; ``version`` a version number,
     timestamp string or datetime) at its latest or the given version.
 
-    Columns and types are the table's (partition columns last, as the
-    ``deltalake`` package orders them). Tables with deletion vectors or
-    column mapping are read through ``deltalake``'s own engine (deleted rows
-    left out); ``ignore_deletion_vectors`` reads every row of the data files
-    instead. Raises ``ImportError`` without ``deltalake``, and
+    Columns and types are the table's schema, in its order. Tables with
+    deletion vectors or column mapping are read through ``deltalake``'s own
+    engine (deleted rows left out); ``ignore_deletion_vectors`` reads every
+    row of the data files instead. Raises ``ImportError`` without ``deltalake``, and
     ``deltalake``'s ``TableNotFoundError`` for a path with no table."""
     deltalake = _require("deltalake", "deltalake", "read_deltalake")
     uri = _uri(table, "read_deltalake")
