@@ -139,6 +139,10 @@ def test_errors_name_the_path(s3):
         ketch.read_parquet(f"s3://{BUCKET}/g/top.parquet", io_config=unreachable)
     with pytest.raises(TypeError, match="IOConfig"):
         ketch.read_parquet(f"s3://{BUCKET}/g/top.parquet", io_config={"s3": {}})
+    with pytest.raises(ValueError, match="names no bucket"):
+        ketch.from_pydict({"a": [1]}).write_parquet("s3://", io_config=cfg)
+    with pytest.raises(FileNotFoundError, match="(?s)writing s3://no-such-bucket/out.*NoSuchBucket"):
+        ketch.from_pydict({"a": [1]}).write_parquet("s3://no-such-bucket/out", io_config=cfg)
 
 
 def test_io_config_classes_match_daft():

@@ -248,7 +248,12 @@ pub fn parse_url(location: &str) -> Result<Url> {
         Some(rest) => format!("gs://{rest}"),
         None => location.to_string(),
     };
-    Url::parse(&location).map_err(|e| DataFusionError::Execution(format!("invalid URL {location:?}: {e}")))
+    let url =
+        Url::parse(&location).map_err(|e| DataFusionError::Execution(format!("invalid URL {location:?}: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return exec_err!("invalid URL {location:?}: it names no bucket, container or host");
+    }
+    Ok(url)
 }
 
 /// The object path of `url` inside its store.
@@ -284,5 +289,6 @@ mod tests {
         assert_eq!(store_url(&parse_url("gcs://b/x/y").unwrap()).as_str(), "gs://b");
         assert!(resolve("ftp://x/y", None).unwrap_err().to_string().contains("no object store for ftp"));
         assert!(resolve("s3://b/k", Some("{not json")).unwrap_err().to_string().contains("invalid IOConfig"));
+        assert!(parse_url("s3://").unwrap_err().to_string().contains("names no bucket"));
     }
 }
