@@ -392,3 +392,24 @@ def test_each_call_keeps_its_own_io_config(s3):
         f"s3://{BUCKET}/g/**", io_config=config(ketch, endpoint), file_path_column="f"
     ).to_pydict()["f"]
     assert all(p.startswith(f"s3://{BUCKET}/g/") for p in paths)
+
+
+def test_environment_credentials_and_settings(s3, monkeypatch):
+    """With no IOConfig the clients take the environment as they normally do
+    (`AWS_*`: keys, endpoint, plain HTTP); a partial config keeps the rest."""
+    endpoint, client = s3
+    client.create_bucket(Bucket="ketch-env")
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x": [7, 8]}), buf)
+    client.put_object(Bucket="ketch-env", Key="t.parquet", Body=buf.getvalue())
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    assert ketch.read_parquet("s3://ketch-env/t.parquet").to_pydict() == {"x": [7, 8]}
+    partial = IOConfig(s3=S3Config(num_tries=2))
+    assert ketch.read_parquet("s3://ketch-env/t.parquet", io_config=partial).to_pydict() == {"x": [7, 8]}

@@ -8,7 +8,8 @@
 //! environment (`AWS_*`, `GOOGLE_*`, `AZURE_*`) and defaults. Mapping (Daft
 //! field -> object_store): `region_name` -> region (default `us-east-1`),
 //! `endpoint_url` -> endpoint (path-style unless `force_virtual_addressing`;
-//! plain HTTP allowed for an `http://` endpoint or `use_ssl=False`),
+//! plain HTTP allowed for an `http://` endpoint or `use_ssl=False`), GCS
+//! `token` -> bearer token, `credentials` -> service account file or JSON,
 //! `key_id`/`access_key`/`session_token` -> static credentials, `anonymous`
 //! -> unsigned requests, `verify_ssl=False` -> invalid certificates allowed,
 //! `num_tries` -> retries (`num_tries - 1`), `retry_initial_backoff_ms` ->
@@ -22,14 +23,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use datafusion::common::{DataFusionError, Result, exec_err};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::gcp::{GcpCredential, GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::http::HttpBuilder;
 use object_store::limit::LimitStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
+use object_store::{BackoffConfig, ClientConfigKey, ClientOptions, ObjectStore, RetryConfig, StaticCredentialProvider};
 use serde_json::Value;
 use url::Url;
 
@@ -57,21 +58,31 @@ fn parse(config: Option<&str>) -> Result<Value> {
     }
 }
 
-fn client_options(p: &Part, default_tries: u64) -> (ClientOptions, RetryConfig) {
-    let mut options = ClientOptions::new();
+/// The client settings a config part sets, as `object_store` client keys
+/// (applied with each builder's `with_config`, so settings from the
+/// environment, e.g. `AWS_ALLOW_HTTP`, stay unless the config overrides
+/// them), and the retry policy.
+fn client_settings(p: &Part, default_tries: u64) -> (Vec<(ClientConfigKey, String)>, RetryConfig) {
+    let mut settings = Vec::new();
     if let Some(ms) = p.int("connect_timeout_ms") {
-        options = options.with_connect_timeout(Duration::from_millis(ms));
+        settings.push((ClientConfigKey::ConnectTimeout, format!("{ms}ms")));
     }
-    options = options.with_timeout(Duration::from_millis(p.int("read_timeout_ms").unwrap_or(30_000)));
+    if let Some(ms) = p.int("read_timeout_ms") {
+        settings.push((ClientConfigKey::Timeout, format!("{ms}ms")));
+    }
     if p.flag("verify_ssl") == Some(false) || p.flag("check_hostname_ssl") == Some(false) {
-        options = options.with_allow_invalid_certificates(true);
+        settings.push((ClientConfigKey::AllowInvalidCertificates, "true".into()));
+    }
+    let plain_http = p.str("endpoint_url").is_some_and(|e| e.starts_with("http://"));
+    if plain_http || p.flag("use_ssl") == Some(false) {
+        settings.push((ClientConfigKey::AllowHttp, "true".into()));
     }
     let tries = p.int("num_tries").unwrap_or(default_tries).max(1);
     let backoff = BackoffConfig {
         init_backoff: Duration::from_millis(p.int("retry_initial_backoff_ms").unwrap_or(1000)),
         ..Default::default()
     };
-    (options, RetryConfig { max_retries: (tries - 1) as usize, backoff, ..Default::default() })
+    (settings, RetryConfig { max_retries: (tries - 1) as usize, backoff, ..Default::default() })
 }
 
 fn build_error(url: &str, e: object_store::Error) -> DataFusionError {
@@ -97,19 +108,16 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
         "file" => Arc::new(LocalFileSystem::new()),
         "s3" | "s3a" => {
             let p = part("s3");
-            let (mut options, retry) = client_options(&p, 25);
+            let (settings, retry) = client_settings(&p, 25);
             let mut b = AmazonS3Builder::from_env()
                 .with_bucket_name(host)
                 .with_region(p.str("region_name").unwrap_or("us-east-1"))
                 .with_retry(retry);
+            for (k, v) in settings {
+                b = b.with_config(AmazonS3ConfigKey::Client(k), v);
+            }
             if let Some(ep) = p.str("endpoint_url") {
                 b = b.with_endpoint(ep);
-                if ep.starts_with("http://") {
-                    options = options.with_allow_http(true);
-                }
-            }
-            if p.flag("use_ssl") == Some(false) {
-                options = options.with_allow_http(true);
             }
             if let (Some(k), Some(s)) = (p.str("key_id"), p.str("access_key")) {
                 b = b.with_access_key_id(k).with_secret_access_key(s);
@@ -126,26 +134,36 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
             if p.flag("requester_pays") == Some(true) {
                 b = b.with_request_payer(true);
             }
-            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
+            limited(Arc::new(b.build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "gs" | "gcs" => {
             let p = part("gcs");
-            let (options, retry) = client_options(&p, 5);
+            let (settings, retry) = client_settings(&p, 5);
             let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(host).with_retry(retry);
+            for (k, v) in settings {
+                b = b.with_config(GoogleConfigKey::Client(k), v);
+            }
             match p.str("credentials") {
                 Some(c) if c.trim_start().starts_with('{') => b = b.with_service_account_key(c),
                 Some(c) => b = b.with_service_account_path(c),
                 None => {}
             }
+            if let Some(token) = p.str("token") {
+                let bearer = GcpCredential { bearer: token.to_string() };
+                b = b.with_credentials(Arc::new(StaticCredentialProvider::new(bearer)));
+            }
             if p.flag("anonymous") == Some(true) {
                 b = b.with_skip_signature(true);
             }
-            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
+            limited(Arc::new(b.build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "az" | "abfs" | "abfss" | "azure" | "adl" => {
             let p = part("azure");
-            let (mut options, retry) = client_options(&p, 5);
+            let (settings, retry) = client_settings(&p, 5);
             let mut b = MicrosoftAzureBuilder::from_env().with_url(url.as_str()).with_retry(retry);
+            for (k, v) in settings {
+                b = b.with_config(AzureConfigKey::Client(k), v);
+            }
             if let Some(a) = p.str("storage_account") {
                 b = b.with_account(a);
             }
@@ -165,7 +183,6 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
                 b = b.with_endpoint(ep.to_string());
                 if ep.starts_with("http://") {
                     b = b.with_allow_http(true);
-                    options = options.with_allow_http(true);
                 }
             }
             if p.flag("use_fabric_endpoint") == Some(true) {
@@ -174,12 +191,15 @@ fn build(url: &Url, config: &Value) -> Result<Arc<dyn ObjectStore>> {
             if p.flag("anonymous") == Some(true) {
                 b = b.with_skip_signature(true);
             }
-            limited(Arc::new(b.with_client_options(options).build().map_err(|e| build_error(url.as_str(), e))?), &p)
+            limited(Arc::new(b.build().map_err(|e| build_error(url.as_str(), e))?), &p)
         }
         "http" | "https" => {
             let p = part("http");
-            let (mut options, retry) = client_options(&p, 5);
-            options = options.with_allow_http(true);
+            let (settings, retry) = client_settings(&p, 5);
+            let mut options = ClientOptions::new().with_allow_http(true);
+            for (k, v) in settings {
+                options = options.with_config(k, v);
+            }
             if let Some(token) = p.str("bearer_token") {
                 let mut headers = object_store::HeaderMap::new();
                 let value = object_store::HeaderValue::from_str(&format!("Bearer {token}"))
