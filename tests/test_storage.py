@@ -15,6 +15,7 @@ import pytest
 import ketch
 from conftest import AZURITE_KEY, _free_port, s3_client, wait_for_port
 from ketch import col
+from ketch._native import io_stats, reset_io_stats
 from ketch.io import IOConfig, S3Config
 
 BUCKET = "ketch-test"
@@ -189,8 +190,11 @@ def test_write_parquet_csv_json_to_s3(s3):
     cfg = config(ketch, endpoint)
     df = ketch.from_pydict({"a": [1, 2, 3], "b": ["x", None, "z"]})
     for fmt in ["parquet", "csv", "json"]:
+        reset_io_stats()
         paths = getattr(df, f"write_{fmt}")(f"s3://{BUCKET}/w/{fmt}", io_config=cfg).to_pydict()["path"]
         assert [p.split(f"{BUCKET}/", 1)[1] for p in paths] == keys(client, f"w/{fmt}/")
+        sizes = [client.head_object(Bucket=BUCKET, Key=k)["ContentLength"] for k in keys(client, f"w/{fmt}/")]
+        assert io_stats()["bytes_written"] == sum(sizes)  # each file uploaded once (then moved by copy)
         assert all(p.startswith(f"s3://{BUCKET}/w/{fmt}/") and p.endswith(f"-0.{fmt}") for p in paths)
         body = client.get_object(Bucket=BUCKET, Key=paths[0].split(f"{BUCKET}/", 1)[1])["Body"].read()
         if fmt == "parquet":

@@ -189,3 +189,14 @@ def test_write_lance_read_by_lance(tmp_path):
     assert lance.dataset(path).count_rows() == 6
     ketch.from_arrow(DATA.slice(0, 1)).write_lance(path, mode="overwrite")
     assert rows(ketch.read_lance(path)) == rows(DATA.slice(0, 1))
+
+
+def test_read_deltalake_partition_values_needing_escapes(tmp_path):
+    """Partition folders with spaces, slashes, `%`, `=` and non-ASCII (escaped
+    twice in the log) map to the right files."""
+    path = str(tmp_path / "escaped")
+    data = pa.table({"a": list(range(6)), "p": ["a b", "x/y", "é%", None, "q=1", "a b"]})
+    deltalake.write_deltalake(path, data, partition_by=["p"])
+    ours = ketch.read_deltalake(path)
+    assert rows(ours) == rows(data)
+    assert rows(ours.where(col("p") == "x/y")) == [(1, "x/y")]

@@ -163,21 +163,20 @@ def read_deltalake(
         return _empty(schema)
     parts = list(metadata.partition_columns)
     data_schema = pa.schema([f for f in schema if f.name not in parts])
-    uris = dt.file_uris()
-    by_path = {p: u for p, u in zip(actions.column("path").to_pylist(), _file_uris(uri, actions, uris))}
+    files = _file_uris(uri, actions.column("path").to_pylist(), dt.file_uris())
     if not parts:
-        return _parquet_scan(list(by_path.values()), data_schema, io_config)
+        return _parquet_scan(files, data_schema, io_config)
     # One scan per partition, its values as literal columns: a filter on a
     # partition column folds to true/false per scan and prunes whole scans.
     from ketch.expressions import lit
 
     groups: dict[tuple, list[str]] = {}
     values = [actions.column(f"partition.{p}").to_pylist() for p in parts]
-    for i, path in enumerate(actions.column("path").to_pylist()):
-        groups.setdefault(tuple(v[i] for v in values), []).append(by_path[path])
+    for i, file in enumerate(files):
+        groups.setdefault(tuple(v[i] for v in values), []).append(file)
     frames = []
-    for key, files in groups.items():
-        df = _parquet_scan(files, data_schema, io_config)
+    for key, group in groups.items():
+        df = _parquet_scan(group, data_schema, io_config)
         df = df.with_columns({p: lit(v).cast(_dtype(schema.field(p).type)) for p, v in zip(parts, key)}).select(
             *schema.names
         )
@@ -194,12 +193,16 @@ def _dtype(arrow_type: pa.DataType) -> Any:
     return DataType.from_arrow_type(arrow_type)
 
 
-def _file_uris(root: str, actions: pa.Table, uris: list[str]) -> list[str]:
-    """The URI of each add action's file (``file_uris`` lists them in add
-    action order)."""
-    if len(uris) == actions.num_rows:
+def _file_uris(root: str, paths: list[str], uris: list[str]) -> list[str]:
+    """The URI of each add action's file (``paths``: the actions' relative,
+    percent-encoded paths): ``file_uris`` where it lists the same files in
+    the same order, else the table root joined with each decoded path."""
+    from urllib.parse import unquote
+
+    decoded = [unquote(p) for p in paths]
+    if len(uris) == len(paths) and all(u.endswith(d) for u, d in zip(uris, decoded)):
         return uris
-    return [p if "://" in p else f"{root.rstrip('/')}/{p}" for p in actions.column("path").to_pylist()]
+    return [d if "://" in d else f"{root.rstrip('/')}/{d}" for d in decoded]
 
 
 def _delta_engine_scan(deltalake: Any, dt: Any, schema: pa.Schema) -> DataFrame:
@@ -347,7 +350,7 @@ def read_iceberg(
     if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
         raise ValueError(f"read_iceberg: the table has no snapshot {snapshot_id}")
     schema = table.schema().as_arrow()
-    if (snapshot_id or table.metadata.current_snapshot_id) is None:
+    if snapshot_id is None and table.metadata.current_snapshot_id is None:
         return _empty(schema)
     tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
     if not tasks:

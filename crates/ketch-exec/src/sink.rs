@@ -221,16 +221,7 @@ async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, op
     let file_rows = rows_for(opts.target_file_bytes);
     // DataFusion starts a new file between batches only: no batch may hold
     // more than a file's rows.
-    let batches = futures::stream::iter(head.into_iter().map(Ok)).chain(stream).flat_map(move |batch| {
-        let slices = match batch {
-            Ok(b) if b.num_rows() == 0 => vec![Ok(b)],
-            Ok(b) => (0..b.num_rows().div_ceil(file_rows))
-                .map(|i| Ok(b.slice(i * file_rows, file_rows.min(b.num_rows() - i * file_rows))))
-                .collect(),
-            Err(e) => vec![Err(e)],
-        };
-        futures::stream::iter(slices)
-    });
+    let batches = crate::morsel::split_stream(futures::stream::iter(head.into_iter().map(Ok)).chain(stream), file_rows);
     let input: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches));
 
     let mut config = ctx.state().config().clone();
@@ -382,18 +373,4 @@ async fn existing_data_files(store: &Arc<dyn ObjectStore>, folder: &Path) -> Res
         .into_iter()
         .filter(|p| relative(folder, p).is_some_and(|rel| rel.iter().all(|s| !s.starts_with(['.', '_']))))
         .collect())
-}
-
-/// Rejects option combinations Daft rejects, with Daft's messages.
-pub fn validate(opts: &WriteOptions) -> std::result::Result<(), String> {
-    if opts.single_file && opts.mode == WriteMode::OverwritePartitions {
-        return Err("`single_file=True` cannot be combined with `write_mode='overwrite-partitions'`.".into());
-    }
-    if opts.mode == WriteMode::OverwritePartitions && opts.partition_cols.is_empty() {
-        return Err("Partition columns must be specified to use `overwrite-partitions` mode.".into());
-    }
-    if opts.single_file && !opts.partition_cols.is_empty() {
-        return Err("`single_file=True` cannot be combined with `partition_cols`.".into());
-    }
-    Ok(())
 }

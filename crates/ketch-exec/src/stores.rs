@@ -18,7 +18,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
-    PutOptions, PutPayload, PutResult, RenameOptions, Result as OsResult,
+    PutOptions, PutPayload, PutResult, RenameOptions, Result as OsResult, UploadPart,
 };
 use url::Url;
 
@@ -186,7 +186,7 @@ impl ObjectStore for Counting {
         opts: PutMultipartOptions,
     ) -> OsResult<Box<dyn MultipartUpload>> {
         add(&io_stats().put_requests, 1);
-        self.0.put_multipart_opts(location, opts).await
+        Ok(Box::new(CountingUpload(self.0.put_multipart_opts(location, opts).await?)))
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> OsResult<GetResult> {
@@ -233,5 +233,25 @@ impl ObjectStore for Counting {
 
     async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> OsResult<()> {
         self.0.rename_opts(from, to, options).await
+    }
+}
+
+/// A multipart upload that counts the bytes of its parts into [`io_stats`].
+#[derive(Debug)]
+struct CountingUpload(Box<dyn MultipartUpload>);
+
+#[async_trait]
+impl MultipartUpload for CountingUpload {
+    fn put_part(&mut self, data: PutPayload) -> UploadPart {
+        add(&io_stats().bytes_written, data.content_length() as u64);
+        self.0.put_part(data)
+    }
+
+    async fn complete(&mut self) -> OsResult<PutResult> {
+        self.0.complete().await
+    }
+
+    async fn abort(&mut self) -> OsResult<()> {
+        self.0.abort().await
     }
 }

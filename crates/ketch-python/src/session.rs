@@ -431,7 +431,6 @@ impl PySession {
             target_file_bytes,
             target_row_group_bytes,
         };
-        ketch_exec::sink::validate(&opts).map_err(PyValueError::new_err)?;
         let root = ketch_exec::stores::register_io_config(&self.ctx, &[root], io_config.as_deref()).py_err()?;
         let ctx = self.ctx.clone();
         let plan: LogicalPlan = plan.plan.clone();
