@@ -3,12 +3,11 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 
 import pytest
 
 import ketch
-from ketch import col
+from ketch import _native, col
 
 
 def batch_sizes(df):
@@ -62,11 +61,12 @@ def test_ctrl_c_cancels_a_running_query():
     slow = big.join(small, how="cross").where(col("id") + col("id2") == -1)
     main = threading.main_thread().ident
     threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
-    start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         slow.collect()
-    assert time.perf_counter() - start < 10
-    # the engine still works afterwards, without waiting for the cancelled query
-    start = time.perf_counter()
+    # Counted, not timed: when KeyboardInterrupt arrives, every task of the
+    # cancelled query has stopped (none was left running at the wait's limit).
+    stats = _native.runtime_stats()
+    assert stats["alive_tasks"] == 0
+    assert stats["last_cancel_wait_us"] < 10_000_000
+    # the engine still works afterwards
     assert ketch.range(3).where(col("id") > 0).count_rows() == 2
-    assert time.perf_counter() - start < 5

@@ -5,7 +5,9 @@
 //! Everything here takes already-validated arguments; user input is checked
 //! in the Python API and the bindings.
 
+pub mod cancel;
 pub mod codec;
+pub mod commit;
 pub mod json_sink;
 pub mod morsel;
 pub mod ordered;

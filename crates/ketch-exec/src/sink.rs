@@ -6,9 +6,11 @@
 //! (`<root>/.ketch-staging-<uuid>/`, skipped by readers); only after every
 //! file is written are they moved to their final names (Daft's
 //! `<uuid>-<n>.<ext>`, one uuid per folder), and for the overwrite modes the
-//! files they replace removed last. A failed query removes the staging
-//! objects and leaves the target as it was; a failure while moving removes
-//! the files already moved.
+//! files they replace removed last, through a commit journal
+//! ([`crate::commit`]) that a later read or write finishes if the process is
+//! killed on the way. A failed query removes the staging objects and leaves
+//! the target as it was; a storage failure while moving moves the files
+//! back.
 //!
 //! File and row-group sizes follow Daft's execution config: a file holds
 //! about `target_file_bytes` of in-memory (Arrow) data, a Parquet row group
@@ -33,6 +35,9 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, TryStreamExt};
 use ketch_functions::storage;
+
+use crate::cancel::{CancelFlag, with_cancel};
+use crate::commit;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -95,11 +100,23 @@ pub struct WriteOptions {
 ///
 /// Errors: the query's error, or a storage error naming the path; either way
 /// the data files under `root` are those that were there before.
-pub async fn write(ctx: &SessionContext, plan: LogicalPlan, root: &str, opts: &WriteOptions) -> Result<Vec<String>> {
+///
+/// `cancel`: the query stops between batches once it is set (see
+/// [`crate::cancel`]); the write then fails and leaves the target as it was.
+pub async fn write(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    root: &str,
+    opts: &WriteOptions,
+    cancel: &CancelFlag,
+) -> Result<Vec<String>> {
     let root_url = storage::parse_url(root)?;
     let store = ctx.runtime_env().object_store(ObjectStoreUrl::parse(storage::store_url(&root_url))?)?;
     let root_path = storage::object_path(&root_url)?;
-    let staging_name = format!(".ketch-staging-{}", uuid::Uuid::new_v4());
+    let local = root_url.scheme() == "file";
+    let id = uuid::Uuid::new_v4().to_string();
+    let staging_name = format!("{}{id}", commit::STAGING_PREFIX);
+    let started = chrono::Utc::now();
     let (folder, folder_url) = if opts.single_file {
         let parent = root_path.parts().collect::<Vec<_>>();
         let parent: Path = parent[..parent.len().saturating_sub(1)].iter().cloned().collect();
@@ -109,17 +126,22 @@ pub async fn write(ctx: &SessionContext, plan: LogicalPlan, root: &str, opts: &W
     };
     let staging = folder.clone().join(staging_name.as_str());
     let staging_url = folder_url.join(&format!("{staging_name}/")).map_err(|e| url_error(&folder_url, e))?;
+    let context = |e: DataFusionError| e.context(format!("writing {}", crate::stores::display_location(root)));
 
-    let staged = match write_staged(ctx, plan, staging_url.as_str(), opts).await {
+    // A write killed earlier in this folder is finished before anything else.
+    commit::recover(&store, &folder, local).await.map_err(context)?;
+    let staged = match write_staged(ctx, plan, staging_url.as_str(), opts, cancel).await {
         Ok(()) => list(&store, &staging).await,
         Err(e) => Err(e),
     };
     let result = match staged {
-        Ok(staged) => commit(&store, &folder, &root_path, &staging, staged, opts).await,
+        Ok(staged) => commit(&store, &folder, &root_path, (&staging, &id), staged, opts).await,
         Err(e) => Err(e),
     };
-    remove_staging(&store, &staging, &root_url).await;
-    let written = result.map_err(|e| e.context(format!("writing {}", crate::stores::display_location(root))))?;
+    commit::remove_staging(&store, &staging, local).await;
+    let written = result.map_err(context)?;
+    let overwrite = opts.mode != WriteMode::Append;
+    commit::remove_stale_staging(&store, &folder, &id, started, overwrite, local).await.map_err(context)?;
     if opts.write_success_file {
         store.put(&folder.clone().join("_SUCCESS"), PutPayload::new()).await?;
     }
@@ -150,22 +172,6 @@ fn relative(base: &Path, path: &Path) -> Option<Vec<String>> {
     path.prefix_match(base).map(|parts| parts.map(|p| p.as_ref().to_string()).collect())
 }
 
-/// Removes what is left of the staging prefix (a local staging folder too).
-async fn remove_staging(store: &Arc<dyn ObjectStore>, staging: &Path, root_url: &url::Url) {
-    if let Ok(left) = list(store, staging).await {
-        let _ = delete_all(store, left).await;
-    }
-    if root_url.scheme() == "file" {
-        let _ = std::fs::remove_dir_all(format!("/{staging}"));
-    }
-}
-
-async fn delete_all(store: &Arc<dyn ObjectStore>, paths: Vec<Path>) -> Result<()> {
-    let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
-    store.delete_stream(stream).try_collect::<Vec<_>>().await?;
-    Ok(())
-}
-
 /// A stream that can be executed once: the query's batches, re-fed to
 /// DataFusion's file sinks.
 struct OnceStream {
@@ -194,9 +200,15 @@ impl PartitionStream for OnceStream {
 }
 
 /// Runs `plan` and writes its rows as files under the folder URL `staging`.
-async fn write_staged(ctx: &SessionContext, plan: LogicalPlan, staging: &str, opts: &WriteOptions) -> Result<()> {
+async fn write_staged(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    staging: &str,
+    opts: &WriteOptions,
+    cancel: &CancelFlag,
+) -> Result<()> {
     // In partition order, so the files hold the rows in the DataFrame's order.
-    let physical = ctx.state().create_physical_plan(&plan).await?;
+    let physical = with_cancel(ctx.state().create_physical_plan(&plan).await?, cancel)?;
     let mut stream = crate::ordered::execute_in_order(physical, ctx.task_ctx())?;
     let schema = stream.schema();
     // The first non-empty batch gives the in-memory size of a row.
@@ -289,13 +301,13 @@ fn codec(name: &str) -> String {
 }
 
 /// Moves the staged files to their final names and, for the overwrite
-/// modes, then removes the data files they replace. On a failed move the
-/// files already moved are removed again.
+/// modes, then removes the data files they replace, through the commit
+/// journal (see [`crate::commit`]).
 async fn commit(
     store: &Arc<dyn ObjectStore>,
     folder: &Path,
     root: &Path,
-    staging: &Path,
+    (staging, id): (&Path, &str),
     staged: Vec<Path>,
     opts: &WriteOptions,
 ) -> Result<Vec<String>> {
@@ -312,53 +324,46 @@ async fn commit(
         rel.pop();
         by_folder.entry(rel).or_default().push(file);
     }
-    let mut moves = Vec::new();
+    let in_folder = |p: &Path| relative(folder, p).map(|rel| rel.join("/"));
+    let mut journal = commit::Journal::default();
+    let mut written = Vec::new();
     for (dirs, mut files) in by_folder {
         // DataFusion numbers a folder's files `<id>_<n>` in write order.
         files.sort_by_key(|f| {
             let stem = f.filename().unwrap_or_default().split('.').next().unwrap_or_default();
             stem.rsplit('_').next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0)
         });
-        let id = uuid::Uuid::new_v4();
+        let file_id = uuid::Uuid::new_v4();
         for (n, file) in files.into_iter().enumerate() {
+            let from =
+                in_folder(&file).ok_or_else(|| DataFusionError::Internal(format!("{file} is outside {folder}")))?;
             if opts.single_file {
-                moves.push((file, root.clone(), String::new()));
+                let to =
+                    in_folder(root).ok_or_else(|| DataFusionError::Internal(format!("{root} is outside {folder}")))?;
+                journal.moves.push((from, to));
+                written.push(String::new());
                 continue;
             }
             let mut rel = dirs.clone();
-            rel.push(format!("{id}-{n}.{}", opts.format.extension()));
+            rel.push(format!("{file_id}-{n}.{}", opts.format.extension()));
             let rel = rel.join("/");
-            let target = Path::parse(if folder.as_ref().is_empty() { rel.clone() } else { format!("{folder}/{rel}") })?;
-            moves.push((file, target, rel));
+            journal.moves.push((from, rel.clone()));
+            written.push(rel);
         }
     }
-    let mut done: Vec<Path> = Vec::with_capacity(moves.len());
-    let mut written = Vec::with_capacity(moves.len());
-    for (from, to, rel) in moves {
-        if let Err(e) = store.rename(&from, &to).await {
-            let _ = delete_all(store, done).await;
-            return Err(DataFusionError::External(Box::new(e)));
-        }
-        done.push(to);
-        written.push(rel);
+    if !opts.single_file {
+        let replaced: Vec<Path> = match opts.mode {
+            WriteMode::Append => vec![],
+            WriteMode::Overwrite => old,
+            WriteMode::OverwritePartitions => {
+                let parent = |rel: &str| rel.rsplit_once('/').map_or(String::new(), |(dirs, _)| dirs.to_string());
+                let new_dirs: std::collections::HashSet<String> = written.iter().map(|w| parent(w)).collect();
+                old.into_iter().filter(|p| in_folder(p).is_some_and(|rel| new_dirs.contains(&parent(&rel)))).collect()
+            }
+        };
+        journal.deletes = replaced.iter().filter_map(in_folder).collect();
     }
-    if opts.single_file {
-        return Ok(written);
-    }
-    let replaced: Vec<Path> = match opts.mode {
-        WriteMode::Append => vec![],
-        WriteMode::Overwrite => old,
-        WriteMode::OverwritePartitions => {
-            let parent = |p: &Path| {
-                let mut rel = relative(folder, p)?;
-                rel.pop();
-                Some(rel)
-            };
-            let new_dirs: std::collections::HashSet<Vec<String>> = done.iter().filter_map(parent).collect();
-            old.into_iter().filter(|p| parent(p).is_some_and(|d| new_dirs.contains(&d))).collect()
-        }
-    };
-    delete_all(store, replaced).await?;
+    commit::commit(store, folder, id, &journal).await?;
     Ok(written)
 }
 

@@ -91,6 +91,15 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     let url = listing_url(path)?;
     let store = session.runtime_env().object_store(url.object_store())?;
     let prefix = url.prefix().to_string();
+    // A write to this folder killed mid-commit is finished first, so the
+    // listing holds exactly the old files or exactly the new ones (a local
+    // path that is not a folder has none; a remote prefix may be one).
+    let local = url.scheme() == "file";
+    if url.is_collection() || url.get_glob().is_some() || !local {
+        crate::commit::recover(&store, url.prefix(), local)
+            .await
+            .map_err(|e| e.context(format!("reading {}", crate::stores::display_location(path))))?;
+    }
     let listed: Vec<_> = match url.get_glob() {
         Some(glob) => list_glob(store.as_ref(), &url, glob).await.map_err(|e| listing_error(path, e))?,
         None => match url.list_all_files(session, store.as_ref(), "").await {

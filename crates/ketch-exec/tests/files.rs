@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::Result;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
+use ketch_exec::cancel::CancelFlag;
 use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions, write};
 use ketch_exec::source::{Format, ScanOptions, scan};
 use ketch_exec::{ExecConfig, new_session};
@@ -114,12 +115,13 @@ async fn writes_are_staged_and_a_failed_overwrite_keeps_the_old_data() -> Result
         target_file_bytes: 1 << 30,
         target_row_group_bytes: 1 << 28,
     };
-    let first = write(&ctx, values_plan(&["1", "2"])?, &root, &parquet(WriteMode::Append)).await?;
+    let go = CancelFlag::default();
+    let first = write(&ctx, values_plan(&["1", "2"])?, &root, &parquet(WriteMode::Append), &go).await?;
     assert!(!first.is_empty() && first.iter().all(|p| Path::new(&root).join(p).exists()));
-    write(&ctx, values_plan(&["3"])?, &root, &parquet(WriteMode::Append)).await?;
+    write(&ctx, values_plan(&["3"])?, &root, &parquet(WriteMode::Append), &go).await?;
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(1), Some(2), Some(3)]);
 
-    let failed = write(&ctx, values_plan(&["4", "not a number"])?, &root, &parquet(WriteMode::Overwrite)).await;
+    let failed = write(&ctx, values_plan(&["4", "not a number"])?, &root, &parquet(WriteMode::Overwrite), &go).await;
     assert!(failed.is_err());
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(1), Some(2), Some(3)]);
     let leftovers: Vec<_> = std::fs::read_dir(&root)
@@ -129,7 +131,14 @@ async fn writes_are_staged_and_a_failed_overwrite_keeps_the_old_data() -> Result
         .collect();
     assert!(leftovers.is_empty(), "staging folder left behind");
 
-    write(&ctx, values_plan(&["9"])?, &root, &parquet(WriteMode::Overwrite)).await?;
+    // A cancelled write (Ctrl-C) fails the same way and keeps the old data.
+    let cancelled = CancelFlag::default();
+    cancelled.cancel();
+    let failed = write(&ctx, values_plan(&["5"])?, &root, &parquet(WriteMode::Overwrite), &cancelled).await;
+    assert!(failed.is_err_and(|e| e.to_string().contains("query cancelled")));
+    assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(1), Some(2), Some(3)]);
+
+    write(&ctx, values_plan(&["9"])?, &root, &parquet(WriteMode::Overwrite), &go).await?;
     assert_eq!(read_back(&ctx, Path::new(&root)).await?, [Some(9)]);
     Ok(())
 }

@@ -34,6 +34,21 @@ fn reset_io_stats() {
     ketch_exec::stores::io_stats().reset()
 }
 
+/// Microseconds the last Ctrl-C waited for its query's tasks to stop
+/// (`u64::MAX`: they had not stopped at the limit).
+pub(crate) static LAST_CANCEL_WAIT_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The query runtime's state: `alive_tasks` (tasks on the runtime now;
+/// 0 when no query runs) and `last_cancel_wait_us` (how long the last
+/// Ctrl-C waited for its query's tasks to stop).
+#[pyfunction]
+fn runtime_stats() -> std::collections::HashMap<&'static str, u64> {
+    std::collections::HashMap::from([
+        ("alive_tasks", ketch_exec::runtime::alive_tasks() as u64),
+        ("last_cancel_wait_us", LAST_CANCEL_WAIT_US.load(std::sync::atomic::Ordering::Relaxed)),
+    ])
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExpr>()?;
@@ -42,6 +57,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     m.add_function(wrap_pyfunction!(io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(reset_io_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime_stats, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -18,6 +18,7 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionContext;
 use futures::{FutureExt, StreamExt};
+use ketch_exec::cancel::{CancelFlag, with_cancel};
 use ketch_exec::runtime::runtime;
 use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions};
 use ketch_exec::source::{CsvDialect, Format, ScanOptions};
@@ -35,14 +36,31 @@ use crate::plan::PyPlan;
 /// `KeyboardInterrupt`. The wait uses an OS channel rather than a tokio timer,
 /// so it wakes even while every runtime worker is busy computing.
 fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> + Send + 'static) -> PyResult<T> {
-    wait_with(py, fut, crate::errors::to_py_err)
+    wait_with(py, fut, crate::errors::to_py_err, None)
 }
+
+/// [`wait`] for a running query: Ctrl-C also sets `cancel`, which the
+/// query's plan checks between batches (see `ketch_exec::cancel`).
+fn wait_query<T: Send + 'static>(
+    py: Python<'_>,
+    cancel: &CancelFlag,
+    fut: impl Future<Output = Result<T>> + Send + 'static,
+) -> PyResult<T> {
+    wait_with(py, fut, crate::errors::to_py_err, Some(cancel))
+}
+
+/// How long a cancelled query's tasks may take to stop before Ctrl-C
+/// returns anyway (a task in a long computation stops at its next batch).
+const CANCEL_WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// How long Ctrl-C then waits for the runtime to have no task at all.
+const IDLE_WAIT_LIMIT: Duration = Duration::from_secs(1);
 
 /// [`wait`] with `to_err` converting the engine's error.
 fn wait_with<T: Send + 'static>(
     py: Python<'_>,
     fut: impl Future<Output = Result<T>> + Send + 'static,
     to_err: fn(DataFusionError) -> PyErr,
+    cancel: Option<&CancelFlag>,
 ) -> PyResult<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let handle = runtime().map_err(to_err)?.spawn(async move {
@@ -71,7 +89,24 @@ fn wait_with<T: Send + 'static>(
             }
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(e) = py.check_signals() {
+                    // Cancel: every leaf of the query ends its stream, the
+                    // query's task drops its streams, which aborts the tasks
+                    // they spawned; wait until all have let go of the query,
+                    // so the next one finds the workers free.
+                    if let Some(cancel) = cancel {
+                        cancel.cancel();
+                    }
                     handle.abort();
+                    let done = || handle.is_finished() && cancel.is_none_or(|c| c.live_streams() == 0);
+                    let waited = py.detach(|| {
+                        let waited = ketch_exec::runtime::wait_until(done, CANCEL_WAIT_LIMIT)?;
+                        // The tasks themselves end a moment later; a query of
+                        // another thread may keep some alive, so wait briefly.
+                        let idle = || ketch_exec::runtime::alive_tasks() == 0;
+                        Some(waited + ketch_exec::runtime::wait_until(idle, IDLE_WAIT_LIMIT).unwrap_or(IDLE_WAIT_LIMIT))
+                    });
+                    crate::LAST_CANCEL_WAIT_US
+                        .store(waited.map_or(u64::MAX, |w| w.as_micros() as u64), std::sync::atomic::Ordering::Relaxed);
                     if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) {
                         return Err(crate::errors::to_py_err(DataFusionError::External(Box::new(Interrupted))));
                     }
@@ -126,8 +161,11 @@ impl PySession {
     fn run_to_reader<'py>(&self, py: Python<'py>, physical: Arc<dyn ExecutionPlan>) -> PyResult<Bound<'py, PyAny>> {
         let schema = physical.schema();
         let task_ctx = self.ctx.task_ctx();
-        let partitions =
-            wait(py, async move { datafusion::physical_plan::collect_partitioned(physical, task_ctx).await })?;
+        let cancel = CancelFlag::default();
+        let physical = with_cancel(physical, &cancel).py_err()?;
+        let partitions = wait_query(py, &cancel, async move {
+            datafusion::physical_plan::collect_partitioned(physical, task_ctx).await
+        })?;
         let batches: Vec<_> = partitions.into_iter().flatten().collect();
         let reader: Box<dyn RecordBatchReader + Send> =
             Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
@@ -327,7 +365,7 @@ impl PySession {
     ) -> PyResult<(String, Bound<'py, PyAny>)> {
         let tables: Vec<SqlTable> = tables.into_iter().map(|(n, p)| (n, p.plan.clone())).collect();
         let state = self.ctx.state();
-        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err)?;
+        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err, None)?;
         Ok(match outcome {
             SqlOutcome::Query(plan) => ("query".into(), PyPlan::from(plan).into_pyobject(py)?.into_any()),
             SqlOutcome::CreateTable { name, temporary, plan } => {
@@ -434,6 +472,8 @@ impl PySession {
         let root = ketch_exec::stores::register_io_config(&self.ctx, &[root], io_config.as_deref()).py_err()?;
         let ctx = self.ctx.clone();
         let plan: LogicalPlan = plan.plan.clone();
-        wait(py, async move { ketch_exec::sink::write(&ctx, plan, &root[0], &opts).await })
+        let cancel = CancelFlag::default();
+        let flag = cancel.clone();
+        wait_query(py, &cancel, async move { ketch_exec::sink::write(&ctx, plan, &root[0], &opts, &flag).await })
     }
 }
