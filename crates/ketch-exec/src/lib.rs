@@ -8,6 +8,7 @@
 pub mod cancel;
 pub mod codec;
 pub mod commit;
+pub mod file_errors;
 pub mod json_sink;
 pub mod morsel;
 pub mod ordered;

@@ -244,9 +244,28 @@ async fn infer_schema(session: &dyn Session, options: &ListingOptions, urls: &[L
     for url in urls {
         // Field metadata stays (logical types); file-level metadata (writer
         // details that differ between files) does not.
-        schemas.push(Schema::new(options.infer_schema(session, url).await?.fields().clone()));
+        let inferred = match options.infer_schema(session, url).await {
+            Ok(schema) => schema,
+            Err(e) => return Err(name_file_error(session, options, url, e).await),
+        };
+        schemas.push(Schema::new(inferred.fields().clone()));
     }
     Ok(Arc::new(Schema::try_merge(schemas)?))
+}
+
+/// An error from reading the file `url`, naming it (and the line, for JSON
+/// and CSV, where known).
+async fn name_file_error(
+    session: &dyn Session,
+    options: &ListingOptions,
+    url: &ListingTableUrl,
+    e: DataFusionError,
+) -> DataFusionError {
+    let Ok(store) = session.runtime_env().object_store(url.object_store()) else { return e };
+    let compressed = options.format.compression_type().is_some_and(|c| c.is_compressed());
+    let store_url = url.object_store();
+    let file_type = options.format.get_ext();
+    crate::file_errors::name_file_error(e, &store, store_url.as_str(), url.prefix(), &file_type, compressed).await
 }
 
 /// Applies `hints` (column name -> type) on top of `inferred`.

@@ -281,8 +281,13 @@ impl QueryPlanner for KetchQueryPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(UdfPlanner)])
+        let planned = DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(UdfPlanner)])
             .create_physical_plan(logical_plan, session)
-            .await
+            .await;
+        match planned {
+            Ok(plan) => Ok(plan),
+            // A corrupt Parquet footer fails planning (statistics): name the file.
+            Err(e) => Err(crate::file_errors::name_planning_error(logical_plan, session, e).await),
+        }
     }
 }

@@ -5,12 +5,36 @@
 use std::collections::HashSet;
 
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, Result, plan_err};
+use datafusion::common::{Column, DFSchema, Result, plan_err};
 use datafusion::logical_expr::utils::find_aggregate_exprs;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
 
 use crate::naming::{named, output_name};
 use crate::ops::check_unique_names;
+
+/// An aggregation whose input type it does not take (`sum` of a String
+/// column) is a plan error naming the input and its type; DataFusion's own
+/// error here is an internal one listing its signatures.
+fn check_input_types(schema: &DFSchema, call: &Expr) -> Result<()> {
+    let Expr::AggregateFunction(agg) = call else { return Ok(()) };
+    let Err(e) = call.to_field(schema) else { return Ok(()) };
+    let text = e.to_string();
+    if !(text.contains("failed to match any signature") || text.contains("No function matches")) {
+        return Err(e);
+    }
+    let args: Vec<String> = agg.params.args.iter().map(crate::display::display).collect();
+    let types = agg
+        .params
+        .args
+        .iter()
+        .map(|a| Ok(ketch_functions::multimodal::types::daft_name(&a.get_type(schema)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let name = match agg.func.name() {
+        "avg" => "mean",
+        other => other,
+    };
+    plan_err!("Cannot compute {name} of {}: input type {} is not supported", args.join(", "), types.join(", "))
+}
 
 /// `GROUP BY group_by` computing `aggs`; the output has the group columns
 /// first, then one column per entry of `aggs`, each named by Daft's rule.
@@ -34,6 +58,9 @@ pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Res
     // Each distinct aggregation call gets an internal name that the
     // projection below refers to.
     let agg_calls = find_aggregate_exprs(aggs.iter());
+    for call in &agg_calls {
+        check_input_types(plan.schema(), call)?;
+    }
     let internal = |i: usize| format!("__ketch_agg_{i}");
     let aliased: Vec<Expr> = agg_calls.iter().enumerate().map(|(i, e)| e.clone().alias(internal(i))).collect();
     let grouped = LogicalPlanBuilder::from(plan).aggregate(group_by.clone(), aliased)?.build()?;

@@ -11,9 +11,10 @@
 
 use std::collections::HashSet;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, JoinType, Result, TableReference, plan_err};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast};
 
 const LEFT: &str = "__ketch_left";
 const RIGHT: &str = "__ketch_right";
@@ -50,6 +51,45 @@ fn qcol(side: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(TableReference::bare(side)), name))
 }
 
+/// Every column a join key refers to exists on its side (checked here, as
+/// the keys are qualified with ketch's internal side names below).
+fn check_keys(side: &str, keys: &[Expr], names: &[String]) -> Result<()> {
+    for key in keys {
+        for c in key.column_refs() {
+            if !names.contains(&c.name) {
+                return plan_err!(
+                    "Column '{}' not found in the {side} side of the join. Available columns: {}",
+                    c.name,
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key pairs to compare: a number against a string is compared as
+/// strings (Daft's supertype; DataFusion would cast the string to a number
+/// and fail on the first that is not one).
+fn string_keys(
+    left: &LogicalPlan,
+    right: &LogicalPlan,
+    left_on: &[Expr],
+    right_on: &[Expr],
+) -> Result<(Vec<Expr>, Vec<Expr>)> {
+    let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+    let mut lk = Vec::with_capacity(left_on.len());
+    let mut rk = Vec::with_capacity(right_on.len());
+    for (l, r) in left_on.iter().zip(right_on) {
+        let (lt, rt) = (l.get_type(left.schema())?, r.get_type(right.schema())?);
+        let l = if lt.is_numeric() && is_string(&rt) { cast(l.clone(), DataType::Utf8) } else { l.clone() };
+        let r = if rt.is_numeric() && is_string(&lt) { cast(r.clone(), DataType::Utf8) } else { r.clone() };
+        lk.push(l);
+        rk.push(r);
+    }
+    Ok((lk, rk))
+}
+
 /// Joins `left` and `right`. `how` is a Daft join kind (`cross` takes no
 /// keys); `left_on`/`right_on` are key expressions over each side.
 pub fn join(
@@ -70,6 +110,9 @@ pub fn join(
     }
     let left_names: Vec<String> = left.schema().fields().iter().map(|f| f.name().clone()).collect();
     let right_names: Vec<String> = right.schema().fields().iter().map(|f| f.name().clone()).collect();
+    check_keys("left", &left_on, &left_names)?;
+    check_keys("right", &right_on, &right_names)?;
+    let (left_keys, right_keys) = string_keys(&left, &right, &left_on, &right_on)?;
     let l = LogicalPlanBuilder::from(left).alias(LEFT)?;
     let r = LogicalPlanBuilder::from(right).alias(RIGHT)?.build()?;
 
@@ -83,8 +126,8 @@ pub fn join(
             return plan_err!("A '{how}' join needs keys: pass on= or left_on= and right_on=");
         }
         let jt = join_type(how)?;
-        let lk = left_on.iter().cloned().map(|e| qualify(e, LEFT)).collect::<Result<Vec<_>>>()?;
-        let rk = right_on.iter().cloned().map(|e| qualify(e, RIGHT)).collect::<Result<Vec<_>>>()?;
+        let lk = left_keys.iter().cloned().map(|e| qualify(e, LEFT)).collect::<Result<Vec<_>>>()?;
+        let rk = right_keys.iter().cloned().map(|e| qualify(e, RIGHT)).collect::<Result<Vec<_>>>()?;
         (l.join_with_expr_keys(r, jt, (lk, rk), None)?.build()?, jt)
     };
 
@@ -103,7 +146,15 @@ pub fn join(
     for name in merged.iter().filter(|m| left_names.contains(m)) {
         let key = match jt {
             JoinType::Right => qcol(RIGHT, name),
-            JoinType::Full => crate::ops::builtin("coalesce")?.call(vec![qcol(LEFT, name), qcol(RIGHT, name)]),
+            JoinType::Full => {
+                // As compared: a number merged with a string key is a string.
+                let i = left_on.iter().position(|k| matches!(k, Expr::Column(c) if &c.name == name));
+                let (l, r) = match i {
+                    Some(i) => (qualify(left_keys[i].clone(), LEFT)?, qualify(right_keys[i].clone(), RIGHT)?),
+                    None => (qcol(LEFT, name), qcol(RIGHT, name)),
+                };
+                crate::ops::builtin("coalesce")?.call(vec![l, r])
+            }
             _ => qcol(LEFT, name),
         };
         if taken.insert(name.clone()) {

@@ -61,13 +61,82 @@ fn message(e: &DataFusionError) -> String {
         return format!("Column '{}' not found. Available columns: {}", field.name, names.join(", "));
     }
     let msg = match root {
-        DataFusionError::ParquetError(p) => format!("Invalid Parquet file: {p}"),
+        DataFusionError::ParquetError(p) => parquet_message(&p.to_string()),
+        DataFusionError::ArrowError(a, _) if matches!(**a, arrow::error::ArrowError::ParquetError(_)) => {
+            parquet_message(&a.to_string())
+        }
         DataFusionError::NotImplemented(m) => format!("Unsupported: {m}"),
         DataFusionError::External(inner) => inner.to_string(),
         other => other.message().to_string(),
     };
+    let msg = signature_message(&msg).unwrap_or(msg);
     let contexts = contexts(e);
-    if contexts.is_empty() { msg } else { format!("{}: {msg}", contexts.join(": ")) }
+    let msg = if contexts.is_empty() { msg } else { format!("{}: {msg}", contexts.join(": ")) };
+    user_facing(&msg)
+}
+
+/// A Parquet reader's error as "Invalid Parquet file: <what>", without the
+/// reader's own prefixes (`Parquet error: `, `External: `, ...).
+fn parquet_message(text: &str) -> String {
+    let mut what = text;
+    for prefix in ["Parquet error: ", "Parquet argument error: ", "External: ", "Invalid Parquet file. "] {
+        what = what.strip_prefix(prefix).unwrap_or(what);
+    }
+    let what = what.strip_prefix("External: ").unwrap_or(what);
+    format!("Invalid Parquet file: {what}")
+}
+
+/// DataFusion's "no signature of `f` takes these argument types" (raised
+/// as an internal error, with its candidate list) as
+/// "Function 'f' does not support input types (String); supported: ...".
+fn signature_message(msg: &str) -> Option<String> {
+    const MARK: &str = "No function matches the given name and argument types '";
+    let start = msg.find(MARK)? + MARK.len();
+    let call = &msg[start..start + msg[start..].find('\'')?];
+    let (name, args) = call.split_once('(')?;
+    let args = args.strip_suffix(')').unwrap_or(args);
+    let types: Vec<String> = args.split(", ").filter(|t| !t.is_empty()).map(daft_type_name).collect();
+    let candidates: Vec<String> = msg
+        .split_once("Candidate functions:")
+        .map(|(_, list)| {
+            list.lines()
+                .map(str::trim)
+                .filter_map(|c| c.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')'))
+                .map(|c| c.split(", ").map(daft_type_name).collect::<Vec<_>>().join(", "))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = format!("Function '{name}' does not support input types ({})", types.join(", "));
+    if !candidates.is_empty() {
+        out.push_str(&format!(
+            "; supported: {}",
+            candidates.iter().map(|c| format!("({c})")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Some(out)
+}
+
+/// Daft's name for an Arrow type as DataFusion prints it.
+fn daft_type_name(t: &str) -> String {
+    match t {
+        "Utf8" | "LargeUtf8" | "Utf8View" => "String".into(),
+        "Boolean" => "Bool".into(),
+        "Binary" | "LargeBinary" | "BinaryView" => "Binary".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `msg` without DataFusion's wording for developers: the "likely a bug in
+/// DataFusion" note (a user's mistake can reach it) and the relation names
+/// ketch's plans use internally (`__ketch_left.a` is the user's `a`).
+fn user_facing(msg: &str) -> String {
+    const BUG: &str = "\nThis issue was likely caused by a bug in DataFusion's code. Please help us to resolve this by \
+                       filing a bug report in our issue tracker: https://github.com/apache/datafusion/issues";
+    let mut out = msg.replace(BUG, "");
+    for internal in ["__ketch_left.", "__ketch_right."] {
+        out = out.replace(internal, "");
+    }
+    out
 }
 
 /// The contexts added along the error's chain (e.g. the row and URL of a
