@@ -314,11 +314,13 @@ def test_dunder_access(df):
 
 
 def test_operations_are_lazy():
-    from ketch import DataType
+    @ketch.func
+    def strict_int(s: str) -> int:
+        return int(s)
 
-    bad = ketch.from_pydict({"s": ["1", "x"]}).select(col("s").cast(DataType.int64()))
+    bad = ketch.from_pydict({"s": ["1", "x"]}).select(strict_int(col("s")))
     # Building the plan runs nothing; the bad value fails only when the plan runs.
-    with pytest.raises(DaftCoreException, match="x"):
+    with pytest.raises(DaftCoreException, match="'x'"):
         bad.collect()
 
 

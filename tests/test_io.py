@@ -151,8 +151,13 @@ def test_failed_write_leaves_existing_data(tmp_path):
     root = str(tmp_path / "out")
     ketch.from_pydict({"s": ["1", "2"]}).write_parquet(root)
     before = sorted(os.listdir(root))
-    bad = ketch.from_pydict({"s": ["3", "x"]}).select(col("s").cast(DataType.int64()))
-    with pytest.raises(DaftCoreException):
+
+    @ketch.func
+    def strict_int(s: str) -> int:
+        return int(s)
+
+    bad = ketch.from_pydict({"s": ["3", "x"]}).select(strict_int(col("s")))
+    with pytest.raises(DaftCoreException, match="strict_int"):
         bad.write_parquet(root, write_mode="overwrite")
     assert sorted(os.listdir(root)) == before
     assert sorted(ketch.read_parquet(root).to_pydict()["s"]) == ["1", "2"]

@@ -51,9 +51,12 @@ def test_result_is_lazy_and_composes_with_the_dataframe_api(t, tmp_path):
     p = tmp_path / "x.parquet"
     pq.write_table(pa.table({"a": ["1", "x"]}), p)
     src = ketch.read_parquet(str(p))
-    lazy = ketch.sql("select cast(a as bigint) as a from src", src=src)  # fails only when run
+    lazy = ketch.sql("select cast(a as bigint) as a from src", src=src)
+    p.write_bytes(b"not a parquet file any more")  # the query reads the file only when run
     with pytest.raises(ketch.exceptions.DaftCoreException):
         lazy.collect()
+    pq.write_table(pa.table({"a": ["1", "x"]}), p)
+    assert lazy.to_pydict() == {"a": [1, None]}  # Daft's CAST: null where a value does not convert
     out = ketch.sql("select id, v * 2 as v2 from t", t=t).where(col("v2") > 50).sort("id")
     assert out.to_pydict() == {"id": [3, 4], "v2": [60.0, 80.0]}
 

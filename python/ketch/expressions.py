@@ -36,6 +36,14 @@ def _arrow_literal(value: Any) -> pa.Array:
         raise TypeError(f"lit() cannot make a literal of {value!r} ({type(value).__name__}): {e}") from None
 
 
+def _has_fixed_size(t: pa.DataType) -> bool:
+    """Whether ``t`` holds a fixed-size binary or list at any depth: Daft's
+    ``cast`` raises where a value is not of that size, so ketch's stays strict."""
+    if pa.types.is_fixed_size_binary(t) or pa.types.is_fixed_size_list(t):
+        return True
+    return any(_has_fixed_size(t.field(i).type) for i in range(t.num_fields))
+
+
 def lit(value: Any) -> Expression:
     """A literal value: int -> Int64, float -> Float64, str -> String, bool,
     None -> Null, date, datetime -> Timestamp[us], time -> Time[us],
@@ -235,12 +243,26 @@ class Expression:
         return value.to_pylist()[0]
 
     def cast(self, dtype: DataType) -> Expression:
-        """Casts to ``dtype``; a value that does not convert is an error at run time.
+        """Casts to ``dtype``; as in Daft, a value that does not convert becomes null.
+
+        Null on failure covers a string that does not parse as the target
+        (number, bool, date, time, timestamp, decimal), a number out of the
+        target's range (NaN or infinity to an integer included), a decimal
+        that overflows its precision and bytes that are not UTF-8, also inside
+        lists and structs. As in Daft, a value of the wrong size for a fixed
+        size target (``fixed_size_binary`` of another length, a list of
+        another length to ``fixed_size_list``) is an error at run time, and a
+        cast between types that do not convert (a struct to a string, a date
+        to a time) is an error before any row is read. Unlike Daft, a cast to a
+        fixed size target also raises on an element that does not convert, a
+        date or timestamp too far out for a finer unit becomes null (Daft
+        wraps it around) and a list casts to a string (Daft raises).
 
         Casts to multimodal types (``Image``, ``Tensor``, ``Embedding``) follow
         Daft's rules (``ketch_cast`` in the engine); unlike Daft, a cast between
         image modes converts the pixels rather than relabelling them."""
-        return self._cast(_as_dtype(dtype), True)
+        dtype = _as_dtype(dtype)
+        return self._cast(dtype, dtype._logical is None and _has_fixed_size(dtype.to_arrow_dtype()))
 
     def try_cast(self, dtype: DataType) -> Expression:
         """Casts to ``dtype``; a value that does not convert becomes null."""

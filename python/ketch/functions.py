@@ -345,7 +345,7 @@ def when(condition: Expression, then: Any) -> WhenExpr:
 
 
 def cast(expr: Expression, dtype: Any) -> Expression:
-    """``expr`` cast to ``dtype`` (an error at run time where a value does not convert)."""
+    """``expr`` cast to ``dtype``, null where a value does not convert (see :meth:`Expression.cast`)."""
     return expr.cast(dtype)
 
 

@@ -204,7 +204,8 @@ def read_text(
         )
     # An empty file holds no lines (and no whole text, as in Daft).
     files = from_glob_path(path, io_config=io_config).where(col("size") > 0)
-    text = col("path").download(io_config=io_config).cast(DataType.string())  # raises on invalid UTF-8
+    # The strict cast raises on invalid UTF-8 (``cast`` would give null), as Daft's read_text does.
+    text = col("path").download(io_config=io_config)._cast(DataType.string(), True)
     extra = []
     if file_path_column is not None:
         local = F.regexp_replace(col("path"), "^file://", "")

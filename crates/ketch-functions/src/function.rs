@@ -20,6 +20,7 @@ use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchema, ExprSchema, Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature,
@@ -57,7 +58,7 @@ impl Args {
     pub fn literal(&self, i: usize) -> Option<&ScalarValue> {
         match self.exprs.get(i) {
             Some(Expr::Literal(v, _)) => Some(v),
-            Some(Expr::Cast(c)) => match c.expr.as_ref() {
+            Some(Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. })) => match expr.as_ref() {
                 Expr::Literal(v, _) => Some(v),
                 _ => None,
             },
@@ -156,7 +157,7 @@ impl Args {
 
     /// An error naming this function and `what` it expected.
     pub fn type_error<T>(&self, what: &str) -> Result<T> {
-        let types: Vec<String> = self.types.iter().map(|t| t.to_string()).collect();
+        let types: Vec<String> = self.types.iter().map(crate::multimodal::types::daft_name).collect();
         plan_err!("{} expects {what}, got ({})", self.name, types.join(", "))
     }
 }

@@ -194,9 +194,48 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
         LogicalPlan::Statement(s) => not_impl_err!("SQL {} statements", s.name()),
         query => {
             check_plannable(&state, &query)?;
-            Ok(SqlOutcome::Query(daft_names(query)?))
+            Ok(SqlOutcome::Query(daft_names(daft_casts(query)?)?))
         }
     }
+}
+
+/// Daft's `CAST`: a value that does not convert is null (arrow's safe cast,
+/// DataFusion's `TRY_CAST`), as `Expression.cast` does; casts to fixed-size
+/// types stay strict, where Daft raises too. Output names stay as written.
+fn daft_casts(plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    use datafusion::logical_expr::expr_rewriter::NamePreserver;
+    use datafusion::logical_expr::{Cast, TryCast};
+
+    fn fixed_size(t: &DataType) -> bool {
+        match t {
+            DataType::FixedSizeBinary(_) | DataType::FixedSizeList(..) => true,
+            DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) | DataType::Map(f, _) => {
+                fixed_size(f.data_type())
+            }
+            DataType::Struct(fields) => fields.iter().any(|f| fixed_size(f.data_type())),
+            _ => false,
+        }
+    }
+    let rewritten = plan.transform_up_with_subqueries(|node| {
+        let names = NamePreserver::new(&node);
+        let node = node.map_expressions(|e| {
+            let saved = names.save(&e);
+            let e = e.transform(|x| match x {
+                Expr::Cast(Cast { expr, field }) if !fixed_size(field.data_type()) => {
+                    Ok(Transformed::yes(Expr::TryCast(TryCast { expr, field })))
+                }
+                other => Ok(Transformed::no(other)),
+            })?;
+            Ok(e.update_data(|e| saved.restore(e)))
+        })?;
+        match node.transformed {
+            true => node.map_data(|p| p.recompute_schema()),
+            false => Ok(node),
+        }
+    })?;
+    Ok(rewritten.data)
 }
 
 /// Reports subqueries that DataFusion's optimizer cannot turn into joins
