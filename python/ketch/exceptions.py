@@ -19,7 +19,11 @@ class DaftTypeError(DaftCoreException):
 
 class UDFException(DaftCoreException):
     """A user-defined function raised; the original exception is ``__cause__``
-    (its traceback included) and the message names the function and the rows."""
+    (its traceback included) and the message names the function and the rows.
+
+    Also raised when a function returns a value that cannot be converted to its
+    declared return type (Daft 0.7.26 gives null or panics instead): the message
+    names the function, the row, the value's type and the declared type."""
 
 
 class DaftTransientError(Exception):

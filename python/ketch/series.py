@@ -219,9 +219,10 @@ def _with_field(array: pa.Array, field: pa.Field) -> pa.Array:
 
 
 def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:
-    """``values`` as an Arrow array of ``arrow_type``, converting leniently as
-    Daft does for UDF results: a value that converts (``"12"`` to an int,
-    ``1.7`` to ``1``, ``1`` to ``"1"``) converts; one that cannot becomes null."""
+    """``values`` as an Arrow array of ``arrow_type`` (``Series.from_pylist`` with a
+    dtype), converting leniently: a value that converts (``"12"`` to an int,
+    ``1.7`` to ``1``, ``1`` to ``"1"``) converts; one that cannot becomes null.
+    UDF results are converted strictly instead (:mod:`ketch.udf.convert`)."""
     from ketch import logical, logical_values
 
     _, lt = logical.of_type(arrow_type)

@@ -14,13 +14,19 @@ runner applies Daft 0.7.26's semantics for its kind:
 - batch: the function gets :class:`ketch.Series` chunks of ``batch_size`` rows
   and returns a Series, list, numpy array or pyarrow array.
 
-Results are converted to the declared type leniently, as Daft does (a value
-that cannot convert becomes null).
+Results are converted to the declared type as Daft converts them (``"12"``
+gives the int ``12``, a Pydantic model or a dataclass a struct; see
+:mod:`ketch.udf.convert`). Stricter than Daft, which silently gives null (or
+fails with an internal panic) for a value that cannot convert: such a value
+raises :class:`UDFException` naming the function, the row, the value's type
+and the declared type, unless ``on_error`` is ``'log'`` or ``'ignore'``, which
+make it null as they do for a failing call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import threading
 import time
@@ -34,7 +40,8 @@ import pyarrow as pa
 from ketch import logical, logical_values
 from ketch.exceptions import UDFException
 from ketch.pyvalues import column_values
-from ketch.series import Series, coerce
+from ketch.series import Series
+from ketch.udf.convert import Unconvertible, array_to_type, to_arrow, type_name
 
 ON_ERROR = ("raise", "log", "ignore")
 
@@ -133,12 +140,65 @@ def _note(error: BaseException, opts: Options) -> BaseException:
     return error
 
 
+def row_inputs(arrays: list[pa.Array]) -> Callable[[int], str]:
+    """Describes row ``i`` of a batch's argument columns (for messages)."""
+
+    def describe(i: int) -> str:
+        try:
+            return _describe([a[i].as_py() for a in arrays], {})
+        except Exception:  # a value with no Python form: the message goes without
+            return ""
+
+    return describe
+
+
 def _rows_failed(opts: Options, failures: list[tuple[int, BaseException, list, dict]], n: int) -> UDFException:
     lines = [f"  row {i} ({_describe(a, k)}): {type(e).__name__}: {e}" for i, e, a, k in failures[:10]]
     if len(failures) > 10:
         lines.append(f"  ... and {len(failures) - 10} more")
     head = f"User-defined function `{opts.name}` failed on {len(failures)} of {n} rows:"
     return UDFException("\n".join([head, *lines]))
+
+
+def unconvertible_error(
+    name: str, arrow_type: pa.DataType, bad: list[Unconvertible], n: int, *, on_error: bool = True
+) -> UDFException:
+    """The error for results that do not convert to the declared type: the UDF, and
+    each row with its value, the value's type and the type it should have had."""
+    lines = [f"  {u.describe(arrow_type)}" for u in bad[:10]]
+    if len(bad) > 10:
+        lines.append(f"  ... and {len(bad) - 10} more")
+    hint = "on_error='ignore' or 'log' makes them null" if on_error else "Daft would make them null or fail"
+    values = "a value" if len(bad) == 1 else f"{len(bad)} values"
+    head = (
+        f"User-defined function `{name}` returned {values} that cannot be converted to its return type "
+        f"{type_name(arrow_type)}, in a batch of {n} rows ({hint}):"
+    )
+    return UDFException("\n".join([head, *lines]))
+
+
+def _settle(
+    opts: Options,
+    array: pa.Array,
+    bad: list[Unconvertible],
+    n: int,
+    first_row: int = 0,
+    inputs: Callable[[int], str] | None = None,
+) -> pa.Array:
+    """``array`` once its unconvertible values (null in it) are dealt with by ``on_error``;
+    their rows are counted from ``first_row``, and ``inputs(row)`` describes a row's arguments."""
+    if not bad:
+        return array
+    bad = [
+        dataclasses.replace(u, row=u.row + first_row, inputs=inputs(u.row + first_row) if inputs else "") for u in bad
+    ]
+    if opts.on_error == "raise":
+        raise unconvertible_error(opts.name, opts.arrow_type, bad, n)
+    FailedRows.add(opts.name, len(bad))
+    if opts.on_error == "log":
+        for u in bad:
+            print(f"Python UDF error in `{opts.name}`: {u.describe(opts.arrow_type)}", file=sys.stderr)
+    return array
 
 
 Target = Callable[[], tuple[Callable, Callable[[], None]]]
@@ -165,8 +225,10 @@ def row_runner(get_fn: Target, layout: CallLayout, opts: Options, *, generator: 
         columns = [column_values(a) for a in arrays]
         out: list[Any] = [None] * n
         failures = []
+        bound = []
         for i in range(n):
             args, kwargs = layout.bind([c[i] for c in columns])
+            bound.append((args, kwargs))
 
             def call(args=args, kwargs=kwargs):
                 result = fn(*args, **kwargs)
@@ -183,7 +245,7 @@ def row_runner(get_fn: Target, layout: CallLayout, opts: Options, *, generator: 
                     _log(opts, e)
         if failures:
             raise _rows_failed(opts, failures, n) from failures[0][1]
-        return coerce(out, opts.arrow_type)
+        return _settle(opts, *to_arrow(out, opts.arrow_type), n, inputs=lambda i: _describe(*bound[i]))
 
     return _runner(get_fn, body)
 
@@ -244,13 +306,14 @@ def async_runner(get_fn: Target, layout: CallLayout, opts: Options):
                     _log(opts, r)
                 r = None
             out.append(r)
-        return coerce(out, opts.arrow_type)
+        return _settle(opts, *to_arrow(out, opts.arrow_type), n, inputs=lambda i: _describe(*rows[i]))
 
     return _runner(get_fn, body)
 
 
-def to_arrow_result(result: Any, arrow_type: pa.DataType) -> pa.Array:
-    """A batch function's result (Series, list, numpy array, pyarrow array) as an array of ``arrow_type``."""
+def to_arrow_result(result: Any, arrow_type: pa.DataType) -> tuple[pa.Array, list[Unconvertible]]:
+    """A batch function's result (Series, list, numpy array, pyarrow array) as an
+    array of ``arrow_type``, and the values that cannot convert (null in it)."""
     storage, lt = logical.of_type(arrow_type)
     if lt is not None:
         # Multimodal results (embeddings, images, tensors) are built from Python values.
@@ -258,25 +321,22 @@ def to_arrow_result(result: Any, arrow_type: pa.DataType) -> pa.Array:
             result = Series._make(result, "result")
         if isinstance(result, Series):
             result = result.to_pylist()
-        return logical_values.from_python(result, lt)
+        return logical_values.from_python(result, lt), []
     if isinstance(result, Series):
         array = result.to_arrow()
     elif isinstance(result, (pa.Array, pa.ChunkedArray)):
         array = result.combine_chunks() if isinstance(result, pa.ChunkedArray) else result
     elif isinstance(result, list):
-        return coerce(result, arrow_type)
+        return to_arrow(result, arrow_type)
     elif type(result).__module__ == "numpy" and type(result).__name__ == "ndarray":
         if result.ndim != 1:
             raise ValueError(f"Expected a 1-dimensional numpy array, got shape {result.shape}")
+        if result.dtype == object:  # Python objects (models, dicts, mixed values): as a list
+            return to_arrow(list(result), arrow_type)
         array = pa.array(result)
     else:
         raise ValueError(f"Expected output to be a Series, list, numpy array, or pyarrow array, got {type(result)}")
-    if array.type == arrow_type:
-        return array
-    try:
-        return array.cast(arrow_type, safe=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return coerce(column_values(array), arrow_type)
+    return array_to_type(array, arrow_type)
 
 
 def series_chunks(arrays: list[pa.Array], names: list[str], n: int, size: int | None):
@@ -297,11 +357,12 @@ def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
 
     def body(fn: Callable, arrays: list[pa.Array], n: int) -> pa.Array:
         parts = []
+        start = 0
         for length, series in series_chunks(arrays, names, n, opts.batch_size):
             args, kwargs = layout.bind(series)
             try:
                 result = _with_retries(lambda args=args, kwargs=kwargs: fn(*args, **kwargs), opts.max_retries)
-                array = to_arrow_result(result, opts.arrow_type)
+                array, bad = to_arrow_result(result, opts.arrow_type)
             except Exception as e:
                 if opts.on_error == "raise":
                     _note(e, opts)
@@ -309,14 +370,16 @@ def batch_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
                 FailedRows.add(opts.name, length)
                 if opts.on_error == "log":
                     _log(opts, e)
-                array = pa.nulls(length, opts.arrow_type)
+                array, bad = pa.nulls(length, opts.arrow_type), []
             if len(array) == 1 and length != 1:
                 array = pa.concat_arrays([array] * length) if length else array.slice(0, 0)
             if len(array) != length:
                 raise UDFException(
                     f"User-defined function `{opts.name}` returned {len(array)} values for a batch of {length} rows"
                 )
-            parts.append(array)
+            # values that do not convert: an error, or null under on_error (only those values)
+            parts.append(_settle(opts, array, bad, n, start, row_inputs(arrays)))
+            start += length
         return pa.concat_arrays(parts) if len(parts) != 1 else parts[0]
 
     return _runner(get_fn, body)
@@ -333,6 +396,7 @@ def group_runner(get_fn: Target, layout: CallLayout, opts: Options, names: list[
         except Exception as e:
             _note(e, opts)
             raise
-        return to_arrow_result(result, opts.arrow_type)
+        array, bad = to_arrow_result(result, opts.arrow_type)
+        return _settle(opts, array, bad, len(array))
 
     return _runner(get_fn, body)

@@ -5,6 +5,17 @@ A decorated function called with at least one :class:`Expression` argument
 builds an expression; called with plain values it runs directly (an async
 function then returns its coroutine, a generator its generator). Options are
 checked when the expression is built, where Daft checks them.
+
+Results convert to the declared return type (``return_dtype``, else the
+return type hint) as Daft converts them: ``"12"`` for ``int`` gives ``12``,
+``1.7`` gives ``1``, ``12`` for ``str`` gives ``"12"``; a Pydantic model or a
+dataclass gives a struct (by field name; nested models too), and a hint of a
+Pydantic model class declares that struct. Stricter than Daft 0.7.26, which
+silently gives null (``"not an int"`` for ``int``) or fails with an internal
+panic (a dict for ``int``): a non-null value that cannot be converted raises
+:class:`ketch.exceptions.UDFException` naming the function, the row, the
+value's type and the declared type, unless ``on_error`` is ``"log"`` or
+``"ignore"``, which make the value null as they do for a call that raises.
 """
 
 from __future__ import annotations
@@ -249,7 +260,16 @@ def _qualname(fn: Callable) -> str:
 
 
 class _FuncDecorator:
-    """``@ketch.func``, ``@ketch.func(...)`` and ``@ketch.func.batch(...)``."""
+    """``@ketch.func``, ``@ketch.func(...)`` and ``@ketch.func.batch(...)``.
+
+    Results convert to ``return_dtype`` (else the return type hint) as Daft
+    converts them (``"12"`` for ``int`` gives ``12``; a Pydantic model or a
+    dataclass gives a struct). Stricter than Daft, which returns null or
+    panics: a non-null value that cannot be converted (``"not an int"`` for
+    ``int``) raises :class:`ketch.exceptions.UDFException` naming the
+    function, the row, the value's type and the declared type, unless
+    ``on_error="log"`` or ``"ignore"`` makes it null.
+    """
 
     def __call__(
         self,
@@ -323,7 +343,13 @@ _METHOD = "_ketch_method"
 
 
 class _MethodDecorator:
-    """``@ketch.method`` and ``@ketch.method.batch``: options for one method of a ``@ketch.cls`` class."""
+    """``@ketch.method`` and ``@ketch.method.batch``: options for one method of a ``@ketch.cls`` class.
+
+    Results convert to the declared type as ``@ketch.func``'s do: a Pydantic
+    model or a dataclass gives a struct, and a value that cannot be converted
+    raises :class:`ketch.exceptions.UDFException` (Daft gives null or panics)
+    unless ``on_error`` says otherwise.
+    """
 
     def __call__(
         self,
@@ -422,7 +448,11 @@ def cls(
 ) -> Any:
     """``@ketch.cls``: a class whose methods are UDFs. ``MyCls(*args)`` only
     records the arguments; ``__init__`` runs when the first batch needs the
-    instance, and the instance is reused for every later batch and call."""
+    instance, and the instance is reused for every later batch and call.
+
+    A method's results convert to its declared type as ``@ketch.func``'s do
+    (a value that cannot be converted raises ``UDFException`` where Daft gives
+    null or panics, unless ``on_error`` says otherwise)."""
 
     def wrap(klass: type) -> type:
         _check_options(on_error, max_retries, max_concurrency)

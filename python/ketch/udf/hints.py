@@ -1,7 +1,12 @@
 """The ``DataType`` of a UDF's result, from ``return_dtype`` or the function's
 return type hint (Daft 0.7.26's rules: ``int`` -> Int64, ``list[str]`` ->
 List[String], ``dict[str, int]`` -> Map, a ``TypedDict`` or Pydantic model ->
-Struct, ``T | None`` -> T; a generator's hint ``Iterator[T]`` gives ``T``)."""
+Struct, ``T | None`` -> T, any other class (a dataclass, an enum) -> Python;
+a generator's hint ``Iterator[T]`` gives ``T``).
+
+A Pydantic model's struct has its fields, then its computed fields, in
+declaration order, named as ``model_dump()`` names them (aliases with the
+model's ``serialize_by_alias``), as in Daft."""
 
 from __future__ import annotations
 
@@ -64,12 +69,25 @@ def dtype_of(value: Any) -> DataType:
         if value.strip().lower() in _SQL_NAMES:
             return DataType(_SQL_NAMES[value.strip().lower()])
         raise ValueError(f"unknown return_dtype {value!r}: expected a DataType, a Python type or a SQL type name")
-    return DataType(_arrow_of_hint(value))
+    try:
+        return DataType(_arrow_of_hint(value))
+    except TypeError:
+        rest = [a for a in typing.get_args(value) if a is not type(None)]
+        plain = rest[0] if typing.get_origin(value) in (typing.Union, types.UnionType) and len(rest) == 1 else value
+        model = hasattr(plain, "model_fields") or typing.is_typeddict(plain)
+        if inspect.isclass(plain) and typing.get_origin(plain) is None and not model:
+            return DataType.python()  # Daft: a class it has no type for holds Python objects
+        raise
 
 
 def _arrow_of_hint(hint: Any) -> pa.DataType:
     if hint in _SIMPLE:
         return _SIMPLE[hint]
+    if inspect.isclass(hint) and typing.get_origin(hint) is None:
+        # a subclass (an IntEnum, a str enum, a datetime subclass): its base's type, in Daft's order
+        for base in (bool, str, bytes, int, float, datetime.datetime, datetime.date, datetime.time, datetime.timedelta):
+            if issubclass(hint, base):
+                return _SIMPLE[base]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         rest = [a for a in args if a is not type(None)]
@@ -89,8 +107,21 @@ def _arrow_of_hint(hint: Any) -> pa.DataType:
         return pa.struct([pa.field(k, _arrow_of_hint(v)) for k, v in hints.items()])
     fields = getattr(hint, "model_fields", None)  # a Pydantic model
     if inspect.isclass(hint) and isinstance(fields, dict):
-        return pa.struct([pa.field(k, _arrow_of_hint(f.annotation)) for k, f in fields.items()])
+        return _model_struct(hint, fields)
     raise TypeError(f"cannot infer a DataType from the type hint {hint!r}: give return_dtype")
+
+
+def _model_struct(model: Any, fields: dict) -> pa.DataType:
+    """A Pydantic model's struct: its fields, then its computed fields, named as ``model_dump()`` names them."""
+    by_alias = bool(getattr(model, "model_config", {}).get("serialize_by_alias", False))
+    out = []
+    for name, f in fields.items():
+        key = (getattr(f, "serialization_alias", None) or f.alias or name) if by_alias else name
+        out.append(pa.field(key, _arrow_of_hint(f.annotation)))
+    for name, f in (getattr(model, "model_computed_fields", None) or {}).items():
+        key = (f.alias or name) if by_alias else name
+        out.append(pa.field(key, _arrow_of_hint(f.return_type)))
+    return pa.struct(out)
 
 
 def _return_hint(fn: Any) -> Any:

@@ -7,6 +7,11 @@ Calling it always builds an expression. A class UDF's ``__init__`` runs once,
 lazily, with the arguments from :meth:`UDF.with_init_args`. A failure raises
 :class:`ketch.exceptions.UDFException` naming the function and its inputs,
 with the original exception as ``__cause__``.
+
+Results convert to ``return_dtype`` as Daft converts them (``"12"`` gives the
+int ``12``, a Pydantic model a struct); a value that cannot convert raises
+``UDFException`` naming the function, the row, the value's type and the
+declared type, where Daft 0.7.26 gives null or fails with an internal panic.
 """
 
 from __future__ import annotations
@@ -25,7 +30,14 @@ from ketch._native import PyExpr
 from ketch.exceptions import UDFException
 from ketch.expressions import Expression, UdfExpression
 from ketch.series import Series
-from ketch.udf.execution import DEFAULT_MORSEL_SIZE, CallLayout, series_chunks, to_arrow_result
+from ketch.udf.execution import (
+    DEFAULT_MORSEL_SIZE,
+    CallLayout,
+    row_inputs,
+    series_chunks,
+    to_arrow_result,
+    unconvertible_error,
+)
 from ketch.udf.func import _check_resources, _layout, _qualname
 from ketch.udf.hints import dtype_of
 from ketch.udf.process import ProcessRunner
@@ -141,6 +153,7 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
             )
         fn = udf._function()
         parts = []
+        start = 0
         for length, series in series_chunks(arrays, names, n, None if whole else udf.batch_size):
             args, kwargs = layout.bind(series)
             try:
@@ -156,10 +169,15 @@ def _legacy_runner(udf: UDF, layout: CallLayout, arrow: pa.DataType, names: list
                     f"Return type {type(result)} not supported for UDF {udf.name}, expected daft.Series, list, "
                     f"np.ndarray, or pa.Array containing {udf.return_dtype!r}"
                 )
-            array = to_arrow_result(result, arrow)
+            array, bad = to_arrow_result(result, arrow)
             if len(array) != length and not whole:
                 raise UDFException(f"User-defined function `{udf.name}` returned {len(array)} values for {length} rows")
+            if bad:
+                describe = row_inputs(arrays) if not whole else lambda i: ""
+                rows = [dataclasses.replace(u, row=u.row + start, inputs=describe(u.row + start)) for u in bad]
+                raise unconvertible_error(udf.name, arrow, rows, n if not whole else len(array), on_error=False)
             parts.append(array)
+            start += length
         return pa.concat_arrays(parts) if len(parts) != 1 else parts[0]
 
     return run
@@ -184,7 +202,12 @@ def udf(
     concurrency: int | None = None,
     use_process: bool | None = None,
 ) -> Callable[[Callable | type], UDF]:
-    """``@ketch.udf(return_dtype=...)``: a legacy UDF over Series (deprecated; prefer ``@ketch.func``)."""
+    """``@ketch.udf(return_dtype=...)``: a legacy UDF over Series (deprecated; prefer ``@ketch.func``).
+
+    Results convert to ``return_dtype`` as Daft converts them; a value that
+    cannot be converted raises :class:`ketch.exceptions.UDFException` naming
+    the function, the row, the value's type and the declared type (Daft gives
+    null or panics)."""
     warnings.warn(_DEPRECATION, DeprecationWarning, stacklevel=2)
     dtype_of(return_dtype)
 
