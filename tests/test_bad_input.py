@@ -100,6 +100,21 @@ def strings():
     return ketch.from_pydict({"s": ["x", "y"], "g": [1, 1], "i": [1, 2]})
 
 
+@ketch.func
+def echo_as_int(s: str) -> int:
+    return s  # declared int, returns the string as it is
+
+
+@ketch.func(return_dtype=DataType.list(DataType.int64()))
+def int_list(s: str):
+    return [1, s]
+
+
+def write_into_a_file(d: Path) -> object:
+    (d / "taken").write_text("a file, not a folder")
+    return ketch.from_pydict({"a": [1]}).write_parquet(str(d / "taken"))
+
+
 # --- the table ---------------------------------------------------------------
 
 CASES = [
@@ -256,6 +271,27 @@ CASES = [
         lambda d: ketch.sql("select * from t where s = 1", t=strings()),
         InvalidSQLException,
         ("String", "Int64", "comparison"),
+    ),
+    # A UDF's value that cannot be converted to its declared type (Daft: a
+    # silent null, or a panic for a dict): the UDF, row, value type, declared type.
+    Case(
+        "udf-value-not-convertible-to-the-hint",
+        lambda d: ketch.from_pydict({"s": ["12", "not an int"]}).select(echo_as_int(col("s"))).collect(),
+        ketch.exceptions.UDFException,
+        ("echo_as_int", "row 1", "of type str", "Int64"),
+    ),
+    Case(
+        "udf-list-item-not-convertible",
+        lambda d: ketch.from_pydict({"s": ["x"]}).select(int_list(col("s"))).collect(),
+        ketch.exceptions.UDFException,
+        ("int_list", "row 0", "str", "List[Int64]"),
+    ),
+    # A write whose target is a file, not a folder: the error names the path.
+    Case(
+        "write-into-a-file",
+        write_into_a_file,
+        DaftCoreException,
+        ("{dir}/taken",),
     ),
     Case(
         "with-column-string-greater-than-int-column",
