@@ -254,3 +254,17 @@ def test_sql_cast_gives_null_like_daft():
         assert got == {"y": [12, None, None], "z": [12, None, None]}, mod.__name__
         # Unaliased, the column keeps Daft's name.
         assert mod.sql("SELECT CAST(x AS INT) FROM df").column_names == ["x"], mod.__name__
+
+
+def test_sql_create_table_as_casts_as_select_does():
+    # (Daft 0.7.26 has no CREATE TABLE AS; ketch's casts as its SELECT does)
+    sess = ketch.Session()
+    sess.create_temp_table("df", ketch.from_pydict({"x": ["12", "abc", None]}))
+    sess.sql("CREATE TEMP TABLE c AS SELECT CAST(x AS INT) AS y FROM df")
+    assert sess.sql("SELECT y FROM c").to_pydict() == {"y": [12, None, None]}
+
+
+def test_sql_typed_literals_stay_strict():
+    """A typed literal that does not parse is the query's mistake, not data: an error (as in DataFusion)."""
+    with pytest.raises(ketch.exceptions.DaftCoreException):
+        ketch.sql("SELECT DATE '2020-13-45' AS d").collect()

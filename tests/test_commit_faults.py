@@ -117,3 +117,70 @@ def test_s3_overwrite_killed_at_each_commit_step(s3, step, expected):
     write(root, [7], endpoint=endpoint)
     assert ketch.read_parquet(root, io_config=cfg).to_pydict()["v"] == [7]
     assert [k for k in keys(client, prefix + "/") if "/." in k] == []
+
+
+SLOW_WRITER = """
+import sys, time
+import ketch
+from ketch import col
+root, n = sys.argv[1], int(sys.argv[2])
+
+@ketch.func
+def slow(v: int) -> int:
+    if v == n // 2:
+        time.sleep(4)  # staged files, then nothing new for a while: it looks abandoned by age
+    return v
+
+with ketch.execution_config_ctx({small}):
+    ketch.from_pydict({{"v": list(range(n))}}).select(slow(col("v"))).write_parquet(root, write_mode="overwrite")
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="processes")
+def test_an_overwrite_leaves_a_running_writers_staging_alone(tmp_path):
+    """Writer B is slow; writer A overwrites the same folder and finishes
+    first. A must not take B's staging folder for a killed write's: B then
+    commits all its rows (before, A's cleanup removed B's first files and B
+    committed the rest without an error)."""
+    root = str(tmp_path / "t")
+    write(root, OLD)
+    script = textwrap.dedent(SLOW_WRITER.format(small=SMALL_FILES))
+    b = subprocess.Popen([sys.executable, "-c", script, root, "2000"], stderr=subprocess.PIPE, text=True)
+    # A starts once B has staged some files.
+    for _ in range(600):
+        staged = [f for f in local_files(root) if f.startswith(".ketch-staging-") and f.endswith(".parquet")]
+        if staged or b.poll() is not None:
+            break
+        subprocess.run(["sleep", "0.05"])
+    assert staged, "writer B staged nothing"
+    write(root, [7])
+    assert b.wait(timeout=300) == 0, b.stderr.read()
+    assert sorted(ketch.read_parquet(root).to_pydict()["v"]) == list(range(2000))
+    assert [f for f in local_files(root) if f.startswith(".")] == []
+
+
+def test_a_read_through_a_file_url_finishes_a_killed_commit(tmp_path):
+    root = str(tmp_path / "t")
+    write(root, OLD)
+    assert write(root, NEW, fault="commit:move:9") == -signal.SIGKILL
+    # file://<folder> without a trailing slash is a folder too.
+    assert sorted(ketch.read_parquet(f"file://{root}").to_pydict()["v"]) == NEW
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to itself")
+def test_ctrl_c_during_a_write_keeps_the_old_data_and_leaves_no_staging(tmp_path):
+    import threading
+
+    from ketch import col
+
+    root = str(tmp_path / "t")
+    write(root, OLD)
+    big = ketch.range(0, 10_000_000, partitions=2)
+    small = ketch.range(0, 2_000).with_column_renamed("id", "id2")
+    slow = big.join(small, how="cross").where(col("id") + col("id2") == -1)
+    main = threading.main_thread().ident
+    threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        slow.write_parquet(root, write_mode="overwrite")
+    assert sorted(ketch.read_parquet(root).to_pydict()["v"]) == OLD
+    assert [f for f in os.listdir(root) if f.startswith(".")] == []

@@ -76,8 +76,11 @@ impl Journal {
 /// (tests only; see the module doc).
 pub fn fault_point(point: &str) {
     if std::env::var("KETCH_FAULT_INJECTION").is_ok_and(|p| p == point) {
-        let _ = std::process::Command::new("kill").args(["-KILL", &std::process::id().to_string()]).status();
+        let killed = std::process::Command::new("kill").args(["-KILL", &std::process::id().to_string()]).status();
         // `kill` delivers before it exits; never go on past the point.
+        if !killed.is_ok_and(|s| s.success()) {
+            std::process::abort();
+        }
         loop {
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
@@ -93,46 +96,31 @@ fn is_not_found(e: &object_store::Error) -> bool {
     matches!(e, object_store::Error::NotFound { .. })
 }
 
-/// Commits the write `id` in `folder`: writes the journal, replays it, and
-/// removes it.
-///
-/// Errors: a storage error. One before the journal is written changed
-/// nothing; one while moving moves the files back (the folder keeps its
-/// old files); one while deleting replaced files leaves the journal, so the
-/// next [`recover`] finishes the commit, and says so.
-pub async fn commit(store: &Arc<dyn ObjectStore>, folder: &Path, id: &str, journal: &Journal) -> Result<()> {
-    fault_point("commit:staged");
-    let name = under(folder, &format!("{JOURNAL_PREFIX}{id}"))?;
-    store.put(&name, PutPayload::from(journal.to_bytes())).await?;
-    fault_point("commit:journal");
-    if let Err(e) = apply_moves(store, folder, journal).await {
-        // A live failure, not a kill: undo, so the folder keeps its old files.
-        return match undo_moves(store, folder, journal).await {
-            Ok(()) => {
-                store.delete(&name).await?;
-                Err(e)
-            }
-            Err(_) => Err(e.context(format!(
-                "the write could not be undone: {name} records it for the next read or write of the folder to finish"
-            ))),
-        };
-    }
-    apply_deletes(store, folder, journal).await.map_err(|e| {
-        e.context(format!("{name} records the write for the next read or write of the folder to finish"))
-    })?;
-    fault_point("commit:deleted");
-    store.delete(&name).await?;
-    Ok(())
+/// The journal of the write `id` in `folder`.
+pub fn journal_path(folder: &Path, id: &str) -> Result<Path> {
+    under(folder, &format!("{JOURNAL_PREFIX}{id}"))
 }
 
-/// Moves finished files back to staging (a move not done is skipped).
-async fn undo_moves(store: &Arc<dyn ObjectStore>, folder: &Path, journal: &Journal) -> Result<()> {
-    for (from, to) in journal.moves.iter().rev() {
-        let (from, to) = (under(folder, from)?, under(folder, to)?);
-        if store.head(&from).await.is_err() {
-            store.rename(&to, &from).await?;
-        }
-    }
+/// Commits the write `id` in `folder`: writes the journal, replays it, and
+/// removes it. Once the journal is written the write only rolls forward.
+///
+/// Errors: a storage error. One before the journal is written changed
+/// nothing; after it, the journal and the staged files stay, the next read
+/// or write of the folder finishes the commit, and the error says so.
+pub async fn commit(store: &Arc<dyn ObjectStore>, folder: &Path, id: &str, journal: &Journal) -> Result<()> {
+    fault_point("commit:staged");
+    let name = journal_path(folder, id)?;
+    store.put(&name, PutPayload::from(journal.to_bytes())).await?;
+    fault_point("commit:journal");
+    replay(store, folder, journal).await.map_err(|e| {
+        e.context(format!(
+            "the write is committed but not finished: the next read or write of the folder finishes it ({name})"
+        ))
+    })?;
+    fault_point("commit:deleted");
+    // A concurrent reader may have finished and removed it already; a
+    // journal left behind replays as a no-op.
+    let _ = store.delete(&name).await;
     Ok(())
 }
 
@@ -193,9 +181,12 @@ pub async fn recover(store: &Arc<dyn ObjectStore>, folder: &Path, local: bool) -
             Err(e) => return Err(e.into()),
         };
         let journal = Journal::from_bytes(&bytes, &meta.location)?;
-        replay(store, folder, &journal)
-            .await
-            .map_err(|e| e.context(format!("finishing the interrupted write recorded in {}", meta.location)))?;
+        replay(store, folder, &journal).await.map_err(|e| {
+            e.context(format!(
+                "finishing the interrupted write recorded in {} (deleting that file gives the write up)",
+                meta.location
+            ))
+        })?;
         match store.delete(&meta.location).await {
             Ok(()) => {}
             Err(e) if is_not_found(&e) => {}
@@ -215,10 +206,7 @@ fn is_id(s: &str) -> bool {
 /// Removes a staging folder and everything in it (with `local`, the folder
 /// itself too: the local store leaves folders behind).
 pub async fn remove_staging(store: &Arc<dyn ObjectStore>, staging: &Path, local: bool) {
-    let left: Vec<Path> = match store.list(Some(staging)).map_ok(|m| m.location).try_collect().await {
-        Ok(left) => left,
-        Err(_) => vec![],
-    };
+    let left: Vec<Path> = store.list(Some(staging)).map_ok(|m| m.location).try_collect().await.unwrap_or_default();
     let stream = futures::stream::iter(left.into_iter().map(Ok));
     let _ = store.delete_stream(Box::pin(stream)).try_collect::<Vec<_>>().await;
     if local {
@@ -226,11 +214,65 @@ pub async fn remove_staging(store: &Arc<dyn ObjectStore>, staging: &Path, local:
     }
 }
 
-/// Removes the staging folders in `folder` of writes that were killed before
-/// their commit: every one not modified since `started` (the running write's
-/// start) for an overwrite, which replaces the folder's data anyway; for an
-/// append, only those idle for an hour, since another process may still be
-/// appending. A staging folder with a journal is left to [`recover`].
+/// Name of the marker a write keeps in its staging folder while it runs.
+pub const LIVE_MARKER: &str = ".ketch-live";
+
+/// A running write's claim on its staging folder: the marker
+/// `<staging>/.ketch-live`, on the local file system also locked for as long
+/// as the write runs (the lock ends with the process, so a killed write's
+/// folder is known dead). Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lease {
+    _lock: Option<std::fs::File>,
+}
+
+impl Lease {
+    /// Takes the lease of `staging`. Errors: a storage error.
+    pub async fn take(store: &Arc<dyn ObjectStore>, staging: &Path, local: bool) -> Result<Self> {
+        let marker = staging.clone().join(LIVE_MARKER);
+        if local {
+            let path = std::path::PathBuf::from(format!("/{marker}"));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = std::fs::File::create(&path)?;
+            file.try_lock().map_err(|e| DataFusionError::Execution(format!("cannot lock {}: {e}", path.display())))?;
+            return Ok(Self { _lock: Some(file) });
+        }
+        store.put(&marker, PutPayload::new()).await?;
+        Ok(Self { _lock: None })
+    }
+
+    /// Whether the lease's marker is still there: false when another write
+    /// took the staging folder for a killed write's and removed it.
+    pub async fn held(store: &Arc<dyn ObjectStore>, staging: &Path) -> bool {
+        store.head(&staging.clone().join(LIVE_MARKER)).await.is_ok()
+    }
+}
+
+/// Whether the staging folder `staging` belongs to a write that is no
+/// longer running. Local: its lease's lock is free (or it has none and
+/// nothing in it changed since `cutoff`). Elsewhere, where no lock outlives
+/// its process: nothing in it changed since `cutoff`.
+async fn is_abandoned(store: &Arc<dyn ObjectStore>, staging: &Path, cutoff: DateTime<Utc>, local: bool) -> bool {
+    if local && let Ok(file) = std::fs::File::open(format!("/{staging}/{LIVE_MARKER}")) {
+        return file.try_lock().is_ok();
+    }
+    let newest = store
+        .list(Some(staging))
+        .map_ok(|m| m.last_modified)
+        .try_fold(None, |acc, t| async move { Ok(Some(acc.map_or(t, |a: DateTime<Utc>| a.max(t)))) });
+    matches!(newest.await, Ok(newest) if newest.is_none_or(|t| t < cutoff))
+}
+
+/// Removes (best effort) the staging folders in `folder` of writes that were
+/// killed before their commit. A local write's lease tells whether its
+/// writer still runs. On object stores a staging folder counts as abandoned
+/// when nothing in it changed since `started` (the running write's start)
+/// for an overwrite, which replaces the folder's data anyway, or for an hour
+/// for an append; a live write whose folder was taken for abandoned fails
+/// before its commit ([`Lease::held`]), never commits part of its files. A
+/// staging folder with a journal is left to [`recover`].
 pub async fn remove_stale_staging(
     store: &Arc<dyn ObjectStore>,
     folder: &Path,
@@ -238,24 +280,21 @@ pub async fn remove_stale_staging(
     started: DateTime<Utc>,
     overwrite: bool,
     local: bool,
-) -> Result<()> {
-    // Cleaning is best effort: a folder that cannot be listed keeps its staging.
-    let Ok(listing) = store.list_with_delimiter(Some(folder)).await else { return Ok(()) };
+) {
+    let Ok(listing) = store.list_with_delimiter(Some(folder)).await else { return };
     let cutoff = if overwrite { started } else { started - APPEND_STALE_AFTER };
     for prefix in listing.common_prefixes {
         let Some(id) = prefix.filename().and_then(|f| f.strip_prefix(STAGING_PREFIX)) else { continue };
-        if id == own_id || store.head(&under(folder, &format!("{JOURNAL_PREFIX}{id}"))?).await.is_ok() {
+        let Ok(journal) = journal_path(folder, id) else { continue };
+        if id == own_id || store.head(&journal).await.is_ok() {
             continue;
         }
-        let newest = store
-            .list(Some(&prefix))
-            .map_ok(|m| m.last_modified)
-            .try_fold(None, |acc, t| async move { Ok(Some(acc.map_or(t, |a: DateTime<Utc>| a.max(t)))) });
-        if newest.await?.is_none_or(|t| t < cutoff) {
+        if is_abandoned(store, &prefix, cutoff, local).await {
+            // The marker first: its write, if it still runs, then fails before committing.
+            let _ = store.delete(&prefix.clone().join(LIVE_MARKER)).await;
             remove_staging(store, &prefix, local).await;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -291,6 +330,7 @@ mod tests {
         assert_eq!(files(&store).await, vec!["t/n-0.parquet", "t/n-1.parquet"]);
         // Nothing left to do.
         assert_eq!(recover(&store, &folder, false).await.unwrap(), 0);
+        assert!(!Lease::held(&store, &Path::from("t/.ketch-staging-ab")).await);
         replay(&store, &folder, &journal).await.unwrap();
         assert_eq!(files(&store).await, vec!["t/n-0.parquet", "t/n-1.parquet"]);
     }
@@ -305,9 +345,9 @@ mod tests {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         store.put(&Path::from("t/.ketch-staging-bb/x_0.parquet"), PutPayload::from_static(b"1")).await.unwrap();
         // An append keeps both (neither idle for an hour).
-        remove_stale_staging(&store, &folder, "cc", started, false, false).await.unwrap();
+        remove_stale_staging(&store, &folder, "cc", started, false, false).await;
         assert_eq!(files(&store).await.len(), 2);
-        remove_stale_staging(&store, &folder, "cc", started, true, false).await.unwrap();
+        remove_stale_staging(&store, &folder, "cc", started, true, false).await;
         assert_eq!(files(&store).await, vec!["t/.ketch-staging-bb/x_0.parquet"]);
     }
 }

@@ -98,11 +98,14 @@ pub struct WriteOptions {
 /// paths relative to `root` (`k=v/<uuid>-0.parquet`; `""` for
 /// `single_file`).
 ///
-/// Errors: the query's error, or a storage error naming the path; either way
-/// the data files under `root` are those that were there before.
+/// Errors: the query's error, or a storage error naming the path; the data
+/// files under `root` are then those that were there before, except after a
+/// storage error in the commit's last steps, which the error names: the
+/// next read or write of `root` finishes that commit.
 ///
 /// `cancel`: the query stops between batches once it is set (see
-/// [`crate::cancel`]); the write then fails and leaves the target as it was.
+/// [`crate::cancel`]); the write then fails like any other, unless its
+/// commit had begun, which then completes.
 pub async fn write(
     ctx: &SessionContext,
     plan: LogicalPlan,
@@ -130,18 +133,26 @@ pub async fn write(
 
     // A write killed earlier in this folder is finished before anything else.
     commit::recover(&store, &folder, local).await.map_err(context)?;
+    let lease = commit::Lease::take(&store, &staging, local).await.map_err(context)?;
     let staged = match write_staged(ctx, plan, staging_url.as_str(), opts, cancel).await {
         Ok(()) => list(&store, &staging).await,
         Err(e) => Err(e),
     };
     let result = match staged {
+        Ok(_) if !commit::Lease::held(&store, &staging).await => Err(DataFusionError::Execution(format!(
+            "another write to the folder removed this write's staged files ({staging}) as abandoned; nothing was committed"
+        ))),
         Ok(staged) => commit(&store, &folder, &root_path, (&staging, &id), staged, opts).await,
         Err(e) => Err(e),
     };
-    commit::remove_staging(&store, &staging, local).await;
+    // A journal left by a failed commit still needs the staged files.
+    if result.is_ok() || store.head(&commit::journal_path(&folder, &id)?).await.is_err() {
+        commit::remove_staging(&store, &staging, local).await;
+    }
+    drop(lease);
     let written = result.map_err(context)?;
     let overwrite = opts.mode != WriteMode::Append;
-    commit::remove_stale_staging(&store, &folder, &id, started, overwrite, local).await.map_err(context)?;
+    commit::remove_stale_staging(&store, &folder, &id, started, overwrite, local).await;
     if opts.write_success_file {
         store.put(&folder.clone().join("_SUCCESS"), PutPayload::new()).await?;
     }
@@ -160,9 +171,14 @@ fn ensure_folder(url: &url::Url) -> url::Url {
     url
 }
 
-/// Every object under `prefix` (recursively), sorted.
+/// Every object under `prefix` (recursively) but the write's lease marker, sorted.
 async fn list(store: &Arc<dyn ObjectStore>, prefix: &Path) -> Result<Vec<Path>> {
-    let mut out: Vec<Path> = store.list(Some(prefix)).map_ok(|m| m.location).try_collect().await?;
+    let mut out: Vec<Path> = store
+        .list(Some(prefix))
+        .map_ok(|m| m.location)
+        .try_filter(|p| std::future::ready(p.filename() != Some(commit::LIVE_MARKER)))
+        .try_collect()
+        .await?;
     out.sort();
     Ok(out)
 }

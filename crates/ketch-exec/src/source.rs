@@ -95,7 +95,8 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     // listing holds exactly the old files or exactly the new ones (a local
     // path that is not a folder has none; a remote prefix may be one).
     let local = url.scheme() == "file";
-    if url.is_collection() || url.get_glob().is_some() || !local {
+    let local_folder = local && std::path::Path::new(&format!("/{}", url.prefix())).is_dir();
+    if url.is_collection() || url.get_glob().is_some() || !local || local_folder {
         crate::commit::recover(&store, url.prefix(), local)
             .await
             .map_err(|e| e.context(format!("reading {}", crate::stores::display_location(path))))?;

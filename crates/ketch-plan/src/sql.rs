@@ -186,7 +186,7 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => Ok(SqlOutcome::CreateTable {
             name: create.name.to_string(),
             temporary: temporary || create.temporary,
-            plan: daft_names(Arc::unwrap_or_clone(create.input))?,
+            plan: daft_names(daft_casts(Arc::unwrap_or_clone(create.input))?)?,
         }),
         LogicalPlan::Ddl(ddl) => not_impl_err!("SQL {} statements", ddl.name()),
         LogicalPlan::Dml(dml) => not_impl_err!("SQL {} statements", dml.op),
@@ -201,7 +201,8 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
 
 /// Daft's `CAST`: a value that does not convert is null (arrow's safe cast,
 /// DataFusion's `TRY_CAST`), as `Expression.cast` does; casts to fixed-size
-/// types stay strict, where Daft raises too. Output names stay as written.
+/// types stay strict, where Daft raises too, and so do typed literals
+/// (`DATE '2020-13-45'` is an error). Output names stay as written.
 fn daft_casts(plan: LogicalPlan) -> Result<LogicalPlan> {
     use datafusion::arrow::datatypes::DataType;
     use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -223,7 +224,9 @@ fn daft_casts(plan: LogicalPlan) -> Result<LogicalPlan> {
         let node = node.map_expressions(|e| {
             let saved = names.save(&e);
             let e = e.transform(|x| match x {
-                Expr::Cast(Cast { expr, field }) if !fixed_size(field.data_type()) => {
+                Expr::Cast(Cast { expr, field })
+                    if !fixed_size(field.data_type()) && !matches!(*expr, Expr::Literal(..)) =>
+                {
                     Ok(Transformed::yes(Expr::TryCast(TryCast { expr, field })))
                 }
                 other => Ok(Transformed::no(other)),

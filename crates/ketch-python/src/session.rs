@@ -89,17 +89,22 @@ fn wait_with<T: Send + 'static>(
             }
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(e) = py.check_signals() {
-                    // Cancel: every leaf of the query ends its stream, the
-                    // query's task drops its streams, which aborts the tasks
-                    // they spawned; wait until all have let go of the query,
-                    // so the next one finds the workers free.
+                    // Cancel: every leaf of the query ends its stream, so the
+                    // query's future returns (a write removes its staged
+                    // files); then its task is aborted, which drops its
+                    // streams and aborts the tasks they spawned. Wait until all
+                    // have let go of the query, so the next one finds the
+                    // workers free.
+                    let start = std::time::Instant::now();
                     if let Some(cancel) = cancel {
                         cancel.cancel();
+                        let _ = py.detach(move || rx.recv_timeout(CANCEL_WAIT_LIMIT));
                     }
                     handle.abort();
                     let done = || handle.is_finished() && cancel.is_none_or(|c| c.live_streams() == 0);
                     let waited = py.detach(|| {
-                        let waited = ketch_exec::runtime::wait_until(done, CANCEL_WAIT_LIMIT)?;
+                        ketch_exec::runtime::wait_until(done, CANCEL_WAIT_LIMIT)?;
+                        let waited = start.elapsed();
                         // The tasks themselves end a moment later; a query of
                         // another thread may keep some alive, so wait briefly.
                         let idle = || ketch_exec::runtime::alive_tasks() == 0;

@@ -106,7 +106,7 @@ def to_arrow(values: list, arrow_type: pa.DataType) -> tuple[pa.Array, list[Unco
     if lt is not None:
         # Multimodal results (embeddings, images, tensors, Python objects) are built from Python values.
         return logical_values.from_python(values, lt), []
-    if not (_is_list(arrow_type) and any(isinstance(v, (str, bytes)) for v in values)):
+    if not (_has_list(arrow_type) and any(_may_split(v, arrow_type) for v in values)):
         # (pyarrow would split a string into characters for a list type; Daft wraps it)
         try:
             return pa.array(values, type=arrow_type), []
@@ -168,6 +168,26 @@ def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _has_list(t: pa.DataType) -> bool:
+    if _is_list(t) or pa.types.is_map(t):
+        return True
+    return pa.types.is_struct(t) and any(_has_list(t.field(i).type) for i in range(t.num_fields))
+
+
+def _may_split(value: Any, t: pa.DataType) -> bool:
+    """Whether pyarrow could take a string or bytes inside ``value`` (or a
+    dict standing for a list) as a list where ``t`` has one."""
+    if value is None or not _has_list(t):
+        return False
+    if isinstance(value, (str, bytes, dict)) and not pa.types.is_struct(t):
+        return True
+    if _is_list(t) and isinstance(value, (list, tuple)):
+        return any(_may_split(x, t.value_type) for x in value)
+    if pa.types.is_struct(t) and isinstance(value, dict):
+        return any(_may_split(value.get(t.field(i).name), t.field(i).type) for i in range(t.num_fields))
+    return True
+
+
 def _fits(value: Any, t: pa.DataType) -> bool:
     try:
         pa.array([value], type=t)
@@ -225,7 +245,7 @@ def _convert(value: Any, t: pa.DataType) -> Any:
         whole = kind in ("str", "bin")  # pyarrow parses no text into numbers or times, and splits it into lists
     else:
         whole = not (pa.types.is_struct(t) and isinstance(value, tuple))
-    if whole and _fits(value, t):
+    if whole and not _may_split(value, t) and _fits(value, t):
         return value  # as the batch's pyarrow conversion takes it (a struct's tuples become dicts below)
     if isinstance(t, pa.BaseExtensionType) or pa.types.is_null(t):
         raise _Fail(value, t)
