@@ -15,9 +15,15 @@
 //! file) replays it ([`recover`]); every step is idempotent, so a replay of
 //! a replay, or two replays side by side, end the same. A process killed
 //! before the journal exists left only a hidden staging folder: readers skip
-//! it, and a later overwrite of the folder removes it ([`remove_stale_staging`]).
-//! So a reader sees exactly the old files or exactly the new ones, on local
-//! file systems and object stores alike.
+//! it, and a later write to the folder removes it ([`remove_stale_staging`];
+//! a running write's [`Lease`] keeps its own folder from being taken for
+//! such).
+//! So after a killed write a reader of the folder sees exactly the old files
+//! or exactly the new ones, on local file systems and object stores alike.
+//! Not covered: a read of one partition subfolder (`<folder>/k=1/`) while a
+//! journal waits in `<folder>`, and a listing that runs while a live writer
+//! is in the middle of its commit (the journal is looked for once, before
+//! the listing).
 //!
 //! `KETCH_FAULT_INJECTION=<point>` kills the process (SIGKILL) at one named
 //! point of a write, for the tests that prove the above: `commit:staged`

@@ -8,9 +8,10 @@
 //! `<uuid>-<n>.<ext>`, one uuid per folder), and for the overwrite modes the
 //! files they replace removed last, through a commit journal
 //! ([`crate::commit`]) that a later read or write finishes if the process is
-//! killed on the way. A failed query removes the staging objects and leaves
-//! the target as it was; a storage failure while moving moves the files
-//! back.
+//! killed on the way. A failed or cancelled query removes the staging
+//! objects and leaves the target as it was; a storage failure once the
+//! journal is written leaves it, with the staged files, for the next read or
+//! write to finish.
 //!
 //! File and row-group sizes follow Daft's execution config: a file holds
 //! about `target_file_bytes` of in-memory (Arrow) data, a Parquet row group
