@@ -148,3 +148,27 @@ def azurite(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait()
+
+
+@pytest.fixture
+def ctrl_c():
+    """``ctrl_c(seconds)`` sends SIGINT to the main thread after ``seconds``,
+    as a user's Ctrl-C. Python's own handler is installed for the test: a
+    process started with SIGINT ignored (a background job of a
+    non-interactive shell) would otherwise never see KeyboardInterrupt."""
+    import signal
+    import threading
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    main = threading.main_thread().ident
+    timers = []
+
+    def schedule(seconds: float) -> None:
+        timer = threading.Timer(seconds, lambda: signal.pthread_kill(main, signal.SIGINT))
+        timers.append(timer)
+        timer.start()
+
+    yield schedule
+    for timer in timers:
+        timer.cancel()
+    signal.signal(signal.SIGINT, previous)

@@ -168,9 +168,7 @@ def test_a_read_through_a_file_url_finishes_a_killed_commit(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to itself")
-def test_ctrl_c_during_a_write_keeps_the_old_data_and_leaves_no_staging(tmp_path):
-    import threading
-
+def test_ctrl_c_during_a_write_keeps_the_old_data_and_leaves_no_staging(tmp_path, ctrl_c):
     from ketch import col
 
     root = str(tmp_path / "t")
@@ -178,8 +176,7 @@ def test_ctrl_c_during_a_write_keeps_the_old_data_and_leaves_no_staging(tmp_path
     big = ketch.range(0, 10_000_000, partitions=2)
     small = ketch.range(0, 2_000).with_column_renamed("id", "id2")
     slow = big.join(small, how="cross").where(col("id") + col("id2") == -1)
-    main = threading.main_thread().ident
-    threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    ctrl_c(0.5)
     with pytest.raises(KeyboardInterrupt):
         slow.write_parquet(root, write_mode="overwrite")
     assert sorted(ketch.read_parquet(root).to_pydict()["v"]) == OLD

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import threading
 
 import pytest
 
@@ -53,14 +51,13 @@ def test_set_runner_native_sets_parallelism(tmp_path):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="sends SIGINT to itself")
-def test_ctrl_c_cancels_a_running_query():
+def test_ctrl_c_cancels_a_running_query(ctrl_c):
     # ~2e10 row pairs, each batch a small amount of work: cancellation takes
     # effect between batches, so the workers are free again right away.
     big = ketch.range(0, 10_000_000, partitions=2)
     small = ketch.range(0, 2_000).with_column_renamed("id", "id2")
     slow = big.join(small, how="cross").where(col("id") + col("id2") == -1)
-    main = threading.main_thread().ident
-    threading.Timer(0.5, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+    ctrl_c(0.5)
     with pytest.raises(KeyboardInterrupt):
         slow.collect()
     # Counted, not timed: when KeyboardInterrupt arrives, every task of the

@@ -102,8 +102,15 @@ fn signature_message(msg: &str) -> Option<String> {
             list.lines()
                 .map(str::trim)
                 .filter_map(|c| c.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')'))
+                // DataFusion's placeholders for signatures it checks in code
+                .filter(|c| !c.contains("UserDefined") && !c.contains("Any"))
                 .map(|c| c.split(", ").map(daft_type_name).collect::<Vec<_>>().join(", "))
-                .collect()
+                .fold(Vec::new(), |mut seen, c| {
+                    if !seen.contains(&c) {
+                        seen.push(c);
+                    }
+                    seen
+                })
         })
         .unwrap_or_default();
     let mut out = format!("Function '{name}' does not support input types ({})", types.join(", "));
