@@ -45,7 +45,7 @@ def test_set_runner_native_sets_parallelism(tmp_path):
         assert df.sum("a").to_pydict() == {"a": [sum(range(400))]}
     finally:
         ketch.set_runner_native()
-    assert ketch.get_context().get_or_create_runner().name == "native"
+    assert ketch.get_or_create_runner().name == "native"
     with pytest.raises(ValueError):
         ketch.set_runner_native(num_threads=0)
 

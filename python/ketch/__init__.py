@@ -17,7 +17,6 @@ from ketch.context import (
     planning_config_ctx,
     set_execution_config,
     set_planning_config,
-    set_runner_native,
 )
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
@@ -38,6 +37,7 @@ from ketch.io import (
 )
 from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
+from ketch.runners import get_or_create_runner, get_or_infer_runner_type, set_runner_native
 from ketch.schema import Field, Schema
 from ketch.series import Series
 from ketch.session import FORWARDED as _FORWARDED
@@ -103,5 +103,7 @@ __all__ = [
     "set_execution_config",
     "set_planning_config",
     "set_runner_native",
+    "get_or_create_runner",
+    "get_or_infer_runner_type",
     "udf",
 ]

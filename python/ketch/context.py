@@ -1,9 +1,10 @@
-"""Execution and planning configuration and the runner (Daft 0.7.26's ``daft.context``).
+"""Execution and planning configuration (Daft 0.7.26's ``daft.context``).
 
 One process-wide context holds the settings every query runs under:
 ``default_morsel_size`` (rows per batch), the native runner's thread count,
 and the planning config's ``default_io_config`` (storage access for every
-reader, writer and ``download`` not given an ``io_config``).
+reader, writer and ``download`` not given an ``io_config``). The runner that
+runs queries is chosen in :mod:`ketch.runners`.
 """
 
 from __future__ import annotations
@@ -55,20 +56,16 @@ class PlanningConfig:
             object.__setattr__(self, "default_io_config", IOConfig())
 
 
-@dataclasses.dataclass
-class Runner:
-    name: str
-    num_threads: int | None = None
-
-
 class DaftContext:
-    """The process-wide context: execution config, runner, and the session built from them."""
+    """The process-wide context: execution and planning config, and the
+    engine session built from them (which plans queries and which the native
+    runner runs them in)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._config = ExecutionConfig()
         self._planning = PlanningConfig()
-        self._runner = Runner("native", None)
+        self._num_threads: int | None = None
         self._session: PySession | None = None
 
     @property
@@ -79,21 +76,18 @@ class DaftContext:
     def daft_planning_config(self) -> PlanningConfig:
         return self._planning
 
-    def get_or_create_runner(self) -> Runner:
-        return self._runner
-
     def _session_for(self) -> PySession:
         with self._lock:
             if self._session is None:
-                self._session = PySession(self._config.default_morsel_size, self._runner.num_threads)
+                self._session = PySession(self._config.default_morsel_size, self._num_threads)
             return self._session
 
-    def _set(self, config: ExecutionConfig | None = None, runner: Runner | None = None) -> None:
+    def _set(self, config: ExecutionConfig | None = None, num_threads: int | None = None) -> None:
         with self._lock:
             if config is not None:
                 self._config = config
-            if runner is not None:
-                self._runner = runner
+            else:
+                self._num_threads = num_threads
             self._session = None
 
 
@@ -106,7 +100,13 @@ def get_context() -> DaftContext:
 
 
 def _session() -> PySession:
+    """The engine session: plans are built in it and the native runner runs them in it."""
     return _CONTEXT._session_for()
+
+
+def _runner_changed(num_threads: int | None) -> None:
+    """The native runner's thread count changed (``set_runner_native``)."""
+    _CONTEXT._set(num_threads=num_threads)
 
 
 def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> DaftContext:
@@ -174,16 +174,3 @@ def planning_config_ctx(**kwargs: Any) -> Iterator[None]:
         yield
     finally:
         _CONTEXT._planning = old
-
-
-def set_runner_native(num_threads: int | None = None) -> DaftContext:
-    """Runs queries on this machine with ``num_threads`` parallel partitions
-    (default: all cores)."""
-    if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
-        raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
-    _CONTEXT._set(runner=Runner("native", num_threads))
-    return _CONTEXT
-
-
-def _default_threads() -> int:
-    return os.cpu_count() or 1

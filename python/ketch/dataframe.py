@@ -17,6 +17,7 @@ import pyarrow as pa
 from ketch import pyvalues
 from ketch._native import PyExpr, PyPlan
 from ketch.context import _session
+from ketch.runners import get_or_create_runner
 from ketch.datatype import DataType
 from ketch.display import table_html, table_text
 from ketch.exceptions import APITypeError, expect_type
@@ -70,12 +71,7 @@ class DataFrame:
     def _run(self) -> pa.Table:
         if self._result is not None:
             return self._result
-        from ketch.udf.execution import FailedRows
-
-        try:
-            return _session().collect(self._plan).read_all()
-        finally:
-            FailedRows.report()
+        return get_or_create_runner().run(self._plan).read_all()
 
     # --- schema -------------------------------------------------------
     def schema(self) -> Schema:
@@ -246,7 +242,7 @@ class DataFrame:
 
     def num_partitions(self) -> int:
         """The number of partitions the plan produces."""
-        return _session().num_partitions(self._plan)
+        return get_or_create_runner().num_partitions(self._plan)
 
     # --- aggregation --------------------------------------------------
     def groupby(self, *group_by: Expression | str) -> GroupedDataFrame:
@@ -543,8 +539,7 @@ class DataFrame:
         if self._result is not None:
             yield from self._result.to_batches()
             return
-        reader = _session().stream(self._plan)
-        yield from reader
+        yield from get_or_create_runner().run_iter(self._plan, results_buffer_size)
 
     def iter_partitions(self, results_buffer_size: int | str | None = "num_cpus") -> Iterator[pa.RecordBatch]:
         yield from self.to_arrow_iter(results_buffer_size)
@@ -867,7 +862,7 @@ class DataFrame:
         """Prints the logical plan; with ``show_all``, also the optimized and physical plans."""
         text = "== Unoptimized Logical Plan ==\n\n" + self._plan.display() + "\n"
         if show_all:
-            text += "\n" + _session().explain(self._plan, True)
+            text += "\n" + get_or_create_runner().explain(self._plan, True)
         print(text, file=file)
         return None
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ketch.context import _session, get_context
+from ketch.runners import get_or_create_runner
 from ketch.io_config import IOConfig
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ def write_deltalake(
     except deltalake.exceptions.TableNotFoundError:
         before = {}
     commit = deltalake.CommitProperties(custom_metadata=custom_metadata) if custom_metadata else None
-    reader = _session().stream(df._plan)
+    reader = get_or_create_runner().run_iter(df._plan)
     deltalake.write_deltalake(
         uri,
         reader,
@@ -463,7 +464,7 @@ def write_lance(
         raise ValueError(f"Only support `create`, `append`, `overwrite` or `merge` mode. {mode} is unsupported")
     path = _uri(uri, "write_lance")
     options = storage_options(io_config, path)
-    reader = _session().stream(df._plan)
+    reader = get_or_create_runner().run_iter(df._plan)
     if schema is not None and not isinstance(schema, pa.Schema):
         schema = schema.to_pyarrow_schema()
     if mode == "merge":
