@@ -17,11 +17,11 @@ import pyarrow as pa
 from ketch import pyvalues
 from ketch._native import PyExpr, PyPlan
 from ketch.context import _session
-from ketch.runners import get_or_create_runner
 from ketch.datatype import DataType
 from ketch.display import table_html, table_text
 from ketch.exceptions import APITypeError, expect_type
 from ketch.expressions import Expression, _expr_or_col, _to_expr, col, lit
+from ketch.runners import get_or_create_runner
 from ketch.schema import Schema
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ketch.context import _session, get_context
-from ketch.runners import get_or_create_runner
 from ketch.io_config import IOConfig
+from ketch.runners import get_or_create_runner
 
 if TYPE_CHECKING:
     from ketch.dataframe import DataFrame

@@ -26,12 +26,11 @@ def _runner_type_from_env() -> str | None:
         if value:
             kind = value.strip().lower()
             if kind == "ray":
-                raise ValueError(
-                    f"`{var}=ray`: the Ray runner is not available in this version of ketch; use `native`"
-                )
+                raise ValueError(f"`{var}=ray`: the Ray runner is not available in this version of ketch; use `native`")
             if kind not in _RUNNER_TYPES:
                 raise ValueError(
-                    f"Invalid runner type `{var}={value}` specified through the env. Please use either `native` or `ray`."
+                    f"Invalid runner type `{var}={value}` specified through the env. "
+                    "Please use either `native` or `ray`."
                 )
             return kind
     return None
