@@ -5,6 +5,30 @@ defaults, results and exception classes, on a Rust engine built on Apache
 DataFusion.
 """
 
+# The package's modules form layers, listed bottom to top below (names relative
+# to ``ketch``; tests/test_package_layers.py checks them):
+#
+# layer 1 core: _native exceptions errors logical display io_config context datatype file logical_values pyvalues schema
+# layer 2 expressions: expressions window multimodal functions
+# layer 3 plans: runners runners.runner runners.native dataframe series
+# layer 4 sources: table_formats io catalog session sql
+# layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy
+# layer 5 package: ketch
+#
+# Core is values, types and settings; expressions build expression trees; plans
+# build and run DataFrames (and Series, which the engine computes); the top
+# layer reads sources, resolves SQL and catalogs, and runs UDFs. A module
+# imports, at module level, only modules of its own layer or a lower one, and
+# no modules import each other in a circle. Functions import no ketch module
+# (tests/test_package_layers.py lists the few left while being rewritten),
+# and of third-party packages only optional ones (pandas, pyiceberg, ...).
+# Where a lower module must hand off to a higher one at run time, the higher
+# one sets a hook of the lower one when it is imported (``import ketch`` always
+# imports them all): ketch.context sets ``io_config._default_io_config``,
+# ketch.io ``file._read_remote``, ketch.window ``expressions._over_window``,
+# ketch.udf.legacy ``expressions._apply_udf`` and ketch.table_formats
+# ``dataframe._table_writers`` (Delta Lake, Iceberg and Lance writers).
+
 from __future__ import annotations
 
 from ketch import context, errors, exceptions, functions

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import fnmatch
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ketch.dataframe import DataFrame
-    from ketch.schema import Schema
+import pyarrow as pa
+
+from ketch.dataframe import DataFrame
+from ketch.exceptions import DaftCoreException
+from ketch.io import from_arrow, from_pydict
+from ketch.schema import Schema
 
 
 class Identifier:
@@ -68,10 +71,6 @@ class Identifier:
 
 def _as_dataframe(source: Schema | DataFrame, what: str) -> DataFrame:
     """``source`` itself, or an empty DataFrame with the given Schema."""
-    from ketch.dataframe import DataFrame
-    from ketch.io import from_arrow
-    from ketch.schema import Schema
-
     if isinstance(source, Schema):
         return from_arrow(source.to_pyarrow_schema().empty_table())
     if not isinstance(source, DataFrame):
@@ -124,8 +123,6 @@ class Table(ABC):
     @staticmethod
     def from_pydict(name: str, data: dict[str, Any]) -> Table:
         """An in-memory table from ``{column: values}`` (see ``from_pydict``)."""
-        from ketch.io import from_pydict
-
         return MemoryTable(name, from_pydict(data))
 
 
@@ -141,13 +138,9 @@ class MemoryTable(Table):
         return self._name
 
     def read(self, **options: Any) -> DataFrame:
-        from ketch.io import from_arrow
-
         return from_arrow(self._data)
 
     def write(self, df: DataFrame, mode: str = "append", **options: Any) -> None:
-        import pyarrow as pa
-
         new = df.to_arrow()
         if mode == "overwrite":
             self._data = new
@@ -234,8 +227,6 @@ class Catalog(ABC):
         ident = Identifier._of(identifier)
         table = self._tables().get(ident)
         if table is None:
-            from ketch.exceptions import DaftCoreException
-
             known = ", ".join(str(i) for i in self._tables()) or "none"
             raise DaftCoreException(f"Table '{ident}' not found in catalog '{self.name}'. Tables: {known}")
         return table
@@ -256,9 +247,6 @@ class Catalog(ABC):
     def from_pydict(tables: dict[Identifier | str, object], name: str = "default") -> Catalog:
         """An in-memory catalog: each value is a Table, a DataFrame or a
         ``{column: values}`` dict; keys may be ``namespace.table``."""
-        from ketch.dataframe import DataFrame
-        from ketch.io import from_pydict
-
         catalog = MemoryCatalog(name)
         for key, value in tables.items():
             ident = Identifier._of(key)

@@ -12,10 +12,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from ketch import io_config as _io_config
 from ketch._native import PySession
+from ketch.io_config import IOConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,8 +53,6 @@ class PlanningConfig:
 
     def __post_init__(self) -> None:
         if self.default_io_config is None:
-            from ketch.io_config import IOConfig
-
             object.__setattr__(self, "default_io_config", IOConfig())
 
 
@@ -93,9 +94,42 @@ class DaftContext:
 _CONTEXT = DaftContext()
 
 
+class FailedRows:
+    """Rows set to null by ``on_error='log'|'ignore'``, per UDF, since the last report.
+    UDF execution (:mod:`ketch.udf.execution`) counts them; the runner reports them
+    after each query."""
+
+    _lock = threading.Lock()
+    _counts: dict[str, int] = {}
+
+    @classmethod
+    def add(cls, name: str, rows: int) -> None:
+        with cls._lock:
+            cls._counts[name] = cls._counts.get(name, 0) + rows
+
+    @classmethod
+    def take(cls) -> dict[str, int]:
+        """The counts since the last call, cleared."""
+        with cls._lock:
+            counts, cls._counts = cls._counts, {}
+        return counts
+
+    @classmethod
+    def report(cls) -> None:
+        """Warns once per UDF that had failures (``UserWarning``), then starts counting anew."""
+        for name, rows in cls.take().items():
+            warnings.warn(
+                f"User-defined function `{name}` failed on {rows} row(s); they are null (on_error)", stacklevel=3
+            )
+
+
 def get_context() -> DaftContext:
     """The process-wide :class:`DaftContext`."""
     return _CONTEXT
+
+
+# ``io_config_json(None)`` (in the lower module ketch.io_config) reads the default from here.
+_io_config._default_io_config = lambda: get_context().daft_planning_config.default_io_config
 
 
 def _session() -> PySession:
@@ -150,8 +184,6 @@ def set_planning_config(
     :class:`ketch.io.IOConfig`) is used by readers, writers and ``download``
     when they are given no ``io_config``. Raises ``TypeError`` for a
     ``default_io_config`` that is not an ``IOConfig``."""
-    from ketch.io_config import IOConfig
-
     base = config or _CONTEXT._planning
     changes: dict[str, Any] = {}
     if default_io_config is not None:

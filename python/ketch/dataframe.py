@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 
-from ketch import pyvalues
+from ketch import functions as F
+from ketch import logical, pyvalues
 from ketch._native import PyExpr, PyPlan
 from ketch.context import _session
 from ketch.datatype import DataType
-from ketch.display import table_html, table_text
+from ketch.display import THUMBNAIL_SIZE, logical_cells, table_html, table_text
 from ketch.exceptions import APITypeError, expect_type
 from ketch.expressions import Expression, _expr_or_col, _to_expr, col, lit
 from ketch.runners import get_or_create_runner
@@ -442,16 +444,12 @@ class DataFrame:
 
     def describe(self) -> DataFrame:
         """The schema as a DataFrame: ``column_name`` and ``type`` (Daft's display name), one row per column."""
-        from ketch.io import from_pydict
-
         fields = list(self.schema())
-        return from_pydict({"column_name": [f.name for f in fields], "type": [str(f.dtype) for f in fields]})
+        return _from_table(pa.table({"column_name": [f.name for f in fields], "type": [str(f.dtype) for f in fields]}))
 
     def summarize(self) -> DataFrame:
         """Per-column statistics: ``column``, ``type``, ``min`` and ``max`` (as strings), ``count``,
         ``count_nulls`` and ``approx_count_distinct``; one row per column (runs a query)."""
-        from ketch import functions as F
-
         parts = []
         for f in self.schema():
             c = col(f.name)
@@ -745,9 +743,7 @@ class DataFrame:
         ``ignore``. Returns the files added and removed, as Daft: columns
         ``operation`` (``ADD``/``DELETE``), ``rows``, ``file_size`` (bytes)
         and ``file_name``. Raises ``ImportError`` without ``deltalake``."""
-        from ketch.table_formats import write_deltalake
-
-        return write_deltalake(
+        return _table_writers["deltalake"](
             self,
             table,
             partition_cols=partition_cols,
@@ -777,11 +773,11 @@ class DataFrame:
         and removed (``operation``, ``rows``, ``file_size``, ``file_name``).
         Raises ``ImportError`` without ``pyiceberg``, ``ValueError`` for an
         unknown mode or an ``overwrite_filter`` (not supported)."""
-        from ketch.table_formats import write_iceberg
-
         if overwrite_filter is not None:
             raise ValueError("write_iceberg: overwrite_filter is not supported")
-        return write_iceberg(self, table, mode=mode, io_config=io_config, snapshot_properties=snapshot_properties)
+        return _table_writers["iceberg"](
+            self, table, mode=mode, io_config=io_config, snapshot_properties=snapshot_properties
+        )
 
     def write_lance(
         self,
@@ -799,9 +795,7 @@ class DataFrame:
         keyword arguments go to ``lance.write_dataset``. Returns one row:
         ``num_fragments``, ``num_rows`` and ``version`` of the dataset after
         the write. Raises ``ImportError`` without ``pylance``."""
-        from ketch.table_formats import write_lance
-
-        return write_lance(
+        return _table_writers["lance"](
             self, uri, mode=mode, io_config=io_config, schema=schema, left_on=left_on, right_on=right_on, **kwargs
         )
 
@@ -868,9 +862,18 @@ class DataFrame:
 
 
 def _unquote(s: str) -> str:
-    from urllib.parse import unquote
-
     return unquote(s)
+
+
+def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
+    """A DataFrame over ``table`` (already materialized), in ``num_partitions`` partitions."""
+    return DataFrame(_session().scan_arrow(table, num_partitions), _materialized=table)
+
+
+# ``DataFrame.write_deltalake``, ``write_iceberg`` and ``write_lance``: set by
+# :mod:`ketch.table_formats` (a higher module: its readers build DataFrames)
+# when it is imported; keyed ``deltalake``, ``iceberg``, ``lance``.
+_table_writers: dict[str, Callable[..., DataFrame]] = {}
 
 
 def _aggregate(df: DataFrame, group_by: list[Expression], aggs: list) -> DataFrame:
@@ -1099,9 +1102,6 @@ __all__ = ["DataFrame", "GroupedDataFrame", "DataType"]
 def _preview_columns(table: pa.Table, html: bool) -> list[list[Any]]:
     """The cells of a preview: Python values, multimodal ones as display cells
     (image thumbnails made by the engine's ``ketch_thumbnail`` for HTML)."""
-    from ketch import logical
-    from ketch.display import THUMBNAIL_SIZE, logical_cells
-
     columns = []
     for i, field in enumerate(table.schema):
         values = pyvalues.column_values(table.column(i), field)
@@ -1111,8 +1111,6 @@ def _preview_columns(table: pa.Table, html: bool) -> list[list[Any]]:
             continue
         thumbs = None
         if html and isinstance(lt, dict) and ("Image" in lt or "FixedShapeImage" in lt):
-            from ketch.io import _from_table
-
             one = _from_table(table.select([i]))
             thumb = Expression(PyExpr.call("ketch_thumbnail", [col(field.name)._expr, lit(THUMBNAIL_SIZE)._expr]))
             thumbs = one.select(thumb.alias(field.name)).to_pydict()[field.name]

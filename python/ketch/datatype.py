@@ -11,6 +11,7 @@ are an Arrow storage type plus Daft's logical description (see
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -626,8 +627,6 @@ class _DaftExtension(pa.ExtensionType):
 
     @classmethod
     def __arrow_ext_deserialize__(cls, storage_type: pa.DataType, serialized: bytes) -> _DaftExtension:
-        import json
-
         return cls(storage_type, json.loads(serialized)["datatype"])
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
 
-from ketch._native import PyExpr
+from ketch._native import PyExpr, function_names
 from ketch.datatype import DataType, _as_dtype
+from ketch.exceptions import APITypeError
 
 
 def _arrow_literal(value: Any) -> pa.Array:
@@ -34,6 +35,20 @@ def _arrow_literal(value: Any) -> pa.Array:
         return pa.array([value])
     except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
         raise TypeError(f"lit() cannot make a literal of {value!r} ({type(value).__name__}): {e}") from None
+
+
+def _not_imported(module: str) -> Callable[..., Any]:
+    def unset(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{module} sets this when it is imported (import ketch)")
+
+    return unset
+
+
+# Hand-offs to higher modules, which set them when they are imported:
+# ``expr.apply(func, return_dtype)`` is a legacy UDF (:mod:`ketch.udf.legacy`),
+# ``expr.over(window)`` checks and applies a :class:`ketch.Window` (:mod:`ketch.window`).
+_apply_udf: Callable[[Expression, Any, Any], Expression] = _not_imported("ketch.udf.legacy")
+_over_window: Callable[[Expression, Any], Expression] = _not_imported("ketch.window")
 
 
 def _has_fixed_size(t: pa.DataType) -> bool:
@@ -62,8 +77,6 @@ def element() -> Expression:
 def col(name: str) -> Expression:
     """A reference to the column ``name``."""
     if not isinstance(name, str):
-        from ketch.exceptions import APITypeError
-
         raise APITypeError(f"col() expects a column name (str), got {type(name).__name__}")
     return Expression(PyExpr.col(name))
 
@@ -93,9 +106,7 @@ class Expression:
     def apply(self, func: Any, return_dtype: Any) -> Expression:
         """``func`` called on every value of this expression (``None`` for nulls),
         its results of type ``return_dtype`` (a legacy row-wise UDF, as in Daft)."""
-        from ketch.udf.legacy import apply
-
-        return apply(self, func, return_dtype)
+        return _apply_udf(self, func, return_dtype)
 
     def _agg(self, name: str, distinct: bool = False) -> Expression:
         return Expression(PyExpr.agg(name, [self._expr], distinct))
@@ -303,11 +314,7 @@ class Expression:
     def over(self, window: Any) -> Expression:
         """This aggregation or window function (``row_number()``, ``lag``, ...)
         evaluated over ``window`` (a :class:`ketch.Window`), one value per row."""
-        from ketch.window import Window
-
-        if not isinstance(window, Window):
-            raise TypeError(f"over() expects a Window, got {type(window).__name__}")
-        return window._apply(self)
+        return _over_window(self, window)
 
     # --- aggregations -------------------------------------------------
     def sum(self) -> Expression:
@@ -403,6 +410,31 @@ def _expr_or_col(value: Expression | str) -> Expression:
         return col(value)
     if isinstance(value, Expression):
         return value
-    from ketch.exceptions import APITypeError
-
     raise APITypeError(f"expected an Expression or a column name (str), got {type(value).__name__}")
+
+
+# --- registry functions ----------------------------------------------------
+
+# name -> kind ("scalar", "aggregate", "window") of every function of the native registry.
+_REGISTRY: dict[str, str] = dict(function_names())
+
+
+def _arg(value: Any) -> Expression:
+    """A function argument as an Expression: Expressions as they are, enums by
+    value, Python values (``None`` included) as literals."""
+    if isinstance(value, Expression):
+        return value
+    if hasattr(value, "value") and type(value).__module__.startswith(("daft", "ketch")):
+        value = value.value
+    return lit(value)
+
+
+def _call(name: str, *args: Any) -> Expression:
+    """The registry function ``name`` applied to ``args``."""
+    kind = _REGISTRY.get(name)
+    native = [_arg(a)._expr for a in args]
+    if kind == "aggregate":
+        return Expression(PyExpr.agg(name, native, False))
+    if kind == "window":
+        return Expression(PyExpr.window(name, native))
+    return Expression(PyExpr.call(name, native))

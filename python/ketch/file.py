@@ -14,6 +14,14 @@ import os
 from typing import Any
 
 
+# How a remote file is read: ``(url, io_config, fn) -> value`` runs ``fn``
+# (``download``, ``file_size``, ``file_exists``) in a query on the engine's
+# object stores. Set by :mod:`ketch.io` (a higher module: it builds
+# DataFrames) when it is imported.
+def _read_remote(url: str, io_config: Any, fn: str) -> Any:
+    raise RuntimeError("ketch.io sets this when it is imported (import ketch)")
+
+
 def _local(url: str) -> str | None:
     if url.startswith("file://"):
         return url[len("file://") :]
@@ -67,13 +75,7 @@ class File:
     def _remote(self, fn: str) -> Any:
         """``fn`` (``download``, ``file_size``, ``file_exists``) of this
         remote file, run by the engine with the file's ``io_config``."""
-        import ketch
-        from ketch import functions as F
-        from ketch.expressions import col
-
-        f = F.file(col("u"), io_config=self._io_config)
-        expr = F.download(f, io_config=self._io_config) if fn == "download" else getattr(F, fn)(f)
-        return ketch.from_pydict({"u": [self._url]}).select(expr.alias("v")).to_pydict()["v"][0]
+        return _read_remote(self._url, self._io_config, fn)
 
     def size(self) -> int:
         """The size in bytes (of the selected range); ``FileNotFoundError`` when missing."""

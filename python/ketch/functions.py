@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketch._native import PyExpr, function_names
-from ketch.datatype import DataType
-from ketch.expressions import Expression, WhenExpr, _to_expr, col, lit
+from ketch._native import PyExpr
+from ketch.datatype import DataType, _as_dtype
+from ketch.expressions import _REGISTRY, Expression, WhenExpr, _call, _to_expr, col, lit
+from ketch.window import Window
 
 # name: (daft.functions group, Python parameters, is also an Expression method)
 _SIGNATURES: dict[str, tuple[str, str, bool]] = {
@@ -296,29 +297,6 @@ _SIGNATURES: dict[str, tuple[str, str, bool]] = {
     "year": ("datetime", "expr", True),
 }
 
-_REGISTRY: dict[str, str] = dict(function_names())
-
-
-def _arg(value: Any) -> Expression:
-    """A function argument as an Expression: Expressions as they are, enums by
-    value, Python values (``None`` included) as literals."""
-    if isinstance(value, Expression):
-        return value
-    if hasattr(value, "value") and type(value).__module__.startswith(("daft", "ketch")):
-        value = value.value
-    return lit(value)
-
-
-def _call(name: str, *args: Any) -> Expression:
-    """The registry function ``name`` applied to ``args``."""
-    kind = _REGISTRY.get(name)
-    native = [_arg(a)._expr for a in args]
-    if kind == "aggregate":
-        return Expression(PyExpr.agg(name, native, False))
-    if kind == "window":
-        return Expression(PyExpr.window(name, native))
-    return Expression(PyExpr.call(name, native))
-
 
 def _generate(name: str, params: str, doc: str) -> Any:
     names = []
@@ -474,8 +452,6 @@ def median(expr: Expression) -> Expression:
 
 
 def _typed_null(dtype: Any) -> Expression:
-    from ketch.datatype import _as_dtype
-
     return lit(None).cast(_as_dtype(dtype))
 
 
@@ -501,8 +477,6 @@ def list_filter(list_expr: Expression, predicate: Expression) -> Expression:
 
 def monotonically_increasing_id() -> Expression:
     """A unique, increasing UInt64 per row (0, 1, 2, ... in row order for one partition)."""
-    from ketch.window import Window
-
     return (_call("row_number").over(Window()) - 1).cast(DataType.uint64()).alias("id")
 
 

@@ -7,17 +7,18 @@ from __future__ import annotations
 import builtins
 import os
 import pathlib
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from ketch import logical, logical_values
+from ketch import file as _file
+from ketch import functions as F
 from ketch.context import _session
-from ketch.dataframe import DataFrame
+from ketch.dataframe import DataFrame, _from_table
 from ketch.datatype import DataType, _as_dtype
-from ketch.exceptions import expect_type
+from ketch.exceptions import DaftCoreException, expect_type
+from ketch.expressions import col
 from ketch.io_config import AzureConfig as AzureConfig
 from ketch.io_config import GCSConfig as GCSConfig
 from ketch.io_config import HTTPConfig as HTTPConfig
@@ -25,6 +26,7 @@ from ketch.io_config import IOConfig as IOConfig
 from ketch.io_config import S3Config as S3Config
 from ketch.io_config import S3Credentials as S3Credentials
 from ketch.io_config import io_config_json
+from ketch.logical_values import _normalize_column
 from ketch.table_formats import read_deltalake as read_deltalake
 from ketch.table_formats import read_iceberg as read_iceberg
 from ketch.table_formats import read_lance as read_lance
@@ -194,10 +196,6 @@ def read_text(
     Raises ``DaftCoreException`` for an encoding other than UTF-8 or for
     bytes that are not valid UTF-8, ``FileNotFoundError`` when nothing
     matches ``path``."""
-    from ketch import functions as F
-    from ketch.exceptions import DaftCoreException
-    from ketch.expressions import col
-
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise DaftCoreException(
             f"DaftError::ValueError Unsupported text encoding: {encoding}. Only UTF-8 is currently supported."
@@ -223,10 +221,6 @@ def read_text(
 # --- in-memory sources -------------------------------------------------
 
 
-def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
-    return DataFrame(_session().scan_arrow(table, num_partitions), _materialized=table)
-
-
 def from_arrow(data: Any) -> DataFrame:
     """A DataFrame over Arrow data: a ``pyarrow.Table``, a ``RecordBatch``, a
     list of Tables (same schema, one partition each) or any object with
@@ -246,46 +240,6 @@ def from_arrow(data: Any) -> DataFrame:
     raise TypeError(
         f"from_arrow() expects a pyarrow Table, a list of Tables or an Arrow stream, got {type(data).__name__}"
     )
-
-
-def _normalize_column(name: str, values: Any) -> tuple[pa.Array | pa.ChunkedArray, pa.Field]:
-    """The column as Arrow data and its field (with Daft's metadata for multimodal values)."""
-    if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values, pa.field(name, values.type)
-    if isinstance(values, np.ndarray):
-        if values.ndim > 1:
-            # Each row of a multi-dimensional array is a tensor, as Daft reads it.
-            arr, lt = logical_values.tensor_array(list(values))
-            return arr, logical.field(name, lt)
-        arr = pa.array(values)
-        return arr, pa.field(name, arr.type)
-    if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
-        raise ValueError(f"from_pydict: column '{name}' must be a list or array, got {type(values).__name__}")
-    values = list(values)
-    inferred = logical_values.infer(values)
-    if inferred is not None:
-        arr, lt = inferred
-        return arr, logical.field(name, lt)
-    if any(isinstance(v, (set, frozenset)) for v in values):
-        arr, lt = logical_values.python_array(values)  # pyarrow would make lists of sets
-        return arr, logical.field(name, lt)
-    try:
-        arr = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        arr, lt = _mixed_column(values)
-        if lt is not None:
-            return arr, logical.field(name, lt)
-    return arr, pa.field(name, arr.type)
-
-
-def _mixed_column(values: list[Any]) -> tuple[pa.Array, Any]:
-    """A column of values with no one Arrow type, as Daft infers it: strings,
-    numbers and booleans together are ``String`` (``True`` -> ``'true'``);
-    anything else is a ``Python`` column of the objects themselves."""
-    if all(v is None or isinstance(v, (str, int, float)) for v in values):
-        strings = [None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values]
-        return pa.array(strings, pa.string()), None
-    return logical_values.python_array(values)
 
 
 def from_pydict(data: dict[str, Any]) -> DataFrame:
@@ -372,8 +326,17 @@ def read_blob(
     io_config: Any = None,
 ) -> DataFrame:
     """The files matching ``path`` with their bytes: ``path``, ``size``, ``content`` (Binary)."""
-    from ketch.expressions import col
-
     df = from_glob_path(path, io_config=io_config)
     content = col("path").download(max_connections=max_connections, on_error=on_error, io_config=io_config)
     return df.select(col("path"), col("size"), content.alias("content"))
+
+
+def _read_remote_file(url: str, io_config: Any, fn: str) -> Any:
+    """``fn`` (``download``, ``file_size``, ``file_exists``) of the remote file
+    ``url``, run by the engine with ``io_config`` (for :class:`ketch.File`)."""
+    f = F.file(col("u"), io_config=io_config)
+    expr = F.download(f, io_config=io_config) if fn == "download" else getattr(F, fn)(f)
+    return from_pydict({"u": [url]}).select(expr.alias("v")).to_pydict()["v"][0]
+
+
+_file._read_remote = _read_remote_file

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 
@@ -125,8 +127,6 @@ class S3Config(_Config):
     @staticmethod
     def from_env() -> S3Config:
         """A config from the standard ``AWS_*`` environment variables."""
-        import os
-
         env = {
             "region_name": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             "endpoint_url": os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"),
@@ -251,13 +251,16 @@ class IOConfig(_Config):
         return cls(**{k: cls._PARTS[k](**v) if k in cls._PARTS else v for k, v in fields.items()})
 
 
+# The planning config's ``default_io_config``: set by :mod:`ketch.context` (a
+# higher module, which holds the planning config) when it is imported.
+_default_io_config: Callable[[], IOConfig] = IOConfig
+
+
 def io_config_json(io_config: IOConfig | None) -> str | None:
     """``io_config`` (or the planning config's default) as JSON for the
     engine; None when neither is set. Raises ``TypeError`` for a non-IOConfig."""
     if io_config is None:
-        from ketch.context import get_context
-
-        io_config = get_context().daft_planning_config.default_io_config
+        io_config = _default_io_config()
     if not isinstance(io_config, IOConfig):
         raise TypeError(f"io_config must be an IOConfig, got {type(io_config).__name__}")
     text = io_config._to_json()

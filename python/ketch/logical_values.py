@@ -15,13 +15,18 @@ or PIL images in modes Daft does not store (P, I;16, CMYK, ...), are
 
 from __future__ import annotations
 
+import json
 import pickle
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ketch import logical as lg
+from ketch.datatype import _DaftExtension
+from ketch.file import File
+from ketch.io_config import IOConfig
 
 _PIL_MODES = {"L": lg.ImageMode.L, "LA": lg.ImageMode.LA, "RGB": lg.ImageMode.RGB, "RGBA": lg.ImageMode.RGBA}
 
@@ -79,9 +84,6 @@ def _tensors(arr: pa.StructArray) -> list[Any]:
 
 
 def _files(arr: pa.StructArray) -> list[Any]:
-    from ketch.file import File
-    from ketch.io_config import IOConfig
-
     urls = arr.field("url").to_pylist()
     configs = [None if c is None else IOConfig._from_json(c) for c in arr.field("io_config").to_pylist()]
     valid = arr.is_valid().to_pylist()
@@ -212,8 +214,6 @@ def infer(items: list[Any]) -> tuple[pa.Array, Any] | None:
         if not modes <= set(_PIL_MODES):
             return python_array(items)
         return image_array(items, _PIL_MODES[modes.pop()] if len(modes) == 1 else None)
-    from ketch.file import File
-
     if all(isinstance(v, File) for v in present):
         logical = {"File": "Unknown"}
         urls = pa.array([None if v is None else v.path for v in items], pa.large_string())
@@ -232,14 +232,10 @@ def infer(items: list[Any]) -> tuple[pa.Array, Any] | None:
 def as_extension(array: pa.Array, name: str, meta: str) -> pa.Array:
     """``array`` (storage) as the extension array its field metadata names, so a
     UDF's :class:`ketch.Series` knows its logical type."""
-    import json
-
     if name == lg.FIXED_SHAPE_TENSOR:
         shape = json.loads(meta)["shape"]
         return pa.ExtensionArray.from_storage(pa.fixed_shape_tensor(array.type.value_type, shape), array)
     if name == lg.DAFT_EXTENSION:
-        from ketch.datatype import _DaftExtension
-
         return pa.ExtensionArray.from_storage(_DaftExtension(array.type, json.loads(meta)["datatype"]), array)
     return array
 
@@ -283,3 +279,46 @@ def from_python(items: Any, logical: Any) -> pa.Array:
         # 8-bit images of any mode; each image keeps its own mode byte.
         return image_array(list(items), None)[0]
     raise TypeError(f"cannot make {lg.name(logical)} values from Python objects")
+
+
+# --- columns of Python values (``from_pydict``, ``Series.from_pylist``) ---------
+
+
+def _normalize_column(name: str, values: Any) -> tuple[pa.Array | pa.ChunkedArray, pa.Field]:
+    """The column as Arrow data and its field (with Daft's metadata for multimodal values)."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values, pa.field(name, values.type)
+    if isinstance(values, np.ndarray):
+        if values.ndim > 1:
+            # Each row of a multi-dimensional array is a tensor, as Daft reads it.
+            arr, lt = tensor_array(list(values))
+            return arr, lg.field(name, lt)
+        arr = pa.array(values)
+        return arr, pa.field(name, arr.type)
+    if not isinstance(values, Iterable) or isinstance(values, (str, bytes, dict)):
+        raise ValueError(f"from_pydict: column '{name}' must be a list or array, got {type(values).__name__}")
+    values = list(values)
+    inferred = infer(values)
+    if inferred is not None:
+        arr, lt = inferred
+        return arr, lg.field(name, lt)
+    if any(isinstance(v, (set, frozenset)) for v in values):
+        arr, lt = python_array(values)  # pyarrow would make lists of sets
+        return arr, lg.field(name, lt)
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr, lt = _mixed_column(values)
+        if lt is not None:
+            return arr, lg.field(name, lt)
+    return arr, pa.field(name, arr.type)
+
+
+def _mixed_column(values: list[Any]) -> tuple[pa.Array, Any]:
+    """A column of values with no one Arrow type, as Daft infers it: strings,
+    numbers and booleans together are ``String`` (``True`` -> ``'true'``);
+    anything else is a ``Python`` column of the objects themselves."""
+    if all(v is None or isinstance(v, (str, int, float)) for v in values):
+        strings = [None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        return pa.array(strings, pa.string()), None
+    return python_array(values)

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from ketch.expressions import Expression
+from ketch.expressions import Expression, _call
+from ketch.io_config import io_config_json
 from ketch.logical import ImageFormat, ImageMode, mode_of
 
 _HASH_METHODS = ("phash", "phash_simple", "dhash", "dhash_vertical", "ahash", "whash", "crop_resistant", "colorhash")
-
-
-def _call(name: str, *args: Any) -> Expression:
-    from ketch.functions import _call as call
-
-    return call(name, *args)
 
 
 def _on_error(on_error: str) -> str:
@@ -199,8 +194,6 @@ def hamming_distance(left: Expression, right: Expression) -> Expression:
 
 def _io_config(io_config: Any) -> str | None:
     """The config's JSON for the engine (the planning config's default when None)."""
-    from ketch.io_config import io_config_json
-
     return io_config_json(io_config)
 
 

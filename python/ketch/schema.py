@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from ketch.datatype import DataType, _as_dtype
 from ketch.display import schema_text
+from ketch.exceptions import DaftCoreException
 
 
 class Field:
@@ -63,8 +64,6 @@ class Schema:
     def __getitem__(self, name: str) -> Field:
         idx = self._arrow.get_field_index(name)
         if idx < 0:
-            from ketch.exceptions import DaftCoreException
-
             raise DaftCoreException(f"Column '{name}' not found. Available columns: {', '.join(self._arrow.names)}")
         f = self._arrow.field(idx)
         return Field(f.name, DataType._from_field(f))

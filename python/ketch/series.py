@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ketch import logical, logical_values
+from ketch.dataframe import _from_table
 from ketch.datatype import DataType, _as_dtype
+from ketch.expressions import col
+from ketch.logical import ImageMode
+from ketch.logical_values import _normalize_column, as_extension
 from ketch.pyvalues import column_values
 
 
@@ -49,8 +56,6 @@ class Series:
             raise TypeError(f"expected a python list, got {type(data)}")
         if dtype is not None:
             return cls._make(coerce(data, _as_dtype(dtype).to_arrow_dtype()), name)
-        from ketch.io import _normalize_column
-
         # Inferred as `from_pydict` infers a column (tensors, images, Python objects, ...).
         array, field = _normalize_column(name, data)
         return cls._make(_with_field(array, field), name)
@@ -58,8 +63,6 @@ class Series:
     @classmethod
     def from_numpy(cls, data: Any, name: str = "numpy_series", dtype: Any = None) -> Series:
         """A Series of a one-dimensional numpy array."""
-        import numpy as np
-
         data = np.asarray(data)
         if data.ndim != 1:
             raise ValueError(f"Series.from_numpy expects a 1-dimensional array, got {data.ndim} dimensions")
@@ -102,10 +105,7 @@ class Series:
     def _apply(self, fn: Any) -> Series:
         """The Series of ``fn(col)`` evaluated by the engine over this Series'
         values (``fn``: Expression -> Expression); the name is kept."""
-        from ketch.expressions import col
-        from ketch.io import from_arrow
-
-        out = from_arrow(pa.table({self._name: self._array})).select(fn(col(self._name)).alias(self._name))._run()
+        out = _from_table(pa.table({self._name: self._array})).select(fn(col(self._name)).alias(self._name))._run()
         return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
 
     @property
@@ -185,8 +185,6 @@ class SeriesImageNamespace:
 
     def decode(self, on_error: str = "raise", mode: Any = None) -> Series:
         """Encoded bytes (``Binary``) -> ``Image[mode]``; see :func:`ketch.functions.decode_image`."""
-        from ketch.logical import ImageMode
-
         mode = ImageMode.RGB if mode is None else mode
         return self._series._apply(lambda e: e.decode_image(on_error=on_error, mode=mode))
 
@@ -209,8 +207,6 @@ class SeriesImageNamespace:
 
 def _with_field(array: pa.Array, field: pa.Field) -> pa.Array:
     """``array`` (storage) as the extension array ``field``'s metadata names, if any."""
-    from ketch.logical_values import as_extension
-
     md = field.metadata or {}
     ext = md.get(b"ARROW:extension:name")
     if ext is None or isinstance(array.type, pa.ExtensionType):
@@ -223,8 +219,6 @@ def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:
     dtype), converting leniently: a value that converts (``"12"`` to an int,
     ``1.7`` to ``1``, ``1`` to ``"1"``) converts; one that cannot becomes null.
     UDF results are converted strictly instead (:mod:`ketch.udf.convert`)."""
-    from ketch import logical, logical_values
-
     _, lt = logical.of_type(arrow_type)
     if lt is not None:
         return logical_values.from_python(values, lt)
@@ -233,8 +227,6 @@ def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         pass
     if isinstance(arrow_type, pa.UuidType):
-        import uuid
-
         return pa.array([None if v is None else uuid.UUID(str(v)).bytes for v in values], type=arrow_type)
     return pa.array([_coerce_one(v, arrow_type) for v in values], type=arrow_type)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ketch.catalog import Catalog, Identifier, MemoryCatalog, MemoryTable, Table, View, _as_dataframe, _matches
+from ketch.context import _session
+from ketch.dataframe import DataFrame
 from ketch.exceptions import DaftCoreException
 
 if TYPE_CHECKING:
-    from ketch.dataframe import DataFrame
     from ketch.schema import Schema
 
 
@@ -28,8 +29,6 @@ class Session:
 
     # --- attach / detach ------------------------------------------------
     def attach(self, object: Catalog | Table | DataFrame, alias: str | None = None) -> None:
-        from ketch.dataframe import DataFrame
-
         if isinstance(object, Catalog):
             self.attach_catalog(object, alias)
         elif isinstance(object, Table):
@@ -60,8 +59,6 @@ class Session:
             self._namespace = None
 
     def attach_table(self, table: Table | DataFrame, alias: str | None = None) -> Table:
-        from ketch.dataframe import DataFrame
-
         if isinstance(table, DataFrame):
             if alias is None:
                 raise ValueError("attach_table of a DataFrame needs an alias")
@@ -242,9 +239,23 @@ class Session:
         """Runs ``sql`` against the session's tables: a query returns a lazy
         DataFrame; ``CREATE [TEMP] TABLE t AS ...`` and ``USE x`` change the
         session and return None."""
-        from ketch.sql import _run_sql
-
         return _run_sql(self, sql, {})
+
+
+def _run_sql(session: Session, text: str, frames: dict[str, DataFrame]) -> DataFrame | None:
+    if not isinstance(text, str):
+        raise TypeError(f"sql() expects a SQL string, got {type(text).__name__}")
+    tables = session._sql_tables()
+    tables.update(frames)
+    kind, payload = _session().sql(text, [(name.split("."), df._plan) for name, df in tables.items()])
+    if kind == "query":
+        return DataFrame(payload)
+    if kind == "create_table":
+        name, _temporary, plan = payload
+        session.create_temp_table(name, DataFrame(plan))
+        return None
+    session.use(payload)
+    return None
 
 
 _CURRENT = Session()

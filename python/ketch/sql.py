@@ -10,30 +10,12 @@ the bound DataFrames' plans (nothing is materialized).
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
 
 from ketch.context import _session
 from ketch.dataframe import DataFrame
 from ketch.expressions import Expression
-
-if TYPE_CHECKING:
-    from ketch.session import Session
-
-
-def _run_sql(session: Session, text: str, frames: dict[str, DataFrame]) -> DataFrame | None:
-    if not isinstance(text, str):
-        raise TypeError(f"sql() expects a SQL string, got {type(text).__name__}")
-    tables = session._sql_tables()
-    tables.update(frames)
-    kind, payload = _session().sql(text, [(name.split("."), df._plan) for name, df in tables.items()])
-    if kind == "query":
-        return DataFrame(payload)
-    if kind == "create_table":
-        name, _temporary, plan = payload
-        session.create_temp_table(name, DataFrame(plan))
-        return None
-    session.use(payload)
-    return None
+from ketch.io import from_pydict
+from ketch.session import _run_sql, current_session
 
 
 def sql(sql: str, register_globals: bool = True, **bindings: DataFrame) -> DataFrame:
@@ -43,8 +25,6 @@ def sql(sql: str, register_globals: bool = True, **bindings: DataFrame) -> DataF
     Raises ``InvalidSQLException`` for a syntax error (with line and column),
     an unknown table or column, or an unsupported statement.
     """
-    from ketch.session import current_session
-
     frames: dict[str, DataFrame] = {}
     if register_globals:
         caller = inspect.currentframe().f_back
@@ -59,8 +39,6 @@ def sql(sql: str, register_globals: bool = True, **bindings: DataFrame) -> DataF
         frames[name] = value
     result = _run_sql(current_session(), sql, frames)
     if result is None:
-        from ketch.io import from_pydict
-
         return from_pydict({})
     return result
 

@@ -20,22 +20,23 @@ Writers run the ketch query as an Arrow stream into the package's writer.
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 
+from ketch import dataframe
 from ketch.context import _session, get_context
-from ketch.io_config import IOConfig
+from ketch.dataframe import DataFrame, _from_table
+from ketch.datatype import DataType
+from ketch.expressions import lit
+from ketch.io_config import IOConfig, io_config_json
 from ketch.runners import get_or_create_runner
-
-if TYPE_CHECKING:
-    from ketch.dataframe import DataFrame
 
 
 def _require(module: str, package: str, fn: str) -> Any:
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError as e:
@@ -53,8 +54,6 @@ def storage_options(io_config: IOConfig | None, uri: str) -> dict[str, str] | No
     """``io_config`` as the ``object_store`` options delta-rs and Lance take
     for ``uri``'s store (Daft's ``io_config_to_storage_options``); None for
     local paths."""
-    from urllib.parse import urlparse
-
     config = _config(io_config)
     parsed = urlparse(str(uri))
     out: dict[str, str] = {}
@@ -109,23 +108,16 @@ def _uri(table: Any, fn: str) -> str:
 
 
 def _python_scan(schema: pa.Schema, factory: Any, name: str) -> DataFrame:
-    from ketch.dataframe import DataFrame
-
     return DataFrame(_session().scan_python(schema, factory, name))
 
 
 def _parquet_scan(files: list[str], schema: pa.Schema, io_config: IOConfig | None) -> DataFrame:
     """The Parquet ``files`` read with ``schema`` (columns missing from a file
     read as nulls)."""
-    from ketch.dataframe import DataFrame
-    from ketch.io_config import io_config_json
-
     return DataFrame(_session().scan("parquet", files, False, schema, io_config=io_config_json(io_config)))
 
 
 def _empty(schema: pa.Schema) -> DataFrame:
-    from ketch.io import _from_table
-
     return _from_table(schema.empty_table())
 
 
@@ -169,8 +161,6 @@ def read_deltalake(
         return _parquet_scan(files, data_schema, io_config)
     # One scan per partition, its values as literal columns: a filter on a
     # partition column folds to true/false per scan and prunes whole scans.
-    from ketch.expressions import lit
-
     groups: dict[tuple, list[str]] = {}
     values = [actions.column(f"partition.{p}").to_pylist() for p in parts]
     for i, file in enumerate(files):
@@ -189,8 +179,6 @@ def read_deltalake(
 
 
 def _dtype(arrow_type: pa.DataType) -> Any:
-    from ketch.datatype import DataType
-
     return DataType.from_arrow_type(arrow_type)
 
 
@@ -198,8 +186,6 @@ def _file_uris(root: str, paths: list[str], uris: list[str]) -> list[str]:
     """The URI of each add action's file (``paths``: the actions' relative,
     percent-encoded paths): ``file_uris`` where it lists the same files in
     the same order, else the table root joined with each decoded path."""
-    from urllib.parse import unquote
-
     decoded = [unquote(p) for p in paths]
     if len(uris) == len(paths) and all(u.endswith(d) for u, d in zip(uris, decoded)):
         return uris
@@ -276,8 +262,6 @@ def _file_changes(rows: list[tuple[str, int | None, int, str]]) -> DataFrame:
     """The files a table write added and removed, as Daft reports them:
     ``operation`` (``ADD``/``DELETE``), ``rows``, ``file_size`` (bytes) and
     ``file_name`` (the file's base name)."""
-    from ketch.io import _from_table
-
     return _from_table(
         pa.table(
             {
@@ -457,8 +441,6 @@ def write_lance(
     **kwargs: Any,
 ) -> DataFrame:
     """``DataFrame.write_lance``: see there."""
-    from ketch.io import _from_table
-
     lance = _require("lance", "pylance", "write_lance")
     if mode not in ("create", "append", "overwrite", "merge"):
         raise ValueError(f"Only support `create`, `append`, `overwrite` or `merge` mode. {mode} is unsupported")
@@ -485,3 +467,6 @@ def write_lance(
             }
         )
     )
+
+
+dataframe._table_writers.update(deltalake=write_deltalake, iceberg=write_iceberg, lance=write_lance)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ketch.expressions import Expression, _expr_or_col, lit
+from ketch import expressions
+from ketch._native import PyExpr
+from ketch.expressions import Expression, WhenExpr, _expr_or_col, lit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,12 +131,19 @@ class Window:
         partition = [e._expr for e in self._partition_by]
         out = Expression(expr._expr.over(partition, order, frame))
         if self._min_periods > 1:
-            from ketch._native import PyExpr
-            from ketch.functions import when
-
             rows = Expression(PyExpr.agg("count", [lit(1)._expr], False).over(partition, order, frame))
-            out = when(rows >= self._min_periods, out).alias(out.name())
+            out = WhenExpr([(rows >= self._min_periods, out)]).alias(out.name())
         return out
 
     def __repr__(self) -> str:
         return f"Window(partition_by={self._partition_by}, order_by={self._order_by}, frame={self._frame})"
+
+
+def _over(expr: Expression, window: Any) -> Expression:
+    """:meth:`Expression.over`: ``expr`` evaluated over ``window``."""
+    if not isinstance(window, Window):
+        raise TypeError(f"over() expects a Window, got {type(window).__name__}")
+    return window._apply(expr)
+
+
+expressions._over_window = _over

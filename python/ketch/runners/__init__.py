@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
+from ketch.context import _runner_changed
 from ketch.runners.native import NativeRunner
 from ketch.runners.runner import Runner
 
@@ -78,8 +79,6 @@ def set_runner_native(num_threads: int | None = None) -> Runner:
     """
     global _RUNNER
     runner = NativeRunner(num_threads)
-    from ketch.context import _runner_changed
-
     with _LOCK:
         _RUNNER = runner
     _runner_changed(num_threads)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from ketch.context import FailedRows, _session
 from ketch.runners.runner import Runner
 
 if TYPE_CHECKING:
@@ -36,13 +37,9 @@ class NativeRunner(Runner):
         self.num_threads = num_threads
 
     def _session(self) -> PySession:
-        from ketch.context import _session
-
         return _session()
 
     def run(self, plan: PyPlan) -> pa.RecordBatchReader:
-        from ketch.udf.execution import FailedRows
-
         try:
             return self._session().collect(plan)
         finally:

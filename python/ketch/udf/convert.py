@@ -32,9 +32,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ketch import logical, logical_values
+from ketch.datatype import DataType
 from ketch.pyvalues import column_values
 
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError)
@@ -75,8 +77,6 @@ class _Fail(Exception):
 
 def type_name(t: pa.DataType | None) -> str:
     """Daft's name of an Arrow type (``Int64``, ``List[String]``)."""
-    from ketch.datatype import DataType
-
     try:
         return repr(DataType(t))
     except Exception:
@@ -200,8 +200,6 @@ def _plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (datetimes stay numpy's)."""
     t = type(value)
     if t.__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        import numpy as np
-
         if isinstance(value, (np.number, np.bool_, np.str_, np.bytes_)):
             return value.item()
     return value

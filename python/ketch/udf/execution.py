@@ -30,7 +30,6 @@ import dataclasses
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import pyarrow as pa
 
 from ketch import logical, logical_values
+from ketch.context import FailedRows
 from ketch.exceptions import UDFException
 from ketch.pyvalues import column_values
 from ketch.series import Series
@@ -100,33 +100,6 @@ def _describe(args: list, kwargs: dict) -> str:
     parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
     text = ", ".join(parts)
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-class FailedRows:
-    """Rows set to null by ``on_error='log'|'ignore'``, per UDF, since the last report."""
-
-    _lock = threading.Lock()
-    _counts: dict[str, int] = {}
-
-    @classmethod
-    def add(cls, name: str, rows: int) -> None:
-        with cls._lock:
-            cls._counts[name] = cls._counts.get(name, 0) + rows
-
-    @classmethod
-    def take(cls) -> dict[str, int]:
-        """The counts since the last call, cleared."""
-        with cls._lock:
-            counts, cls._counts = cls._counts, {}
-        return counts
-
-    @classmethod
-    def report(cls) -> None:
-        """Warns once per UDF that had failures (``UserWarning``), then starts counting anew."""
-        for name, rows in cls.take().items():
-            warnings.warn(
-                f"User-defined function `{name}` failed on {rows} row(s); they are null (on_error)", stacklevel=3
-            )
 
 
 def _log(opts: Options, error: BaseException) -> None:

@@ -24,13 +24,12 @@ import functools
 import inspect
 import os
 import queue
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import cloudpickle
 import pyarrow as pa
 
 from ketch._native import PyExpr
@@ -47,7 +46,7 @@ from ketch.udf.execution import (
     row_runner,
 )
 from ketch.udf.hints import infer_return_dtype
-from ketch.udf.process import ProcessRunner
+from ketch.udf.process import ProcessRunner, available_gpus
 
 
 def _check_resources(name: str, cpus: float | None, gpus: float) -> None:
@@ -62,20 +61,6 @@ def _check_resources(name: str, cpus: float | None, gpus: float) -> None:
             f"`{name}` requested {gpus:g} GPU(s) but this machine has {available_gpus()}: "
             "lower `gpus` or run on a machine with GPUs"
         )
-
-
-def available_gpus() -> int:
-    """GPUs this process may use: ``CUDA_VISIBLE_DEVICES`` when set, else those ``nvidia-smi -L`` lists."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
-    if shutil.which("nvidia-smi") is None:
-        return 0
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
 def _check_options(on_error: str | None, max_retries: int | None, max_concurrency: int | None) -> None:
@@ -108,8 +93,6 @@ def _layout(args: tuple, kwargs: dict) -> tuple[CallLayout, list[Expression]]:
 def check_serializable(obj: Any, what: str) -> None:
     """Raises ``ValueError`` (Daft's message) unless cloudpickle can serialize ``obj``:
     a UDF must travel to worker processes and Ray workers."""
-    import cloudpickle
-
     try:
         cloudpickle.dumps(obj)
     except Exception as e:

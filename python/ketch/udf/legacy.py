@@ -26,6 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ketch import expressions
 from ketch._native import PyExpr
 from ketch.exceptions import UDFException
 from ketch.expressions import Expression, UdfExpression
@@ -237,3 +238,6 @@ def apply(expr: Expression, func: Callable[..., Any], return_dtype: Any) -> Expr
     per_row.__module__ = getattr(func, "__module__", None) or per_row.__module__
     per_row.__qualname__ = getattr(func, "__qualname__", "apply")
     return UDF(per_row, _qualname(per_row), return_dtype)(expr)
+
+
+expressions._apply_udf = apply

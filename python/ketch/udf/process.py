@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import queue
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,7 +41,7 @@ from multiprocessing.connection import Connection
 import cloudpickle
 import pyarrow as pa
 
-from ketch.udf.execution import FailedRows
+from ketch.context import FailedRows
 
 
 def _to_ipc(arrays: list[pa.Array]) -> pa.Buffer:
@@ -66,10 +67,22 @@ def devices_for(index: int, gpus: float, visible: list[str]) -> str | None:
     return ",".join(visible[(index * k + j) % len(visible)] for j in range(k))
 
 
+def available_gpus() -> int:
+    """GPUs this process may use: ``CUDA_VISIBLE_DEVICES`` when set, else those ``nvidia-smi -L`` lists."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
 def visible_devices() -> list[str]:
     """The GPU ids this process may use (``CUDA_VISIBLE_DEVICES``, else every GPU ``nvidia-smi`` lists)."""
-    from ketch.udf.func import available_gpus
-
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
     if env is not None:
         return [d.strip() for d in env.split(",") if d.strip()]
