@@ -11,7 +11,6 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import pyarrow as pa
 
@@ -603,8 +602,7 @@ class DataFrame:
         config = get_context().daft_execution_config
         target = getattr(config, f"{fmt}_target_filesize") * getattr(config, f"{fmt}_inflation_factor")
         row_group = config.parquet_target_row_group_size * config.parquet_inflation_factor
-        rel_paths = _session().write(
-            self._plan,
+        plan = self._plan.write(
             root,
             fmt,
             write_mode,
@@ -615,21 +613,9 @@ class DataFrame:
             io_config=io_config_json(io_config),
             **kw,
         )
-        # Paths as Daft gives them: the root as written (``file://`` dropped) joined with each file.
-        shown = root[len("file://") :] if root.startswith("file://") else root
-        paths = [shown if not rel else shown.rstrip("/") + "/" + rel for rel in rel_paths]
-        result: dict[str, Any] = {"path": pa.array(paths, pa.string())}
-        schema = self.schema()
-        for name in names:
-            values = []
-            for rel in rel_paths:
-                seg = next((s for s in rel.split("/") if s.startswith(name + "=")), None)
-                raw = None if seg is None else seg.split("=", 1)[1]
-                values.append(None if raw in (None, "__HIVE_DEFAULT_PARTITION__") else _unquote(raw))
-            result[name] = pa.array(values, pa.string()).cast(schema[name].dtype.to_arrow_dtype())
         from ketch.io import _from_table
 
-        return _from_table(pa.table(result))
+        return _from_table(get_or_create_runner().run_write(plan))
 
     def write_parquet(
         self,
@@ -859,10 +845,6 @@ class DataFrame:
             text += "\n" + get_or_create_runner().explain(self._plan, True)
         print(text, file=file)
         return None
-
-
-def _unquote(s: str) -> str:
-    return unquote(s)
 
 
 def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:

@@ -8,6 +8,14 @@
 //! - `UDFProjectExec` (physical): `concurrency` (u32 LE), `batch_rows` (u64
 //!   LE, 0 for none), then a `ProjectionExecNode` (without input) holding
 //!   every output expression and name.
+//! - `Write` (logical) and `WriteExec` (physical): the write's options as
+//!   JSON ([`write_options_to_json`]).
+//! - In-memory tables (`MemTable`): each partition as Arrow IPC stream bytes.
+//!   Their physical scans are DataFusion's `MemorySourceConfig`, which
+//!   `datafusion-proto` serializes itself.
+//! - Tables and scans backed by the host language (Python readers): the
+//!   bytes the codec's [`HostSources`] gives (cloudpickle of the reader's
+//!   factory for Python).
 //! - An [`ExternalUdf`] call: the handle's own bytes
 //!   ([`UdfHandle::serialize`]: cloudpickle for Python UDFs), turned back
 //!   into a handle by the codec's [`UdfDecoder`]. Other functions travel by
@@ -18,14 +26,17 @@
 
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
 use datafusion::common::{Result, TableReference, internal_datafusion_err, internal_err, not_impl_err};
+use datafusion::datasource::MemTable;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{Expr, Extension, LogicalPlan, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, Expr, Extension, LogicalPlan, ScalarUDF, WindowUDF};
 use datafusion::physical_expr::ScalarFunctionExpr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::PhysicalExpr;
+use datafusion_datasource::memory::PartitionData;
 use datafusion_proto::logical_plan::{LogicalExtensionCodec, from_proto, to_proto};
 use datafusion_proto::physical_plan::from_proto::parse_physical_expr_with_converter;
 use datafusion_proto::physical_plan::to_proto::serialize_physical_expr_with_converter;
@@ -35,26 +46,105 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf;
 use ketch_plan::udf::node::UdfProject;
 use ketch_plan::udf::{ExternalUdf, UdfDecoder};
+use ketch_plan::write::{Write, WriteFormat, WriteMode, WriteOptions};
 use prost::Message;
 
+use crate::host_scan::{HostScanExec, HostStream};
 use crate::morsel::MorselExec;
+use crate::sink::WriteExec;
 use crate::udf::UdfProjectExec;
 
-/// The extension codec for ketch plans; `udfs` decodes UDF handles.
+/// The result schema of a write of `input` (`path`, then the partition
+/// columns), as the logical `Write` node gives it.
+fn write_result_schema(input: &SchemaRef, options: &WriteOptions) -> Result<SchemaRef> {
+    let mut fields = vec![arrow::datatypes::Field::new("path", arrow::datatypes::DataType::Utf8, false)];
+    for name in &options.partition_cols {
+        fields.push(input.field_with_name(name)?.clone().with_nullable(true));
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// Tables and scans whose rows come from the host language (Python readers
+/// in `ketch-python`), which execution knows only through this trait.
+pub trait HostSources: Send + Sync + std::fmt::Debug {
+    /// `table` as bytes; None when it is not a host table.
+    fn encode_table(&self, table: &dyn TableProvider) -> Option<Result<Vec<u8>>>;
+    /// The table [`Self::encode_table`] encoded.
+    fn decode_table(&self, buf: &[u8]) -> Result<Arc<dyn TableProvider>>;
+    /// The stream of a host table's scan that [`HostStream::encode`] encoded.
+    fn decode_stream(&self, buf: &[u8]) -> Result<Arc<dyn HostStream>>;
+}
+
+/// [`HostSources`] for a process without a host language: none.
+#[derive(Debug, Default)]
+pub struct NoHostSources;
+
+impl HostSources for NoHostSources {
+    fn encode_table(&self, _: &dyn TableProvider) -> Option<Result<Vec<u8>>> {
+        None
+    }
+    fn decode_table(&self, _: &[u8]) -> Result<Arc<dyn TableProvider>> {
+        not_impl_err!("this process cannot read host-language tables")
+    }
+    fn decode_stream(&self, _: &[u8]) -> Result<Arc<dyn HostStream>> {
+        not_impl_err!("this process cannot read host-language tables")
+    }
+}
+
+/// The extension codec for ketch plans; `udfs` decodes UDF handles,
+/// `sources` host-language tables.
 #[derive(Debug, Clone)]
 pub struct KetchCodec {
     pub udfs: Arc<dyn UdfDecoder>,
+    pub sources: Arc<dyn HostSources>,
 }
 
 impl KetchCodec {
+    /// A codec with these decoders.
+    pub fn new(udfs: Arc<dyn UdfDecoder>, sources: Arc<dyn HostSources>) -> Self {
+        Self { udfs, sources }
+    }
+
     fn encode_udf(&self, udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         if let Some(external) = udf.inner().downcast_ref::<ExternalUdf>() {
             buf.extend(external.handle().serialize()?);
+        } else if let Some(origin) = ketch_functions::function::kernel_origin(udf) {
+            buf.extend(KERNEL);
+            let args = to_proto::serialize_exprs(&origin.args, self).map_err(|e| decode_err("a kernel", e))?;
+            let types = origin
+                .types
+                .iter()
+                .map(protobuf::ArrowType::try_from)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| decode_err("a kernel", e))?;
+            KernelOriginProto { daft: origin.daft, index: origin.index as u32, args, types }
+                .encode(buf)
+                .map_err(|e| decode_err("a kernel", e))?;
+        } else if is_builtin_scalar(udf) {
+            buf.extend(BUILTIN);
         }
         Ok(())
     }
 
     fn decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
+        if let Some(rest) = buf.strip_prefix(KERNEL) {
+            let proto = KernelOriginProto::decode(rest).map_err(|e| decode_err("a kernel", e))?;
+            // Constant arguments may call DataFusion's functions (`make_array`).
+            let args =
+                from_proto::parse_exprs(&proto.args, &plain_task_ctx(), self).map_err(|e| decode_err("a kernel", e))?;
+            let types = proto
+                .types
+                .iter()
+                .map(arrow::datatypes::DataType::try_from)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| decode_err("a kernel", e))?;
+            let origin =
+                ketch_functions::function::KernelOrigin { daft: proto.daft, args, types, index: proto.index as usize };
+            return ketch_functions::function::rebuild_kernel(&origin);
+        }
+        if buf == BUILTIN {
+            return builtin(name, scalar_builtins(), |f| f.name());
+        }
         if buf.is_empty() {
             return not_impl_err!("unknown scalar function {name}");
         }
@@ -63,13 +153,91 @@ impl KetchCodec {
     }
 }
 
+/// The bytes of a call of a DataFusion built-in function. Ketch registers
+/// some of Daft's functions under names DataFusion's built-ins also have
+/// (`contains`, `substr`, ...) and expands them into the built-ins before
+/// planning; a call of the built-in in a planned plan must not resolve to
+/// the Daft function of the same name in the receiving session.
+const BUILTIN: &[u8] = b"datafusion-builtin";
+
+/// The bytes of a call of a kernel a Daft function's expansion made (see
+/// `ketch_functions::function::KernelOrigin`): this prefix, then
+/// [`KernelOriginProto`].
+const KERNEL: &[u8] = b"ketch-kernel:";
+
+/// A kernel's origin: the Daft function, its arguments and their types, and
+/// the kernel's place in the expansion.
+#[derive(Clone, PartialEq, prost::Message)]
+struct KernelOriginProto {
+    #[prost(string, tag = "1")]
+    daft: String,
+    #[prost(uint32, tag = "2")]
+    index: u32,
+    #[prost(message, repeated, tag = "3")]
+    args: Vec<protobuf::LogicalExprNode>,
+    #[prost(message, repeated, tag = "4")]
+    types: Vec<protobuf::ArrowType>,
+}
+
+fn scalar_builtins() -> Vec<Arc<ScalarUDF>> {
+    let mut all = datafusion::functions::all_default_functions();
+    all.extend(datafusion::functions_nested::all_default_nested_functions());
+    all
+}
+
+fn aggregate_builtins() -> Vec<Arc<AggregateUDF>> {
+    datafusion::functions_aggregate::all_default_aggregate_functions()
+}
+
+fn window_builtins() -> Vec<Arc<WindowUDF>> {
+    datafusion::functions_window::all_default_window_functions()
+}
+
+/// Whether two function implementations are of one type.
+fn same_impl(a: &dyn std::any::Any, b: &dyn std::any::Any) -> bool {
+    a.type_id() == b.type_id()
+}
+
+fn is_builtin_scalar(f: &ScalarUDF) -> bool {
+    scalar_builtins().iter().any(|b| b.name() == f.name() && same_impl(b.inner().as_ref(), f.inner().as_ref()))
+}
+
+fn is_builtin_aggregate(f: &AggregateUDF) -> bool {
+    aggregate_builtins().iter().any(|b| b.name() == f.name() && same_impl(b.inner().as_ref(), f.inner().as_ref()))
+}
+
+fn is_builtin_window(f: &WindowUDF) -> bool {
+    window_builtins().iter().any(|b| b.name() == f.name() && same_impl(b.inner().as_ref(), f.inner().as_ref()))
+}
+
+fn builtin<F>(name: &str, builtins: Vec<Arc<F>>, name_of: impl Fn(&F) -> &str) -> Result<Arc<F>> {
+    match builtins.into_iter().find(|f| name_of(f) == name) {
+        Some(f) => Ok(f),
+        None => internal_err!("DataFusion has no built-in function {name}"),
+    }
+}
+
+/// A task context with DataFusion's functions, to decode kernel arguments.
+fn plain_task_ctx() -> Arc<TaskContext> {
+    static CTX: std::sync::OnceLock<Arc<TaskContext>> = std::sync::OnceLock::new();
+    CTX.get_or_init(|| datafusion::prelude::SessionContext::new().task_ctx()).clone()
+}
+
 fn decode_err(what: &str, e: impl std::fmt::Display) -> datafusion::common::DataFusionError {
     internal_datafusion_err!("cannot decode {what}: {e}")
 }
 
 impl LogicalExtensionCodec for KetchCodec {
     fn try_decode(&self, buf: &[u8], inputs: &[LogicalPlan], ctx: &TaskContext) -> Result<Extension> {
-        let [input] = inputs else { return internal_err!("UDFProject takes one input, got {}", inputs.len()) };
+        let [input] = inputs else { return internal_err!("ketch plan nodes take one input, got {}", inputs.len()) };
+        let (tag, buf) = buf.split_first().unwrap_or((&0xff, &[]));
+        if *tag == WRITE_TAG {
+            let node = Write::try_new(Arc::new(input.clone()), write_options_from_json(buf)?)?;
+            return Ok(Extension { node: Arc::new(node) });
+        }
+        if *tag != UDF_PROJECT_TAG {
+            return internal_err!("cannot decode a ketch plan node tagged {tag}");
+        }
         let list = protobuf::LogicalExprList::decode(buf).map_err(|e| decode_err("UDFProject", e))?;
         let exprs = from_proto::parse_exprs(&list.expr, ctx, self).map_err(|e| decode_err("UDFProject", e))?;
         let mut calls = vec![];
@@ -84,9 +252,15 @@ impl LogicalExtensionCodec for KetchCodec {
     }
 
     fn try_encode(&self, node: &Extension, buf: &mut Vec<u8>) -> Result<()> {
+        if let Some(write) = node.node.as_any().downcast_ref::<Write>() {
+            buf.push(WRITE_TAG);
+            buf.extend(write_options_to_json(&write.options).into_bytes());
+            return Ok(());
+        }
         let Some(node) = node.node.as_any().downcast_ref::<UdfProject>() else {
             return not_impl_err!("ketch cannot serialize plan node {}", node.node.name());
         };
+        buf.push(UDF_PROJECT_TAG);
         let named: Vec<Expr> = node.calls.iter().zip(&node.names).map(|(c, n)| c.clone().alias(n)).collect();
         let expr = to_proto::serialize_exprs(&named, self).map_err(|e| decode_err("UDFProject", e))?;
         protobuf::LogicalExprList { expr }.encode(buf).map_err(|e| decode_err("UDFProject", e))
@@ -94,20 +268,33 @@ impl LogicalExtensionCodec for KetchCodec {
 
     fn try_decode_table_provider(
         &self,
-        _: &[u8],
+        buf: &[u8],
         table_ref: &TableReference,
-        _: SchemaRef,
+        schema: SchemaRef,
         _: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        not_impl_err!("ketch cannot deserialize table {table_ref}")
+        match buf.split_first() {
+            Some((&MEM_TABLE_TAG, rest)) => Ok(Arc::new(MemTable::try_new(schema, decode_partitions(rest)?)?)),
+            Some((&HOST_TABLE_TAG, rest)) => self.sources.decode_table(rest),
+            _ => internal_err!("cannot decode table {table_ref}"),
+        }
     }
 
     fn try_encode_table_provider(
         &self,
         table_ref: &TableReference,
-        _: Arc<dyn TableProvider>,
-        _: &mut Vec<u8>,
+        table: Arc<dyn TableProvider>,
+        buf: &mut Vec<u8>,
     ) -> Result<()> {
+        if let Some(mem) = table.downcast_ref::<MemTable>() {
+            buf.push(MEM_TABLE_TAG);
+            return encode_partitions(&mem.schema(), &mem.batches, buf);
+        }
+        if let Some(bytes) = self.sources.encode_table(table.as_ref()) {
+            buf.push(HOST_TABLE_TAG);
+            buf.extend(bytes?);
+            return Ok(());
+        }
         not_impl_err!("ketch cannot serialize table {table_ref}")
     }
 
@@ -118,10 +305,153 @@ impl LogicalExtensionCodec for KetchCodec {
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         self.encode_udf(node, buf)
     }
+
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        if buf == BUILTIN {
+            return builtin(name, aggregate_builtins(), |f| f.name());
+        }
+        not_impl_err!("unknown aggregate function {name}")
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if is_builtin_aggregate(node) {
+            buf.extend(BUILTIN);
+        }
+        Ok(())
+    }
+
+    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        if buf == BUILTIN {
+            return builtin(name, window_builtins(), |f| f.name());
+        }
+        not_impl_err!("unknown window function {name}")
+    }
+
+    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if is_builtin_window(node) {
+            buf.extend(BUILTIN);
+        }
+        Ok(())
+    }
 }
 
 const UDF_PROJECT_TAG: u8 = 0;
 const MORSEL_TAG: u8 = 1;
+const WRITE_TAG: u8 = 2;
+const HOST_SCAN_TAG: u8 = 3;
+const MEM_TABLE_TAG: u8 = 0;
+const HOST_TABLE_TAG: u8 = 1;
+
+/// Each partition's batches as an Arrow IPC stream, length-prefixed (u64 LE),
+/// after the partition count (u32 LE).
+fn encode_partitions(schema: &SchemaRef, partitions: &[PartitionData], buf: &mut Vec<u8>) -> Result<()> {
+    buf.extend((partitions.len() as u32).to_le_bytes());
+    for partition in partitions {
+        let Ok(batches) = partition.try_read() else {
+            return internal_err!("an in-memory table is being written while its plan is serialized");
+        };
+        let mut bytes = vec![];
+        let mut writer = arrow::ipc::writer::StreamWriter::try_new(&mut bytes, schema)?;
+        for batch in batches.iter() {
+            writer.write(batch)?;
+        }
+        writer.finish()?;
+        drop(writer);
+        buf.extend((bytes.len() as u64).to_le_bytes());
+        buf.extend(bytes);
+    }
+    Ok(())
+}
+
+/// The partitions [`encode_partitions`] encoded.
+fn decode_partitions(mut buf: &[u8]) -> Result<Vec<Vec<RecordBatch>>> {
+    let mut take = |n: usize| -> Result<&[u8]> {
+        if buf.len() < n {
+            return internal_err!("cannot decode an in-memory table: truncated");
+        }
+        let (head, rest) = buf.split_at(n);
+        buf = rest;
+        Ok(head)
+    };
+    let count = u32::from_le_bytes(take(4)?.try_into().map_err(|e| decode_err("an in-memory table", e))?);
+    let mut partitions = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let len = u64::from_le_bytes(take(8)?.try_into().map_err(|e| decode_err("an in-memory table", e))?);
+        let bytes = take(len as usize)?;
+        let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+        partitions.push(reader.collect::<std::result::Result<Vec<_>, _>>()?);
+    }
+    Ok(partitions)
+}
+
+/// The options of a write as JSON (the codec's encoding of `Write` and
+/// `WriteExec`).
+pub fn write_options_to_json(o: &WriteOptions) -> String {
+    let format = match &o.format {
+        WriteFormat::Parquet { compression, column_compression } => serde_json::json!({
+            "parquet": {"compression": compression, "column_compression": column_compression}
+        }),
+        WriteFormat::Csv { delimiter, quote, escape, header, date_format, timestamp_format } => serde_json::json!({
+            "csv": {"delimiter": delimiter, "quote": quote, "escape": escape, "header": header,
+                    "date_format": date_format, "timestamp_format": timestamp_format}
+        }),
+        WriteFormat::Json { explicit_nulls } => serde_json::json!({"json": {"explicit_nulls": explicit_nulls}}),
+    };
+    serde_json::json!({
+        "location": o.location,
+        "format": format,
+        "mode": o.mode.name(),
+        "partition_cols": o.partition_cols,
+        "single_file": o.single_file,
+        "write_success_file": o.write_success_file,
+        "target_file_bytes": o.target_file_bytes,
+        "target_row_group_bytes": o.target_row_group_bytes,
+    })
+    .to_string()
+}
+
+/// The options [`write_options_to_json`] encoded.
+pub fn write_options_from_json(buf: &[u8]) -> Result<WriteOptions> {
+    use serde_json::Value;
+    let bad = |what: &str| decode_err("a write", format!("missing or invalid {what}"));
+    let v: Value = serde_json::from_slice(buf).map_err(|e| decode_err("a write", e))?;
+    let string = |v: &Value, k: &str| v[k].as_str().map(str::to_string).ok_or_else(|| bad(k));
+    let opt_string = |v: &Value, k: &str| v[k].as_str().map(str::to_string);
+    let boolean = |v: &Value, k: &str| v[k].as_bool().ok_or_else(|| bad(k));
+    let number = |v: &Value, k: &str| v[k].as_u64().ok_or_else(|| bad(k));
+    let byte = |v: &Value, k: &str| v[k].as_u64().and_then(|n| u8::try_from(n).ok());
+    let f = &v["format"];
+    let format = if let Some(p) = f.get("parquet") {
+        let column_compression: Vec<(String, String)> =
+            serde_json::from_value(p["column_compression"].clone()).map_err(|e| decode_err("a write", e))?;
+        WriteFormat::Parquet { compression: string(p, "compression")?, column_compression }
+    } else if let Some(c) = f.get("csv") {
+        WriteFormat::Csv {
+            delimiter: byte(c, "delimiter").ok_or_else(|| bad("delimiter"))?,
+            quote: byte(c, "quote").ok_or_else(|| bad("quote"))?,
+            escape: byte(c, "escape"),
+            header: boolean(c, "header")?,
+            date_format: opt_string(c, "date_format"),
+            timestamp_format: opt_string(c, "timestamp_format"),
+        }
+    } else if let Some(j) = f.get("json") {
+        WriteFormat::Json { explicit_nulls: boolean(j, "explicit_nulls")? }
+    } else {
+        return Err(bad("format"));
+    };
+    let partition_cols: Vec<String> =
+        serde_json::from_value(v["partition_cols"].clone()).map_err(|e| decode_err("a write", e))?;
+    Ok(WriteOptions {
+        location: string(&v, "location")?,
+        format,
+        mode: WriteMode::from_name(&string(&v, "mode")?).ok_or_else(|| bad("mode"))?,
+        partition_cols,
+        single_file: boolean(&v, "single_file")?,
+        write_success_file: boolean(&v, "write_success_file")?,
+        target_file_bytes: number(&v, "target_file_bytes")?,
+        target_row_group_bytes: number(&v, "target_row_group_bytes")?,
+    })
+}
 
 /// Decodes physical plans with function calls' result fields as planned.
 ///
@@ -189,9 +519,22 @@ impl PhysicalExtensionCodec for KetchCodec {
         ctx: &TaskContext,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let [input] = inputs else { return internal_err!("ketch operators take one input, got {}", inputs.len()) };
         // One tag byte names the operator.
         let (tag, buf) = buf.split_first().unwrap_or((&0xff, &[]));
+        if *tag == HOST_SCAN_TAG {
+            let (Some(limit), Some(rest)) = (buf.get(0..8), buf.get(8..)) else {
+                return internal_err!("cannot decode a host scan: {} bytes", buf.len());
+            };
+            let limit = u64::from_le_bytes(limit.try_into().map_err(|e| decode_err("a host scan", e))?);
+            let limit = (limit != u64::MAX).then_some(limit as usize);
+            return Ok(Arc::new(HostScanExec::new(self.sources.decode_stream(rest)?, limit)));
+        }
+        let [input] = inputs else { return internal_err!("ketch operators take one input, got {}", inputs.len()) };
+        if *tag == WRITE_TAG {
+            let options = write_options_from_json(buf)?;
+            let schema = write_result_schema(&input.schema(), &options)?;
+            return Ok(Arc::new(WriteExec::new(input.clone(), options, schema)));
+        }
         if *tag == MORSEL_TAG {
             let rows = buf.try_into().map(u64::from_le_bytes).map_err(|e| decode_err("MorselExec", e))?;
             return Ok(Arc::new(MorselExec::new(input.clone(), rows as usize)));
@@ -222,6 +565,17 @@ impl PhysicalExtensionCodec for KetchCodec {
         buf: &mut Vec<u8>,
         _: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
+        if let Some(write) = node.downcast_ref::<WriteExec>() {
+            buf.push(WRITE_TAG);
+            buf.extend(write_options_to_json(write.options()).into_bytes());
+            return Ok(());
+        }
+        if let Some(scan) = node.downcast_ref::<HostScanExec>() {
+            buf.push(HOST_SCAN_TAG);
+            buf.extend(scan.limit().map_or(u64::MAX, |l| l as u64).to_le_bytes());
+            buf.extend(scan.stream().encode()?);
+            return Ok(());
+        }
         if let Some(morsel) = node.downcast_ref::<MorselExec>() {
             buf.push(MORSEL_TAG);
             buf.extend((morsel.rows() as u64).to_le_bytes());
@@ -250,5 +604,33 @@ impl PhysicalExtensionCodec for KetchCodec {
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         self.encode_udf(node, buf)
+    }
+
+    fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+        if buf == BUILTIN {
+            return builtin(name, aggregate_builtins(), |f| f.name());
+        }
+        not_impl_err!("unknown aggregate function {name}")
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if is_builtin_aggregate(node) {
+            buf.extend(BUILTIN);
+        }
+        Ok(())
+    }
+
+    fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+        if buf == BUILTIN {
+            return builtin(name, window_builtins(), |f| f.name());
+        }
+        not_impl_err!("unknown window function {name}")
+    }
+
+    fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if is_builtin_window(node) {
+            buf.extend(BUILTIN);
+        }
+        Ok(())
     }
 }

@@ -24,96 +24,45 @@ use std::sync::{Arc, Mutex};
 use arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder, TaskContext};
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    ReplaceChildrenOptions,
+};
+use datafusion::prelude::DataFrame;
 use futures::{StreamExt, TryStreamExt};
 use ketch_functions::storage;
 
-use crate::cancel::{CancelFlag, with_cancel};
 use crate::commit;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-/// The file format of a write and its options.
-#[derive(Debug, Clone)]
-pub enum WriteFormat {
-    /// Parquet with a codec name (`snappy`, `zstd`, `gzip`, `lz4`, `brotli`,
-    /// `none`) for every column, and codecs for single columns.
-    Parquet {
-        compression: String,
-        column_compression: Vec<(String, String)>,
-    },
-    Csv(CsvOptions),
-    /// JSON lines; null fields written as `null` with `explicit_nulls`
-    /// (Daft's default), else left out (`ignore_null_fields`).
-    Json {
-        explicit_nulls: bool,
-    },
-}
+pub use ketch_plan::write::{WriteFormat, WriteMode, WriteOptions};
 
-impl WriteFormat {
-    fn extension(&self) -> &'static str {
-        match self {
-            WriteFormat::Parquet { .. } => "parquet",
-            WriteFormat::Csv(_) => "csv",
-            WriteFormat::Json { .. } => "json",
-        }
-    }
-}
-
-/// Daft's `write_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteMode {
-    Append,
-    Overwrite,
-    OverwritePartitions,
-}
-
-/// What to write and how.
-#[derive(Debug, Clone)]
-pub struct WriteOptions {
-    pub format: WriteFormat,
-    pub mode: WriteMode,
-    /// Hive partition columns (`root/k=v/...`).
-    pub partition_cols: Vec<String>,
-    /// Write exactly one file at `root` itself.
-    pub single_file: bool,
-    /// Write an empty `_SUCCESS` object in the root folder after the commit.
-    pub write_success_file: bool,
-    /// In-memory bytes per file (Daft: target file size x inflation factor).
-    pub target_file_bytes: u64,
-    /// In-memory bytes per Parquet row group.
-    pub target_row_group_bytes: u64,
-}
-
-/// Writes the result of `plan` under `root` (a local path or a URL whose
-/// store the session's registry serves) and returns the written files'
-/// paths relative to `root` (`k=v/<uuid>-0.parquet`; `""` for
-/// `single_file`).
+/// Runs `input` (its partitions in order) and writes its rows under
+/// `opts.location` (a local path or a URL whose store the task's registry
+/// serves); returns the written files' paths relative to the location
+/// (`k=v/<uuid>-0.parquet`; `""` for `single_file`).
 ///
 /// Errors: the query's error, or a storage error naming the path; the data
-/// files under `root` are then those that were there before, except after a
-/// storage error in the commit's last steps, which the error names: the
-/// next read or write of `root` finishes that commit.
-///
-/// `cancel`: the query stops between batches once it is set (see
-/// [`crate::cancel`]); the write then fails like any other, unless its
+/// files under the location are then those that were there before, except
+/// after a storage error in the commit's last steps, which the error names:
+/// the next read or write of the location finishes that commit. A
+/// cancelled query (see [`crate::cancel`]) fails like any other, unless its
 /// commit had begun, which then completes.
-pub async fn write(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
-    root: &str,
-    opts: &WriteOptions,
-    cancel: &CancelFlag,
-) -> Result<Vec<String>> {
+pub async fn write(ctx: Arc<TaskContext>, input: Arc<dyn ExecutionPlan>, opts: &WriteOptions) -> Result<Vec<String>> {
+    let root = opts.location.as_str();
     let root_url = storage::parse_url(root)?;
     let store = ctx.runtime_env().object_store(ObjectStoreUrl::parse(storage::store_url(&root_url))?)?;
     let root_path = storage::object_path(&root_url)?;
@@ -135,7 +84,7 @@ pub async fn write(
     // A write killed earlier in this folder is finished before anything else.
     commit::recover(&store, &folder, local).await.map_err(context)?;
     let lease = commit::Lease::take(&store, &staging, local).await.map_err(context)?;
-    let staged = match write_staged(ctx, plan, staging_url.as_str(), opts, cancel).await {
+    let staged = match write_staged(ctx, input, staging_url.as_str(), opts).await {
         Ok(()) => list(&store, &staging).await,
         Err(e) => Err(e),
     };
@@ -216,17 +165,15 @@ impl PartitionStream for OnceStream {
     }
 }
 
-/// Runs `plan` and writes its rows as files under the folder URL `staging`.
+/// Runs `input` and writes its rows as files under the folder URL `staging`.
 async fn write_staged(
-    ctx: &SessionContext,
-    plan: LogicalPlan,
+    ctx: Arc<TaskContext>,
+    input: Arc<dyn ExecutionPlan>,
     staging: &str,
     opts: &WriteOptions,
-    cancel: &CancelFlag,
 ) -> Result<()> {
     // In partition order, so the files hold the rows in the DataFrame's order.
-    let physical = with_cancel(ctx.state().create_physical_plan(&plan).await?, cancel)?;
-    let mut stream = crate::ordered::execute_in_order(physical, ctx.task_ctx())?;
+    let mut stream = crate::runner::execute_in_order(input, ctx.clone())?;
     let schema = stream.schema();
     // The first non-empty batch gives the in-memory size of a row.
     let mut head = Vec::new();
@@ -253,13 +200,18 @@ async fn write_staged(
     let batches = crate::morsel::split_stream(futures::stream::iter(head.into_iter().map(Ok)).chain(stream), file_rows);
     let input: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches));
 
-    let mut config = ctx.state().config().clone();
+    let mut config = ctx.session_config().clone();
     let options = config.options_mut();
     options.set("datafusion.execution.soft_max_rows_per_output_file", &file_rows.to_string())?;
     // One file at a time per folder, filled to the target before the next
     // (Parquet still encodes columns in parallel).
     options.set("datafusion.execution.minimum_parallel_output_files", "1")?;
-    let state = SessionStateBuilder::new_from_existing(ctx.state()).with_config(config).build();
+    // DataFusion's own file sinks plan the files; they need no ketch rule.
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(ctx.runtime_env())
+        .with_default_features()
+        .build();
     let table = StreamingTable::try_new(
         schema.clone(),
         vec![Arc::new(OnceStream { schema, stream: Mutex::new(Some(input)) })],
@@ -285,8 +237,17 @@ async fn write_staged(
             }
             df.write_parquet(&target, write_options, Some(parquet)).await?;
         }
-        WriteFormat::Csv(csv) => {
-            df.write_csv(&target, write_options, Some(csv.clone())).await?;
+        WriteFormat::Csv { delimiter, quote, escape, header, date_format, timestamp_format } => {
+            let csv = CsvOptions {
+                delimiter: *delimiter,
+                quote: *quote,
+                escape: *escape,
+                has_header: Some(*header),
+                date_format: date_format.clone(),
+                timestamp_format: timestamp_format.clone(),
+                ..Default::default()
+            };
+            df.write_csv(&target, write_options, Some(csv)).await?;
         }
         WriteFormat::Json { explicit_nulls } => {
             // DataFusion's `write_json`, with Daft's null fields.
@@ -395,4 +356,133 @@ async fn existing_data_files(store: &Arc<dyn ObjectStore>, folder: &Path) -> Res
         .into_iter()
         .filter(|p| relative(folder, p).is_some_and(|rel| rel.iter().all(|s| !s.starts_with(['.', '_']))))
         .collect())
+}
+
+/// The physical write node ([`ketch_plan::write::Write`]): runs its input,
+/// writes and commits the files (see [`write`]) and returns Daft's result
+/// table, one row per file: `path` (the location as the user wrote it
+/// joined with the file's name) and the partition columns (values read back
+/// from the `k=v` folder names, percent-decoded, `__HIVE_DEFAULT_PARTITION__`
+/// as null, cast to the column's type). One output partition.
+#[derive(Debug)]
+pub struct WriteExec {
+    input: Arc<dyn ExecutionPlan>,
+    options: WriteOptions,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl WriteExec {
+    /// A write of `input`; `schema` is the result table's (the logical
+    /// node's schema).
+    pub fn new(input: Arc<dyn ExecutionPlan>, options: WriteOptions, schema: SchemaRef) -> Self {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        Self { input, options, schema, properties }
+    }
+
+    /// What is written where.
+    pub fn options(&self) -> &WriteOptions {
+        &self.options
+    }
+}
+
+impl DisplayAs for WriteExec {
+    fn fmt_as(&self, _: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let o = &self.options;
+        write!(f, "WriteExec: {} {} to {}", o.mode.name(), o.format.extension(), o.location)
+    }
+}
+
+impl ExecutionPlan for WriteExec {
+    fn name(&self) -> &str {
+        "WriteExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    /// The input's partitions are read in order by the write itself: no
+    /// repartitioning may be put below it (it would change the rows' order).
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    /// No expressions.
+    fn apply_expressions(
+        &self,
+        _: &mut dyn FnMut(&Arc<dyn datafusion::physical_expr::PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(input) = children.pop() else {
+            return Err(DataFusionError::Internal("WriteExec takes one input".into()));
+        };
+        Ok(Arc::new(Self::new(input, self.options.clone(), self.schema.clone())))
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
+    }
+
+    fn execute(&self, partition: usize, ctx: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!("WriteExec has one partition, got {partition}")));
+        }
+        let (input, options, schema) = (self.input.clone(), self.options.clone(), self.schema.clone());
+        let out = schema.clone();
+        let result = futures::stream::once(async move {
+            let written = write(ctx, input, &options).await?;
+            result_table(&options, &written, &out)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, result)))
+    }
+}
+
+/// Daft's result table of a write (see [`WriteExec`]) for the files
+/// `written` (relative to the location).
+fn result_table(opts: &WriteOptions, written: &[String], schema: &SchemaRef) -> Result<arrow::array::RecordBatch> {
+    use arrow::array::{ArrayRef, StringArray};
+    let shown = crate::stores::display_location(&opts.location);
+    let shown = shown.strip_prefix("file://").unwrap_or(&shown).to_string();
+    let paths: StringArray = written
+        .iter()
+        .map(|rel| Some(if rel.is_empty() { shown.clone() } else { format!("{}/{rel}", shown.trim_end_matches('/')) }))
+        .collect();
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(paths)];
+    for (name, field) in opts.partition_cols.iter().zip(schema.fields().iter().skip(1)) {
+        let prefix = format!("{name}=");
+        let values: StringArray = written
+            .iter()
+            .map(|rel| {
+                let raw = rel.split('/').find_map(|s| s.strip_prefix(prefix.as_str()))?;
+                if raw == "__HIVE_DEFAULT_PARTITION__" {
+                    return None;
+                }
+                Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned())
+            })
+            .collect();
+        columns.push(arrow::compute::cast(&values, field.data_type())?);
+    }
+    Ok(arrow::array::RecordBatch::try_new(schema.clone(), columns)?)
 }

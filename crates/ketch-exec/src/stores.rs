@@ -1,17 +1,22 @@
 //! Object stores for scans and writes: DataFusion's registry, with a store
-//! made on demand (from the URL's scheme and the environment, through
-//! `ketch_functions::storage`) for a URL that has none registered, and
-//! [`register_io_config`] to serve a call's own `IOConfig`.
+//! made on demand for a URL that has none registered: from the URL's scheme
+//! and the environment (through `ketch_functions::storage`), or, for a URL
+//! tagged by [`register_io_config`], from that call's own `IOConfig`.
+//!
+//! The tag's config is kept process-wide ([`io_config_for_tag`]), not in one
+//! session: any session of the process (the native runner's, or a worker's
+//! that received a plan with its configs, see `crate::runner`) makes the
+//! store on first use.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use datafusion::common::Result;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
-use datafusion::prelude::SessionContext;
 use futures::stream::BoxStream;
 use ketch_functions::storage;
 use object_store::local::LocalFileSystem;
@@ -51,24 +56,73 @@ impl ObjectStoreRegistry for KetchObjectStores {
 
     fn get_store(&self, url: &Url) -> Result<Arc<dyn ObjectStore>> {
         self.inner.get_store(url).or_else(|_| {
-            let store = Counting::wrap(storage::store_for(url, None)?);
+            let store = match url.scheme().split_once('+') {
+                Some((_, tag)) => {
+                    let Some(config) = io_config_for_tag(tag) else {
+                        return Err(datafusion::common::DataFusionError::Execution(format!(
+                            "no IOConfig is known for {}: the plan was sent without its I/O configs",
+                            display_location(url.as_str())
+                        )));
+                    };
+                    let plain = Url::parse(&display_location(url.as_str())).map_err(|e| {
+                        datafusion::common::DataFusionError::Execution(format!("invalid URL {url}: {e}"))
+                    })?;
+                    storage::store_for(&plain, Some(&config))?
+                }
+                None => storage::store_for(url, None)?,
+            };
+            let store = Counting::wrap(store);
             self.inner.register_store(url, store.clone());
             Ok(store)
         })
     }
 }
 
-/// Registers, for every remote location in `locations` (URLs or local
-/// paths), the client `config` (Daft `IOConfig` JSON) describes, and returns
-/// the locations as the session's stores know them: a URL read with a config
-/// gets the config's tag in its scheme (`s3+k1f..://bucket/key`), so calls
-/// with different configs for one bucket never share a client, however
-/// late their plans run. Without a config, and for local paths, the
-/// locations are unchanged (the registry serves the environment's clients).
+/// The process's `IOConfig`s by tag (see [`register_io_config`]).
+fn io_configs() -> &'static Mutex<HashMap<String, String>> {
+    static CONFIGS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    CONFIGS.get_or_init(Default::default)
+}
+
+/// The `IOConfig` JSON registered under `tag` in this process, if any.
+pub fn io_config_for_tag(tag: &str) -> Option<String> {
+    io_configs().lock().ok()?.get(tag).cloned()
+}
+
+/// Registers `config` (`IOConfig` JSON) under `tag` in this process: how a
+/// plan received from another process brings its configs (see
+/// [`tagged_io_configs`]). A tag names one config, so registering it again is
+/// harmless.
+pub fn register_tagged_io_config(tag: &str, config: &str) {
+    if let Ok(mut configs) = io_configs().lock() {
+        configs.insert(tag.to_string(), config.to_string());
+    }
+}
+
+/// The `(tag, IOConfig JSON)` pairs whose tag occurs in `bytes` (a
+/// serialized plan): the configs its tagged URLs need.
+pub fn tagged_io_configs(bytes: &[u8]) -> Vec<(String, String)> {
+    let Ok(configs) = io_configs().lock() else { return vec![] };
+    configs
+        .iter()
+        .filter(|(tag, _)| bytes.windows(tag.len() + 1).any(|w| w[0] == b'+' && &w[1..] == tag.as_bytes()))
+        .map(|(t, c)| (t.clone(), c.clone()))
+        .collect()
+}
+
+/// Returns `locations` (URLs or local paths) as the object-store registry
+/// knows them when they are to be reached with `config` (Daft `IOConfig`
+/// JSON): a URL gets the config's tag in its scheme (`s3+k1f..://bucket/key`),
+/// so calls with different configs for one bucket never share a client,
+/// however late their plans run, and the config is registered process-wide
+/// under the tag ([`io_config_for_tag`]); the registry makes the client on
+/// first use. Without a config, and for local paths, the locations are
+/// unchanged (the registry serves the environment's clients).
 /// [`display_location`] gives a tagged location back as the user wrote it.
 ///
-/// Errors: an unsupported scheme, an invalid config or URL.
-pub fn register_io_config(ctx: &SessionContext, locations: &[String], config: Option<&str>) -> Result<Vec<String>> {
+/// Errors: an unsupported scheme, an invalid config or URL (checked here, by
+/// making the client once, so the user's call fails rather than a later query).
+pub fn register_io_config(locations: &[String], config: Option<&str>) -> Result<Vec<String>> {
     let Some(config) = config.filter(|c| !c.is_empty()) else { return Ok(locations.to_vec()) };
     let mut hasher = std::hash::DefaultHasher::new();
     std::hash::Hash::hash(config, &mut hasher);
@@ -80,12 +134,12 @@ pub fn register_io_config(ctx: &SessionContext, locations: &[String], config: Op
             if url.scheme() == "file" {
                 return Ok(location.clone());
             }
-            let store = storage::store_for(&url, Some(config))?;
+            storage::store_for(&url, Some(config))?;
+            register_tagged_io_config(&tag, config);
             let scheme = url.scheme();
             let keyed = format!("{scheme}+{tag}{}", &url.as_str()[scheme.len()..]);
-            let keyed_url = Url::parse(&keyed)
+            Url::parse(&keyed)
                 .map_err(|e| datafusion::common::DataFusionError::Execution(format!("invalid URL {keyed}: {e}")))?;
-            ctx.runtime_env().register_object_store(&storage::store_url(&keyed_url), store);
             Ok(keyed)
         })
         .collect()

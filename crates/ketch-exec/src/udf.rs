@@ -238,7 +238,8 @@ impl ExecutionPlan for UdfProjectExec {
     }
 }
 
-/// Plans `UDFProject` nodes as [`UdfProjectExec`].
+/// Plans `UDFProject` nodes as [`UdfProjectExec`] and `Write` nodes as
+/// [`crate::sink::WriteExec`].
 #[derive(Debug, Default)]
 pub struct UdfPlanner;
 
@@ -253,6 +254,11 @@ impl ExtensionPlanner for UdfPlanner {
         session: &dyn Session,
         planning_ctx: &PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        if let Some(write) = node.as_any().downcast_ref::<ketch_plan::write::Write>() {
+            let Some(input) = physical_inputs.first() else { return internal_err!("Write takes one input") };
+            let schema = Arc::new(node.schema().as_arrow().clone());
+            return Ok(Some(Arc::new(crate::sink::WriteExec::new(input.clone(), write.options.clone(), schema))));
+        }
         let Some(node) = node.as_any().downcast_ref::<UdfProject>() else { return Ok(None) };
         let (Some(logical), Some(input)) = (logical_inputs.first(), physical_inputs.first()) else {
             return internal_err!("UDFProject takes one input");

@@ -97,7 +97,7 @@ async fn image_types_survive_parquet() -> Result<()> {
     let physical = df.create_physical_plan().await?;
     let shown = displayable(physical.as_ref()).indent(true).to_string();
     assert!(shown.contains("MorselExec: rows=64") && shown.contains("UDFProjectExec"), "{shown}");
-    let codec = KetchCodec { udfs: Arc::new(NoUdfs) };
+    let codec = KetchCodec::new(Arc::new(NoUdfs), Arc::new(ketch_exec::codec::NoHostSources));
     let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec)?;
     let decoded = physical_plan_from_bytes(&bytes, &ctx.task_ctx(), &codec)?;
     assert_eq!(displayable(decoded.as_ref()).indent(true).to_string(), shown);

@@ -95,7 +95,7 @@ async fn udf_runs_after_the_join_and_round_trips() -> Result<()> {
     let (udf_at, join_at) = (text.find("UDFProject: times"), text.find("Inner Join"));
     assert!(udf_at.is_some() && udf_at < join_at, "UDFProject should sit above the join:\n{text}");
 
-    let codec = KetchCodec { udfs: Arc::new(TimesDecoder) };
+    let codec = KetchCodec::new(Arc::new(TimesDecoder), Arc::new(ketch_exec::codec::NoHostSources));
     let bytes = logical_plan_to_bytes_with_extension_codec(&optimized, &codec)?;
     let decoded = logical_plan_from_bytes_with_extension_codec(&bytes, &ctx.task_ctx(), &codec)?;
     assert_eq!(decoded.display_indent().to_string(), text);

@@ -12,19 +12,20 @@
 //! expansion over the argument types, so plan schemas are known before a
 //! query runs.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, ExprSchema, Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    ColumnarValue, Expr, ExprSchemable, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
 };
 
 /// The arguments of one call: expressions and their types.
@@ -304,8 +305,130 @@ fn expand_one(expr: Expr, schema: &dyn ExprSchema) -> Result<Transformed<Expr>> 
         return Ok(Transformed::no(expr));
     };
     let types = call.args.iter().map(|a| a.get_type(schema)).collect::<Result<Vec<_>>>()?;
-    let expanded = f.expand(call.args.clone(), types)?;
+    let expanded = f.expand(call.args.clone(), types.clone())?;
+    record_kernel_origins(f.name, &call.args, &types, &expanded);
     Ok(Transformed::yes(expand_all(expanded, schema)?))
+}
+
+/// Where a kernel made by an expansion came from: the Daft function, its
+/// arguments (literals kept, other arguments as columns `__ketch_arg<i>`),
+/// their types, and the kernel's place among the kernels of the expansion
+/// (pre-order). Expanding the same call again makes the same kernel: how a
+/// kernel, often a closure over literal arguments, travels with a plan
+/// ([`rebuild_kernel`]).
+#[derive(Debug, Clone)]
+pub struct KernelOrigin {
+    pub daft: String,
+    pub args: Vec<Expr>,
+    pub types: Vec<DataType>,
+    pub index: usize,
+}
+
+type Origins = HashMap<usize, (Weak<dyn ScalarUDFImpl>, KernelOrigin)>;
+
+/// The origins of live kernels, by the address of their implementation.
+fn origins() -> &'static Mutex<Origins> {
+    static ORIGINS: OnceLock<Mutex<Origins>> = OnceLock::new();
+    ORIGINS.get_or_init(Default::default)
+}
+
+/// True when `udf` resolves by its name in every session: the registry's
+/// function of that name is of its type.
+fn resolves_by_name(udf: &ScalarUDF) -> bool {
+    crate::registry::scalar(udf.name()).is_some_and(|r| {
+        let (a, b): (&dyn std::any::Any, &dyn std::any::Any) = (r.inner().as_ref(), udf.inner().as_ref());
+        a.type_id() == b.type_id()
+    })
+}
+
+/// The kernels `expanded` adds, pre-order: the function calls that do not
+/// resolve by name and are not Daft functions, except those inside the
+/// call's own arguments `args` (made by inner calls' expansions).
+fn kernels_of(expanded: &Expr, args: &[Expr]) -> Vec<Arc<ScalarUDF>> {
+    let is_kernel = |f: &ScalarUDF| f.inner().downcast_ref::<DaftFunction>().is_none() && !resolves_by_name(f);
+    let mut inner = std::collections::HashSet::new();
+    for a in args {
+        let _ = a.apply(|e| {
+            if let Expr::ScalarFunction(f) = e
+                && is_kernel(&f.func)
+            {
+                inner.insert(Arc::as_ptr(f.func.inner()) as *const () as usize);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    let mut out = vec![];
+    let _ = expanded.apply(|e| {
+        if let Expr::ScalarFunction(f) = e
+            && is_kernel(&f.func)
+            && !inner.contains(&(Arc::as_ptr(f.func.inner()) as *const () as usize))
+        {
+            out.push(f.func.clone());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    out
+}
+
+/// `args` as an origin keeps them: constant ones (no column in them:
+/// literals, casts of literals, SQL's `['a', 'b']`) as they are, others as
+/// columns `__ketch_arg<i>`.
+fn origin_args(args: &[Expr]) -> Vec<Expr> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if a.column_refs().is_empty() && kernels_of(a, &[]).is_empty() {
+                a.clone()
+            } else {
+                Expr::Column(Column::from_name(format!("__ketch_arg{i}")))
+            }
+        })
+        .collect()
+}
+
+fn record_kernel_origins(daft: &str, args: &[Expr], types: &[DataType], expanded: &Expr) {
+    let kernels = kernels_of(expanded, args);
+    if kernels.is_empty() {
+        return;
+    }
+    let args = origin_args(args);
+    let Ok(mut map) = origins().lock() else { return };
+    // Forget kernels that are gone (their addresses may be reused).
+    if map.len() > 1024 {
+        map.retain(|_, (weak, _)| weak.strong_count() > 0);
+    }
+    for (index, k) in kernels.into_iter().enumerate() {
+        let origin = KernelOrigin { daft: daft.to_string(), args: args.clone(), types: types.to_vec(), index };
+        map.insert(Arc::as_ptr(k.inner()) as *const () as usize, (Arc::downgrade(k.inner()), origin));
+    }
+}
+
+/// The origin of `udf` when it is a kernel an expansion made (see
+/// [`KernelOrigin`]); None for a function that resolves by name.
+pub fn kernel_origin(udf: &ScalarUDF) -> Option<KernelOrigin> {
+    let map = origins().lock().ok()?;
+    let (weak, origin) = map.get(&(Arc::as_ptr(udf.inner()) as *const () as usize))?;
+    let live = weak.upgrade()?;
+    Arc::ptr_eq(&live, udf.inner()).then(|| origin.clone())
+}
+
+/// The kernel `origin` names, made again by expanding its Daft call.
+///
+/// Errors: no Daft function of that name, an expansion that fails, or one
+/// with fewer kernels than `origin.index`.
+pub fn rebuild_kernel(origin: &KernelOrigin) -> Result<Arc<ScalarUDF>> {
+    let Some(f) = crate::registry::scalar(&origin.daft) else {
+        return plan_err!("no Daft function {} to rebuild a kernel from", origin.daft);
+    };
+    let Some(daft) = f.inner().downcast_ref::<DaftFunction>() else {
+        return plan_err!("{} is not a Daft function", origin.daft);
+    };
+    let expanded = daft.expand(origin.args.clone(), origin.types.clone())?;
+    record_kernel_origins(daft.name, &origin.args, &origin.types, &expanded);
+    match kernels_of(&expanded, &origin.args).into_iter().nth(origin.index) {
+        Some(k) => Ok(k),
+        None => plan_err!("the expansion of {} has no kernel {}", origin.daft, origin.index),
+    }
 }
 
 /// The analyzer rewrite that replaces each [`DaftFunction`] call with its

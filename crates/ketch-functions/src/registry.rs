@@ -95,6 +95,8 @@ fn registry() -> &'static Registry {
             names.insert(udf.name().to_string(), FunctionKind::Scalar);
             scalars.insert(udf.name().to_string(), udf);
         }
+        let uuid = crate::daft::uuid::to_string_kernel();
+        scalars.insert(uuid.name().to_string(), uuid);
         for udf in crate::multimodal::functions() {
             let udf = Arc::new(udf);
             // `ketch_*` are ketch's internal helpers (casts, thumbnails), not Daft names.

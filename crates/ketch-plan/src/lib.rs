@@ -14,6 +14,7 @@ pub mod ops;
 pub mod rules;
 pub mod sql;
 pub mod udf;
+pub mod write;
 
 pub use datafusion::common::{DataFusionError, Result};
 pub use datafusion::logical_expr::{Expr, LogicalPlan};

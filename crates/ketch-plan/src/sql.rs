@@ -148,6 +148,80 @@ fn syntax_error(sql: &str, e: &DataFusionError) -> DataFusionError {
     ))
 }
 
+/// `plan` with its scans of `information_schema` tables (`SHOW TABLES`,
+/// `SHOW COLUMNS`) replaced by in-memory copies made now: the catalog as it
+/// is when the statement is planned, in a form that travels with the plan.
+async fn snapshot_information_schema(state: &SessionState, plan: LogicalPlan) -> Result<LogicalPlan> {
+    use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
+    use datafusion::datasource::{MemTable, provider_as_source, source_as_provider};
+    use datafusion::logical_expr::{TableScan, TableScanBuilder};
+    let is_catalog = |scan: &TableScan| scan.table_name.schema() == Some("information_schema");
+    let mut providers = vec![];
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && is_catalog(scan)
+        {
+            providers.push((scan.table_name.clone(), source_as_provider(&scan.source)?));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    if providers.is_empty() {
+        return Ok(plan);
+    }
+    let mut copies = std::collections::HashMap::new();
+    for (name, provider) in providers {
+        let exec = provider.scan(state, None, &[], None).await?;
+        let batches = datafusion::physical_plan::collect(exec, state.task_ctx()).await?;
+        let table = MemTable::try_new(provider.schema(), vec![batches])?;
+        copies.insert(name, provider_as_source(Arc::new(table)));
+    }
+    plan.transform_up_with_subqueries(|node| match node {
+        LogicalPlan::TableScan(scan) if is_catalog(&scan) => match copies.get(&scan.table_name) {
+            Some(source) => {
+                let copy = TableScanBuilder::new(scan.table_name.clone(), source.clone())
+                    .with_projection(scan.projection.clone())
+                    .with_filters(scan.filters.clone())
+                    .with_fetch(scan.fetch)
+                    .build()?;
+                Ok(Transformed::yes(LogicalPlan::TableScan(copy)))
+            }
+            None => Ok(Transformed::no(LogicalPlan::TableScan(scan))),
+        },
+        other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
+}
+
+/// `DESCRIBE t` as a table of literals (the rows DataFusion's planner
+/// gives: `column_name`, `data_type`, `is_nullable`), so the plan can travel
+/// (DataFusion's `DescribeTable` node has no serialized form).
+fn describe_values(d: &datafusion::logical_expr::DescribeTable) -> Result<LogicalPlan> {
+    use datafusion::prelude::lit;
+    let rows: Vec<Vec<Expr>> = d
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let nullable = if f.is_nullable() { "YES" } else { "NO" };
+            vec![lit(f.name().as_str()), lit(format!("{}", f.data_type())), lit(nullable)]
+        })
+        .collect();
+    let names: Vec<Expr> = d
+        .output_schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| datafusion::prelude::col(format!("column{}", i + 1)).alias(f.name()))
+        .collect();
+    if rows.is_empty() {
+        return Ok(LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+            produce_one_row: false,
+            schema: d.output_schema.clone(),
+        }));
+    }
+    LogicalPlanBuilder::values(rows)?.project(names)?.build()
+}
+
 /// Plans one SQL statement over `tables`.
 ///
 /// Errors: a syntax error names the line and column; an unknown table lists
@@ -192,8 +266,10 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
         LogicalPlan::Dml(dml) => not_impl_err!("SQL {} statements", dml.op),
         LogicalPlan::Copy(_) => not_impl_err!("SQL COPY; use DataFrame.write_parquet/csv/json"),
         LogicalPlan::Statement(s) => not_impl_err!("SQL {} statements", s.name()),
+        LogicalPlan::DescribeTable(d) => Ok(SqlOutcome::Query(describe_values(&d)?)),
         query => {
             check_plannable(&state, &query)?;
+            let query = snapshot_information_schema(&state, query).await?;
             Ok(SqlOutcome::Query(daft_names(daft_casts(query)?)?))
         }
     }

@@ -4,6 +4,7 @@
 use arrow_pyarrow::ToPyArrow;
 use datafusion::logical_expr::LogicalPlan;
 use ketch_plan::{aggregate, join, ops};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::IntoPyResult;
@@ -128,5 +129,75 @@ impl PyPlan {
     /// The unoptimized logical plan as an indented tree.
     fn display(&self) -> String {
         self.plan.display_indent().to_string()
+    }
+
+    /// A plan that writes this plan's rows under `root` (local path or URL)
+    /// and gives Daft's result table (`path`, then the partition columns;
+    /// see `ketch_plan::write`). `format` is `parquet`, `csv` or `json`;
+    /// `mode` Daft's `write_mode`; `target_file_bytes` /
+    /// `target_row_group_bytes` are in-memory bytes per file and per Parquet
+    /// row group; `io_config` an `IOConfig` as JSON. Raises ValueError for an
+    /// unknown format or mode, or an option that is not a single character.
+    #[pyo3(signature = (root, format, mode, partition_cols, target_file_bytes, target_row_group_bytes,
+        compression = None, column_compression = None, delimiter = None, quote = None, escape = None,
+        header = true, date_format = None, timestamp_format = None, single_file = false,
+        write_success_file = false, io_config = None, ignore_null_fields = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &self,
+        root: String,
+        format: &str,
+        mode: &str,
+        partition_cols: Vec<String>,
+        target_file_bytes: u64,
+        target_row_group_bytes: u64,
+        compression: Option<String>,
+        column_compression: Option<Vec<(String, String)>>,
+        delimiter: Option<String>,
+        quote: Option<String>,
+        escape: Option<String>,
+        header: bool,
+        date_format: Option<String>,
+        timestamp_format: Option<String>,
+        single_file: bool,
+        write_success_file: bool,
+        io_config: Option<String>,
+        ignore_null_fields: bool,
+    ) -> R {
+        use crate::session::byte;
+        use ketch_plan::write::{Write, WriteFormat, WriteMode, WriteOptions};
+        let format = match format {
+            "parquet" => WriteFormat::Parquet {
+                compression: compression.unwrap_or_else(|| "snappy".into()),
+                column_compression: column_compression.unwrap_or_default(),
+            },
+            "csv" => WriteFormat::Csv {
+                delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','),
+                quote: byte("quote", quote, Some(b'"'))?.unwrap_or(b'"'),
+                escape: byte("escape", escape, None)?,
+                header,
+                date_format,
+                timestamp_format,
+            },
+            "json" => WriteFormat::Json { explicit_nulls: !ignore_null_fields },
+            other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
+        };
+        let Some(mode) = WriteMode::from_name(mode) else {
+            return Err(PyValueError::new_err(format!(
+                "Only support `append`, `overwrite`, or `overwrite-partitions` mode. {mode} is unsupported"
+            )));
+        };
+        let location = ketch_exec::stores::register_io_config(&[root], io_config.as_deref()).py_err()?.remove(0);
+        let options = WriteOptions {
+            location,
+            format,
+            mode,
+            partition_cols,
+            single_file,
+            write_success_file,
+            target_file_bytes,
+            target_row_group_bytes,
+        };
+        Ok(Write::try_new(std::sync::Arc::new(self.plan.clone()), options).py_err()?.into_plan().into())
     }
 }

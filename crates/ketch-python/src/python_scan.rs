@@ -16,7 +16,7 @@ use std::sync::Arc;
 use arrow::array::{RecordBatch, RecordBatchOptions};
 use arrow::datatypes::SchemaRef;
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
-use arrow_pyarrow::FromPyArrow;
+use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DataFusionError, Result};
@@ -26,8 +26,10 @@ use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use ketch_exec::codec::HostSources;
+use ketch_exec::host_scan::{HostScanExec, HostStream};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::udf::PythonError;
 
@@ -98,7 +100,7 @@ impl TableProvider for PythonTable {
             filters: filters.iter().filter_map(filter_sql).collect(),
             limit,
         };
-        Ok(Arc::new(StreamingTableExec::try_new(schema, vec![Arc::new(part)], None, vec![], false, limit)?))
+        Ok(Arc::new(HostScanExec::new(Arc::new(part), limit)))
     }
 }
 
@@ -152,9 +154,20 @@ fn conform(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &options)?)
 }
 
-impl PartitionStream for PythonPartition {
+impl HostStream for PythonPartition {
     fn schema(&self) -> &SchemaRef {
         &self.schema
+    }
+
+    /// cloudpickle of `(name, schema, factory, filters, limit)`.
+    fn encode(&self) -> Result<Vec<u8>> {
+        Python::attach(|py| {
+            let schema = self.schema.as_ref().clone().into_pyarrow(py)?;
+            let state = (&self.name, schema, self.factory.clone_ref(py), self.filters.clone(), self.limit);
+            let bytes = py.import("cloudpickle")?.call_method1("dumps", (state,))?;
+            Ok(bytes.extract::<Vec<u8>>()?)
+        })
+        .map_err(|e: PyErr| py_err(e).context("cannot serialize a Python source's scan (its factory must pickle)"))
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
@@ -176,5 +189,53 @@ impl PartitionStream for PythonPartition {
             Ok(())
         });
         builder.build()
+    }
+}
+
+/// Python tables and their scans as cloudpickle bytes, for the plan codec.
+#[derive(Debug, Default)]
+pub struct PythonSources;
+
+fn unpickle<'py>(py: Python<'py>, buf: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    py.import("cloudpickle")?.call_method1("loads", (PyBytes::new(py, buf),))
+}
+
+impl HostSources for PythonSources {
+    /// cloudpickle of `(name, schema, factory)`.
+    fn encode_table(&self, table: &dyn TableProvider) -> Option<Result<Vec<u8>>> {
+        let table = table.downcast_ref::<PythonTable>()?;
+        let encoded = Python::attach(|py| {
+            let schema = table.schema.as_ref().clone().into_pyarrow(py)?;
+            let bytes = py
+                .import("cloudpickle")?
+                .call_method1("dumps", ((&table.name, schema, table.factory.clone_ref(py)),))?;
+            bytes.extract::<Vec<u8>>().map_err(PyErr::from)
+        });
+        Some(encoded.map_err(|e| py_err(e).context("cannot serialize a Python source (its factory must pickle)")))
+    }
+
+    fn decode_table(&self, buf: &[u8]) -> Result<Arc<dyn TableProvider>> {
+        Python::attach(|py| {
+            let (name, schema, factory): (String, Bound<'_, PyAny>, Py<PyAny>) = unpickle(py, buf)?.extract()?;
+            let schema = Arc::new(arrow::datatypes::Schema::from_pyarrow_bound(&schema)?);
+            Ok(Arc::new(PythonTable::new(name, schema, factory)) as Arc<dyn TableProvider>)
+        })
+        .map_err(py_err)
+    }
+
+    fn decode_stream(&self, buf: &[u8]) -> Result<Arc<dyn HostStream>> {
+        Python::attach(|py| {
+            let (name, schema, factory, filters, limit): (
+                String,
+                Bound<'_, PyAny>,
+                Py<PyAny>,
+                Vec<String>,
+                Option<usize>,
+            ) = unpickle(py, buf)?.extract()?;
+            let schema = Arc::new(arrow::datatypes::Schema::from_pyarrow_bound(&schema)?);
+            Ok(Arc::new(PythonPartition { name, schema, factory: Arc::new(factory), filters, limit })
+                as Arc<dyn HostStream>)
+        })
+        .map_err(py_err)
     }
 }

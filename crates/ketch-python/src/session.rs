@@ -10,17 +10,16 @@ use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
 use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
-use datafusion::common::config::CsvOptions;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_plan::{ExecutionPlan, displayable};
+use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
 use futures::{FutureExt, StreamExt};
-use ketch_exec::cancel::{CancelFlag, with_cancel};
+use ketch_exec::cancel::CancelFlag;
+use ketch_exec::codec::KetchCodec;
+use ketch_exec::runner::NativeRunner;
 use ketch_exec::runtime::runtime;
-use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions};
 use ketch_exec::source::{CsvDialect, Format, ScanOptions};
 use ketch_exec::{ExecConfig, new_session};
 use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql, plan_sql_expr};
@@ -122,7 +121,7 @@ fn wait_with<T: Send + 'static>(
     }
 }
 
-fn byte(name: &str, value: Option<String>, default: Option<u8>) -> PyResult<Option<u8>> {
+pub(crate) fn byte(name: &str, value: Option<String>, default: Option<u8>) -> PyResult<Option<u8>> {
     match value {
         None => Ok(default),
         Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
@@ -152,35 +151,22 @@ impl RecordBatchReader for StreamReader {
     }
 }
 
+/// The engine session and its native runner (`ketch_exec::runner`): the
+/// methods here convert arguments and results; planning and running happen
+/// in the engine.
 #[pyclass(name = "PySession", module = "ketch._native", frozen)]
 pub struct PySession {
     ctx: SessionContext,
+    runner: NativeRunner,
     batch_size: usize,
 }
 
 impl PySession {
-    /// Runs `physical` to completion; a `pyarrow.RecordBatchReader` over the
-    /// result batches (no copy). Partitions run concurrently; their results
-    /// are kept in partition order, so `concat`/`unpivot` (a union) return
-    /// rows in input order, as Daft does.
-    fn run_to_reader<'py>(&self, py: Python<'py>, physical: Arc<dyn ExecutionPlan>) -> PyResult<Bound<'py, PyAny>> {
-        let schema = physical.schema();
-        let task_ctx = self.ctx.task_ctx();
-        let cancel = CancelFlag::default();
-        let physical = with_cancel(physical, &cancel).py_err()?;
-        let partitions = wait_query(py, &cancel, async move {
-            datafusion::physical_plan::collect_partitioned(physical, task_ctx).await
-        })?;
-        let batches: Vec<_> = partitions.into_iter().flatten().collect();
+    /// A `pyarrow.RecordBatchReader` over `batches` (no copy).
+    fn reader<'py>(py: Python<'py>, schema: SchemaRef, batches: Vec<RecordBatch>) -> PyResult<Bound<'py, PyAny>> {
         let reader: Box<dyn RecordBatchReader + Send> =
             Box::new(RecordBatchIterator::new(batches.into_iter().map(Ok), schema));
         reader.into_pyarrow(py)
-    }
-
-    fn physical(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<Arc<dyn ExecutionPlan>> {
-        let state = self.ctx.state();
-        let plan = plan.plan.clone();
-        wait(py, async move { state.create_physical_plan(&plan).await })
     }
 }
 
@@ -202,7 +188,10 @@ impl PySession {
             }
             config.num_threads = n;
         }
-        Ok(Self { ctx: new_session(&config).py_err()?, batch_size: config.batch_size })
+        let ctx = new_session(&config).py_err()?;
+        let codec =
+            KetchCodec::new(Arc::new(crate::udf::PythonUdfDecoder), Arc::new(crate::python_scan::PythonSources));
+        Ok(Self { runner: NativeRunner::new(ctx.clone(), codec), ctx, batch_size: config.batch_size })
     }
 
     /// A plan over in-memory Arrow data: `data` is anything with
@@ -255,7 +244,7 @@ impl PySession {
     /// `FileNotFoundError` when nothing matches.
     #[pyo3(signature = (pattern, io_config = None))]
     fn glob_files(&self, py: Python<'_>, pattern: String, io_config: Option<String>) -> PyResult<Vec<(String, u64)>> {
-        let keyed = ketch_exec::stores::register_io_config(&self.ctx, &[pattern], io_config.as_deref()).py_err()?;
+        let keyed = ketch_exec::stores::register_io_config(&[pattern], io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
         wait(py, async move { ketch_exec::source::glob_files(&state, &keyed[0]).await })
     }
@@ -301,54 +290,46 @@ impl PySession {
             None => None,
         };
         let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
-        let paths = ketch_exec::stores::register_io_config(&self.ctx, &paths, io_config.as_deref()).py_err()?;
+        let paths = ketch_exec::stores::register_io_config(&paths, io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
         let plan = wait(py, async move { ketch_exec::source::scan(&state, &paths, &format, &opts).await })?;
         Ok(plan.into())
     }
 
     /// Runs `plan` to completion; returns a `pyarrow.RecordBatchReader` over
-    /// the result batches (no copy).
+    /// the result batches (no copy), rows in the DataFrame's order. Ctrl-C
+    /// cancels the query and raises `KeyboardInterrupt`.
     fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
-        let physical = self.physical(py, plan)?;
-        self.run_to_reader(py, physical)
+        let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        let cancel = CancelFlag::default();
+        let flag = cancel.clone();
+        let (schema, batches) = wait_query(py, &cancel, async move { runner.collect(&plan, &flag).await })?;
+        Self::reader(py, schema, batches)
     }
 
-    /// Like [`Self::collect`], but the plan first travels as bytes, as it will
-    /// to Ray workers: the logical plan through `datafusion-proto` with
-    /// ketch's codec (UDFs as cloudpickle bytes) after optimization, then
-    /// the physical plan the same way; the decoded physical plan runs.
-    /// In-memory tables cannot travel yet (file scans can).
+    /// Like [`Self::collect`], but the plan first travels as bytes, as it
+    /// will to a cluster's workers (`NativeRunner::round_trip`), whatever
+    /// `KETCH_SERIALIZE_PLANS` says.
     fn collect_serialized<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
-        use datafusion_proto::bytes::{
-            logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
-            physical_plan_to_bytes_with_extension_codec,
-        };
-        let codec = ketch_exec::codec::KetchCodec { udfs: Arc::new(crate::udf::PythonUdfDecoder) };
-        let task_ctx = self.ctx.task_ctx();
-        // the optimized plan: it holds the UDFProject nodes
-        let optimized = self.ctx.state().optimize(&plan.plan).py_err()?;
-        let bytes = logical_plan_to_bytes_with_extension_codec(&optimized, &codec).py_err()?;
-        let logical = logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &codec).py_err()?;
-        let physical = self.physical(py, &PyPlan { plan: logical })?;
-        let bytes = physical_plan_to_bytes_with_extension_codec(physical, &codec).py_err()?;
-        let physical = ketch_exec::codec::physical_plan_from_bytes(&bytes, &task_ctx, &codec).py_err()?;
-        self.run_to_reader(py, physical)
+        let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        let cancel = CancelFlag::default();
+        let flag = cancel.clone();
+        let (schema, batches) = wait_query(py, &cancel, async move {
+            let physical = runner.round_trip(&plan).await?;
+            runner.collect_physical(physical, &flag).await
+        })?;
+        Self::reader(py, schema, batches)
     }
 
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
     /// batches as the query produces them, in partition order (the rows in
     /// the order `collect` gives them).
     fn stream<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
-        let physical = self.physical(py, plan)?;
-        let schema = physical.schema();
-        let task_ctx = self.ctx.task_ctx();
+        let (runner, plan) = (self.runner.clone(), plan.plan.clone());
         let runtime = runtime().py_err()?;
-        let stream = py.detach(|| {
-            let _guard = runtime.enter();
-            ketch_exec::ordered::execute_in_order(physical, task_ctx)
-        });
-        let reader = StreamReader { schema, stream: stream.py_err()?, runtime };
+        // Planned and started on the runtime: the partitions' tasks live there.
+        let stream = wait(py, async move { runner.stream(&plan).await })?;
+        let reader = StreamReader { schema: stream.schema(), stream, runtime };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
         reader.into_pyarrow(py)
     }
@@ -392,97 +373,13 @@ impl PySession {
 
     /// The number of output partitions of the physical plan.
     fn num_partitions(&self, py: Python<'_>, plan: &PyPlan) -> PyResult<usize> {
-        Ok(self.physical(py, plan)?.properties().output_partitioning().partition_count())
+        let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        wait(py, async move { runner.num_partitions(&plan).await })
     }
 
     /// The optimized logical plan and, with `physical`, the physical plan.
     fn explain(&self, py: Python<'_>, plan: &PyPlan, physical: bool) -> PyResult<String> {
-        let optimized = self.ctx.state().optimize(&plan.plan).py_err()?;
-        let mut out = format!("== Optimized Logical Plan ==\n\n{}\n", optimized.display_indent());
-        let pushdowns = ketch_exec::source::pushdowns(&optimized).py_err()?;
-        if !pushdowns.is_empty() {
-            out.push_str(&format!("\n== Pushdowns ==\n\n{}\n", pushdowns.join("\n")));
-        }
-        if physical {
-            let p = self.physical(py, plan)?;
-            out.push_str(&format!("\n== Physical Plan ==\n\n{}", displayable(p.as_ref()).indent(true)));
-        }
-        Ok(out)
-    }
-
-    /// Writes the result of `plan` under `root` (local path or URL); returns
-    /// the written files' paths relative to `root` (`""` for `single_file`).
-    /// `target_file_bytes` / `target_row_group_bytes` are in-memory bytes
-    /// per file and per Parquet row group; `io_config` an `IOConfig` as JSON.
-    #[pyo3(signature = (plan, root, format, mode, partition_cols, target_file_bytes, target_row_group_bytes,
-        compression = None, column_compression = None, delimiter = None, quote = None, escape = None,
-        header = true, date_format = None, timestamp_format = None, single_file = false,
-        write_success_file = false, io_config = None, ignore_null_fields = false))]
-    #[allow(clippy::too_many_arguments)]
-    fn write(
-        &self,
-        py: Python<'_>,
-        plan: &PyPlan,
-        root: String,
-        format: &str,
-        mode: &str,
-        partition_cols: Vec<String>,
-        target_file_bytes: u64,
-        target_row_group_bytes: u64,
-        compression: Option<String>,
-        column_compression: Option<Vec<(String, String)>>,
-        delimiter: Option<String>,
-        quote: Option<String>,
-        escape: Option<String>,
-        header: bool,
-        date_format: Option<String>,
-        timestamp_format: Option<String>,
-        single_file: bool,
-        write_success_file: bool,
-        io_config: Option<String>,
-        ignore_null_fields: bool,
-    ) -> PyResult<Vec<String>> {
-        let format = match format {
-            "parquet" => WriteFormat::Parquet {
-                compression: compression.unwrap_or_else(|| "snappy".into()),
-                column_compression: column_compression.unwrap_or_default(),
-            },
-            "csv" => WriteFormat::Csv(CsvOptions {
-                delimiter: byte("delimiter", delimiter, Some(b','))?.unwrap_or(b','),
-                quote: byte("quote", quote, Some(b'"'))?.unwrap_or(b'"'),
-                escape: byte("escape", escape, None)?,
-                has_header: Some(header),
-                date_format,
-                timestamp_format,
-                ..Default::default()
-            }),
-            "json" => WriteFormat::Json { explicit_nulls: !ignore_null_fields },
-            other => return Err(PyValueError::new_err(format!("unknown file format '{other}'"))),
-        };
-        let mode = match mode {
-            "append" => WriteMode::Append,
-            "overwrite" => WriteMode::Overwrite,
-            "overwrite-partitions" => WriteMode::OverwritePartitions,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "Only support `append`, `overwrite`, or `overwrite-partitions` mode. {other} is unsupported"
-                )));
-            }
-        };
-        let opts = WriteOptions {
-            format,
-            mode,
-            partition_cols,
-            single_file,
-            write_success_file,
-            target_file_bytes,
-            target_row_group_bytes,
-        };
-        let root = ketch_exec::stores::register_io_config(&self.ctx, &[root], io_config.as_deref()).py_err()?;
-        let ctx = self.ctx.clone();
-        let plan: LogicalPlan = plan.plan.clone();
-        let cancel = CancelFlag::default();
-        let flag = cancel.clone();
-        wait_query(py, &cancel, async move { ketch_exec::sink::write(&ctx, plan, &root[0], &opts, &flag).await })
+        let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        wait(py, async move { runner.explain(&plan, physical).await })
     }
 }

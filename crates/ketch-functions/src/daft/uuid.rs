@@ -145,15 +145,25 @@ pub fn rewrite_cast(expr: &Expr, schema: &dyn ExprSchema) -> Result<Option<Expr>
     {
         return Ok(None);
     }
-    let udf = super::kernels::udf("uuid_to_string", vec![UUID_STORAGE], DataType::Utf8, |arrays| {
-        let ids = arrays[0].as_fixed_size_binary();
-        let text: StringArray = ids
-            .iter()
-            .map(|v| v.and_then(|b| uuid::Uuid::from_slice(b).ok()).map(|u| u.hyphenated().to_string()))
-            .collect();
-        Ok(Arc::new(text) as ArrayRef)
-    });
-    Ok(Some(cast(udf.call(vec![inner.clone()]), to.clone())))
+    Ok(Some(cast(to_string_kernel().call(vec![inner.clone()]), to.clone())))
+}
+
+/// `ketch_uuid_to_string`: each 16-byte UUID in its hyphenated form (one
+/// instance, registered by name, so plans with it travel).
+pub fn to_string_kernel() -> Arc<ScalarUDF> {
+    static KERNEL: std::sync::OnceLock<Arc<ScalarUDF>> = std::sync::OnceLock::new();
+    KERNEL
+        .get_or_init(|| {
+            Arc::new(super::kernels::udf("ketch_uuid_to_string", vec![UUID_STORAGE], DataType::Utf8, |arrays| {
+                let ids = arrays[0].as_fixed_size_binary();
+                let text: StringArray = ids
+                    .iter()
+                    .map(|v| v.and_then(|b| uuid::Uuid::from_slice(b).ok()).map(|u| u.hyphenated().to_string()))
+                    .collect();
+                Ok(Arc::new(text) as ArrayRef)
+            }))
+        })
+        .clone()
 }
 
 /// `extract_<unit>_uuid7`: whole `unit`s (of `ms` milliseconds) since the epoch.
