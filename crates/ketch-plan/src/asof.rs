@@ -249,3 +249,83 @@ pub fn join_asof(
 fn key_columns<'a>(keys: impl IntoIterator<Item = &'a Expr>) -> HashSet<String> {
     keys.into_iter().filter(|e| matches!(e, Expr::Column(_))).map(output_name).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use datafusion::prelude::SessionContext;
+
+    fn table(rows: Vec<(Option<&str>, Option<i64>, i64)>, names: [&str; 3]) -> LogicalPlan {
+        let values = rows
+            .into_iter()
+            .map(|(k, t, v)| vec![lit(ScalarValue::Utf8(k.map(String::from))), lit(ScalarValue::Int64(t)), lit(v)])
+            .collect();
+        let plan = LogicalPlanBuilder::values(values).unwrap().build().unwrap();
+        let cols: Vec<Expr> =
+            ["column1", "column2", "column3"].iter().zip(names).map(|(c, n)| column(c).alias(n)).collect();
+        LogicalPlanBuilder::from(plan).project(cols).unwrap().build().unwrap()
+    }
+
+    /// `(left v, matched right value)` per left row, sorted.
+    async fn run(strategy: &str) -> Vec<(i64, Option<i64>)> {
+        let left = table(
+            vec![
+                (Some("a"), Some(1), 1),
+                (Some("a"), Some(5), 2),
+                (Some("b"), Some(3), 3),
+                (None, Some(4), 4),
+                (Some("a"), None, 5),
+            ],
+            ["k", "t", "v"],
+        );
+        let right = table(
+            vec![
+                (Some("a"), Some(0), 10),
+                (Some("a"), Some(5), 20),
+                (Some("a"), Some(5), 30),
+                (Some("b"), Some(8), 40),
+                (None, Some(4), 50),
+            ],
+            ["k", "t", "v"],
+        );
+        let plan = join_asof(
+            left,
+            right,
+            column("t"),
+            column("t"),
+            vec![column("k")],
+            vec![column("k")],
+            strategy,
+            None,
+            None,
+        )
+        .unwrap();
+        let names: Vec<String> = field_names(&plan);
+        assert_eq!(names, ["k", "t", "v", "right.v"]);
+        let batches = SessionContext::new().execute_logical_plan(plan).await.unwrap().collect().await.unwrap();
+        let mut out = Vec::new();
+        for b in batches {
+            let (v, m) = (b.column(2).as_primitive::<Int64Type>(), b.column(3).as_primitive::<Int64Type>());
+            for i in 0..b.num_rows() {
+                out.push((v.value(i), m.is_valid(i).then(|| m.value(i))));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn as_of_strategies() {
+        // The first of equal right keys wins; null keys on either side never match.
+        let back = run("backward").await;
+        assert_eq!(back, [(1, Some(10)), (2, Some(20)), (3, None), (4, None), (5, None)]);
+        let fwd = run("forward").await;
+        assert_eq!(fwd, [(1, Some(20)), (2, Some(20)), (3, Some(40)), (4, None), (5, None)]);
+        let near = run("nearest").await;
+        assert_eq!(near, [(1, Some(10)), (2, Some(20)), (3, Some(40)), (4, None), (5, None)]);
+        assert!(Strategy::parse("closest").is_err());
+    }
+}

@@ -49,6 +49,9 @@ fn runtime_stats() -> std::collections::HashMap<&'static str, u64> {
     ])
 }
 
+/// Arrow field metadata as Python's `dict[bytes, bytes]`.
+type FieldMetadata = std::collections::HashMap<Vec<u8>, Vec<u8>>;
+
 /// The Arrow layout of a Daft logical type (Image, Tensor, Embedding, File,
 /// Python, ...) given as Daft's serde JSON (`{"Image": "RGB"}`): its storage
 /// type (a `pyarrow.DataType`) and the field metadata that carries it
@@ -59,10 +62,7 @@ fn runtime_stats() -> std::collections::HashMap<&'static str, u64> {
 ///
 /// Errors: `ValueError` for JSON that names no logical type ketch knows.
 #[pyfunction]
-fn logical_layout<'py>(
-    py: Python<'py>,
-    logical: &str,
-) -> PyResult<(Bound<'py, PyAny>, std::collections::HashMap<Vec<u8>, Vec<u8>>)> {
+fn logical_layout<'py>(py: Python<'py>, logical: &str) -> PyResult<(Bound<'py, PyAny>, FieldMetadata)> {
     use arrow_pyarrow::ToPyArrow;
     use errors::IntoPyResult;
     let logical = ketch_functions::multimodal::types::Logical::parse(logical).py_err()?;
