@@ -37,20 +37,9 @@ OPTIONAL_DEPENDENCIES = {
     "ray",
 }
 
-# Function-local imports of ketch modules in function bodies another change
-# rewrites (issue 17): (module, function, imported module). Shrink this list;
-# never grow it.
-LOCAL_IMPORT_EXCEPTIONS = {
-    ("ketch.dataframe", "DataFrame.pivot", "ketch.functions"),
-    ("ketch.dataframe", "DataFrame._write", "ketch.context"),
-    ("ketch.dataframe", "DataFrame._write", "ketch.io_config"),
-    ("ketch.dataframe", "DataFrame._write", "ketch.io"),
-    ("ketch.dataframe", "_asof", "ketch.functions"),
-    ("ketch.dataframe", "_asof", "ketch.window"),
-    ("ketch.dataframe", "GroupedDataFrame.map_groups", "ketch.exceptions"),
-    ("ketch.dataframe", "GroupedDataFrame.map_groups", "ketch.expressions"),
-    ("ketch.dataframe", "GroupedDataFrame.map_groups", "ketch.io"),
-}
+# Function-local imports of ketch modules allowed: (module, function,
+# imported module). Empty; keep it so.
+LOCAL_IMPORT_EXCEPTIONS: set[tuple[str, str, str]] = set()
 
 
 def _module_name(path: Path, root: Path = PACKAGE) -> str:

@@ -46,6 +46,24 @@ def test_pivot_matches_daft(names):
     assert table(ketch) == table(daft)
 
 
+@pytest.mark.parametrize("agg_fn", ["sum", "count", "list", "mean", "any_value"])
+@pytest.mark.parametrize("names", [None, ["x", "None", "z"]])
+def test_pivot_null_values_and_empty_cells_match_daft(agg_fn, names):
+    # A null pivot value forms the column "None"; a cell without rows is null, even for count.
+    data = {"g": ["a", "a", "b", "b", None], "p": ["x", None, "y", None, "x"], "v": [1, 2, 3, None, 5]}
+
+    def table(mod):
+        out = mod.from_pydict(data).pivot("g", "p", "v", agg_fn, names=names).sort("g")
+        return sorted(out.to_pydict().items()), sorted((f.name, str(f.dtype)) for f in out.schema())
+
+    assert table(ketch) == table(daft)
+
+
+def test_pivot_is_lazy_given_names():
+    df = ketch.from_pydict(DATA).pivot("id", "k", "a", "sum", names=["x", "y"])
+    assert df.column_names == ["id", "x", "y"]
+
+
 def test_pipe_and_transform_errors():
     df = ketch.from_pydict(DATA)
     assert df.pipe(lambda d, c: d.count_rows() + c, 1) == 4

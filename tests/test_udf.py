@@ -466,6 +466,25 @@ def test_map_groups_matches_daft(case):
     _both(build)
 
 
+def test_map_groups_is_lazy():
+    calls = []
+
+    @ketch.func.batch(return_dtype=ketch.DataType.int64())
+    def total(e):
+        calls.append(len(e))
+        return [sum(e.to_pylist())]
+
+    df = ketch.from_pydict({"g": ["a", "b", "a", None], "e": [1, 2, 3, 4]}).into_partitions(2)
+    out = df.groupby("g").map_groups(total(ketch.col("e")).alias("total"))
+    assert calls == []
+    assert out.column_names == ["g", "total"]
+    assert calls == []
+    assert sorted(out.to_pylist(), key=repr) == sorted(
+        [{"g": "a", "total": 4}, {"g": "b", "total": 2}, {"g": None, "total": 4}], key=repr
+    )
+    assert sorted(calls) == [1, 1, 2]
+
+
 def test_map_groups_needs_a_batch_udf():
     @ketch.func
     def row(a: int) -> int:

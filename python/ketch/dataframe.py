@@ -17,11 +17,12 @@ import pyarrow as pa
 from ketch import functions as F
 from ketch import logical, pyvalues
 from ketch._native import PyExpr, PyPlan
-from ketch.context import _session
+from ketch.context import _session, get_context
 from ketch.datatype import DataType
 from ketch.display import THUMBNAIL_SIZE, logical_cells, table_html, table_text
-from ketch.exceptions import APITypeError, expect_type
-from ketch.expressions import Expression, _expr_or_col, _to_expr, col, lit
+from ketch.exceptions import APITypeError, DaftCoreException, expect_type
+from ketch.expressions import Expression, UdfExpression, _expr_or_col, _to_expr, col, lit
+from ketch.io_config import io_config_json
 from ketch.runners import get_or_create_runner
 from ketch.schema import Schema
 
@@ -393,7 +394,10 @@ class DataFrame:
         if strategy not in ("backward", "forward", "nearest"):
             raise ValueError(f"join_asof() strategy must be 'backward', 'forward' or 'nearest', got {strategy!r}")
         lon, ron = _expr_or_col(left_on), _expr_or_col(right_on)
-        return _asof(self, other, lon, ron, lby, rby, strategy, prefix, suffix)
+        plan = self._plan.join_asof(
+            other._plan, lon._expr, ron._expr, [e._expr for e in lby], [e._expr for e in rby], strategy, prefix, suffix
+        )
+        return self._new(plan)
 
     def unpivot(
         self,
@@ -426,20 +430,25 @@ class DataFrame:
         names: list[str] | None = None,
     ) -> DataFrame:
         """Long to wide: one row per ``group_by`` key and one column per value of ``pivot_col``
-        (``names``, or every distinct value, which runs a query to find them), each holding
-        ``agg_fn`` (``sum``, ``mean``, ``min``, ``max``, ``count``, ...) of ``value_col`` where
-        ``pivot_col`` has that value."""
-        from ketch.functions import when
-
+        (``names``, or every distinct value, which runs a query to find them, as in Daft), each
+        holding ``agg_fn`` of ``value_col`` over the rows where ``pivot_col`` has that value, null
+        where there are none. ``agg_fn`` is one of Daft's ``sum``, ``count``, ``min``, ``max``,
+        ``mean``, ``any_value``, ``list``, ``set``, ``concat``, ``skew``, ``product``,
+        ``count_distinct``, or (ketch extra) another aggregation method's name such as ``stddev``.
+        A column is named after the value's string form; null pivot values form the column
+        ``None``, as in Daft."""
         keys = _exprs(_flatten([group_by]))
         pivot, value = _expr_or_col(pivot_col), _expr_or_col(value_col)
-        if not isinstance(agg_fn, str) or not hasattr(Expression, agg_fn):
+        daft_names = {"list": "list_agg", "set": "list_agg_distinct", "concat": "string_agg"}
+        method = daft_names.get(agg_fn, agg_fn) if isinstance(agg_fn, str) else None
+        agg = getattr(value, method)() if method is not None and hasattr(Expression, method) else None
+        if not isinstance(agg, Expression):
             raise ValueError(f"pivot() agg_fn must be the name of an aggregation such as 'sum', got {agg_fn!r}")
         if names is None:
-            found = self.select(pivot.cast(DataType.string()).alias("__pivot")).distinct().to_pydict()["__pivot"]
-            names = [n for n in found if n is not None]
-        cells = [getattr(when(pivot.cast(DataType.string()) == n, value), agg_fn)().alias(str(n)) for n in names]
-        return self.groupby(*keys).agg(*cells)
+            found = get_or_create_runner().run(self._plan.pivot_names(pivot._expr)).read_all()
+            names = list(dict.fromkeys(found.column(0).to_pylist()))
+        plan = self._plan.pivot([k._expr for k in keys], pivot._expr, agg._expr, [str(n) for n in names])
+        return self._new(plan)
 
     def describe(self) -> DataFrame:
         """The schema as a DataFrame: ``column_name`` and ``type`` (Daft's display name), one row per column."""
@@ -591,9 +600,6 @@ class DataFrame:
                 raise ValueError(f"partition_cols takes column names, got {c!r}")
             self.schema()[name]
             names.append(name)
-        from ketch.context import get_context
-        from ketch.io_config import io_config_json
-
         root = os.fspath(root_dir)
         if "://" not in root:
             root = os.path.expanduser(root)
@@ -613,8 +619,6 @@ class DataFrame:
             io_config=io_config_json(io_config),
             **kw,
         )
-        from ketch.io import _from_table
-
         return _from_table(get_or_create_runner().run_write(plan))
 
     def write_parquet(
@@ -875,100 +879,6 @@ def _sql_predicate(df: DataFrame, text: str) -> Expression:
     return Expression(_session().sql_expr(df._plan, text))
 
 
-def _asof(
-    left: DataFrame,
-    right: DataFrame,
-    lon: Expression,
-    ron: Expression,
-    lby: list[Expression],
-    rby: list[Expression],
-    strategy: str,
-    prefix: str | None,
-    suffix: str | None,
-) -> DataFrame:
-    """The plan of :meth:`DataFrame.join_asof` (see there)."""
-    from ketch import functions as F
-    from ketch.window import Window
-
-    lschema, rschema = left.schema(), right.schema()
-    side, key, rid = "__ketch_side", "__ketch_on", "__ketch_rid"
-    bys = [f"__ketch_by{i}" for i in range(len(lby))]
-    # The right side with a row id; rows whose keys are null never match.
-    r = right.with_column(rid, F.monotonically_increasing_id())
-    usable = ron.not_null()
-    for e in rby:
-        usable = usable & e.not_null()
-    r = r.where(usable)
-
-    def typed_null(dtype: DataType) -> Expression:
-        return lit(None).cast(dtype)
-
-    on_type = left.select(lon.alias("k")).schema()["k"].dtype
-    left_rows = left.select(
-        *[col(f.name) for f in lschema],
-        lit(1).alias(side),
-        lon.cast(on_type).alias(key),
-        *[e.alias(b) for e, b in zip(lby, bys)],
-        typed_null(DataType.uint64()).alias(rid),
-    )
-    right_rows = r.select(
-        *[typed_null(f.dtype).alias(f.name) for f in lschema],
-        lit(0).alias(side),
-        ron.cast(on_type).alias(key),
-        *[e.alias(b) for e, b in zip(rby, bys)],
-        col(rid),
-    )
-    both = left_rows.concat(right_rows)
-    window = Window().partition_by(*[col(b) for b in bys]) if bys else Window()
-    match = []
-    if strategy in ("backward", "nearest"):
-        # Right rows sort before left rows of the same key; among equal right keys the first right row wins.
-        w = window.order_by(col(key), col(side), col(rid), desc=[False, False, True]).rows_between(
-            Window.unbounded_preceding, Window.current_row
-        )
-        match.append(F.last_value(col(rid), ignore_nulls=True).over(w).alias("__ketch_back"))
-    if strategy in ("forward", "nearest"):
-        w = window.order_by(col(key), col(side), col(rid), desc=[False, True, False]).rows_between(
-            Window.current_row, Window.unbounded_following
-        )
-        match.append(F.first_value(col(rid), ignore_nulls=True).over(w).alias("__ketch_fwd"))
-    # A left row with a null key matches nothing.
-    no_key = typed_null(DataType.uint64())
-    match = [F.when(col(key).is_null(), no_key).otherwise(m).alias(m.name()) for m in match]
-    matched = both.with_columns({m.name(): m for m in match}).where(col(side) == 1)
-    if strategy == "nearest":
-        on_of = r.select(col(rid).alias("__ketch_k"), ron.cast(on_type).alias("__ketch_kon"))
-        back = on_of.select(col("__ketch_k").alias("__ketch_back"), col("__ketch_kon").alias("__ketch_bon"))
-        fwd = on_of.select(col("__ketch_k").alias("__ketch_fwd"), col("__ketch_kon").alias("__ketch_fon"))
-        matched = matched.join(back, on="__ketch_back", how="left").join(fwd, on="__ketch_fwd", how="left")
-        back_gap = (col(key) - col("__ketch_bon")).cast(DataType.float64())
-        fwd_gap = (col("__ketch_fon") - col(key)).cast(DataType.float64())
-        pick = (
-            F.when(col("__ketch_fwd").is_null(), col("__ketch_back"))
-            .when(col("__ketch_back").is_null(), col("__ketch_fwd"))
-            .otherwise(F.when(fwd_gap <= back_gap, col("__ketch_fwd")).otherwise(col("__ketch_back")))
-        )
-        matched = matched.with_column("__ketch_match", pick)
-    else:
-        matched = matched.with_column("__ketch_match", col("__ketch_back" if strategy == "backward" else "__ketch_fwd"))
-    # Right columns to bring: all but the on/by keys that share the left's name.
-    same_keys = {e.name() for e in [ron, *rby] if e.column_name() is not None} & {
-        e.name() for e in [lon, *lby] if e.column_name() is not None
-    }
-    taken = {f.name for f in lschema}
-    pre = "right." if prefix is None and suffix is None else (prefix or "")
-    post = suffix or ""
-    payload = []
-    for f in rschema:
-        if f.name in same_keys:
-            continue
-        out = f"{pre}{f.name}{post}" if f.name in taken else f.name
-        payload.append(col(f.name).alias(out))
-    right_cols = r.select(col(rid).alias("__ketch_match"), *payload)
-    joined = matched.join(right_cols, on="__ketch_match", how="left")
-    return joined.select(*[col(f.name) for f in lschema], *[col(p.name()) for p in payload])
-
-
 class GroupedDataFrame:
     """The result of :meth:`DataFrame.groupby`; aggregate it with :meth:`agg` or a shortcut."""
 
@@ -997,35 +907,16 @@ class GroupedDataFrame:
         returns for its group, then one column named as ``udf`` (Daft's rule).
         A group for which the UDF returns no rows disappears; null keys form
         their own group. Only batch UDFs (``@func.batch``, ``@method.batch``,
-        legacy ``@udf``) can run per group. The groups are computed when
-        ``map_groups`` is called.
+        legacy ``@udf``) can run per group. Lazy: the UDF runs when the result
+        is collected.
         """
-        from ketch.exceptions import DaftCoreException
-        from ketch.expressions import UdfExpression
-
         if not isinstance(udf, UdfExpression):
             raise DaftCoreException(
                 "map_groups needs a batch UDF (daft.func.batch, @daft.method.batch or @daft.udf); row-wise "
                 f"UDFs and other expressions cannot run per group, got {udf!r}"
             )
-        keys = [g.name() for g in self.group_by]
-        args = [f"__ketch_arg{i}" for i in range(len(udf._group_args))]
-        table = self.df.select(*self.group_by, *[a.alias(n) for a, n in zip(udf._group_args, args)]).to_arrow()
-        grouped = table.group_by(keys, use_threads=False).aggregate([(n, "list") for n in args])
-        results, group_of_row = [], []
-        for g in range(grouped.num_rows):
-            arrays = [grouped.column(f"{n}_list")[g].values for n in args]
-            result = udf._group_call(arrays, len(arrays[0]))
-            results.append(result)
-            group_of_row.extend([g] * len(result))
-        # Each group's keys, repeated for each of its result rows (one take per key column).
-        take = pa.array(group_of_row, type=pa.int64())
-        columns = [grouped.column(key).take(take) for key in keys]
-        value_type = self.df.select(udf).schema().to_pyarrow_schema().field(0).type
-        values = pa.concat_arrays(results) if results else pa.array([], type=value_type)
-        from ketch.io import from_arrow
-
-        return from_arrow(pa.table([*columns, values], names=[*keys, udf.name()]))
+        plan = self.df._plan.map_groups([g._expr for g in self.group_by], udf._expr, udf._group_call)
+        return self.df._new(plan)
 
     def sum(self, *cols: Expression | str) -> DataFrame:
         return self._shortcut("sum", cols)

@@ -13,17 +13,18 @@ and ketch unchanged. Fixed-shape tensors use Arrow's canonical
 from __future__ import annotations
 
 import enum
+import functools
 import json
-import math
 from typing import Any
 
 import pyarrow as pa
+
+from ketch._native import logical_layout
 
 EXTENSION_NAME = b"ARROW:extension:name"
 EXTENSION_METADATA = b"ARROW:extension:metadata"
 DAFT_EXTENSION = "daft.super_extension"
 FIXED_SHAPE_TENSOR = "arrow.fixed_shape_tensor"
-DAFT_VERSION = "0.7.26"
 
 
 class ImageMode(enum.Enum):
@@ -113,58 +114,22 @@ def element_type(name: str) -> pa.DataType:
     return _ELEMENTS[name]
 
 
-def _item(t: pa.DataType) -> pa.DataType:
-    return pa.large_list(pa.field("item", t))
+@functools.lru_cache(maxsize=1024)
+def _layout(logical_json: str) -> tuple[pa.DataType, dict[bytes, bytes]]:
+    """The storage type and field metadata of a logical type, from the engine."""
+    try:
+        return logical_layout(logical_json)
+    except ValueError as e:
+        raise TypeError(f"unsupported logical type {logical_json}: {e}") from None
 
 
-def sparse_index_type(shape: list[int]) -> pa.DataType:
-    """The index type of ``FixedShapeSparseTensor[...; shape]``: the smallest
-    unsigned integer holding its largest flat index (as Daft picks it)."""
-    largest = max(math.prod(shape) - 1, 0)
-    for t in (pa.uint8(), pa.uint16(), pa.uint32()):
-        if largest < 1 << t.bit_width:
-            return t
-    return pa.uint64()
+def _json(logical: Any) -> str:
+    return json.dumps(logical, separators=(",", ":"))
 
 
 def storage(logical: Any) -> pa.DataType:
-    """The Arrow storage type of a logical type."""
-    if logical == "Python":
-        return pa.large_binary()
-    ((kind, arg),) = logical.items()
-    if kind == "Image":
-        element = ImageMode[arg].element if arg else pa.uint8()
-        return pa.struct(
-            [
-                ("data", _item(element)),
-                ("channel", pa.uint16()),
-                ("height", pa.uint32()),
-                ("width", pa.uint32()),
-                ("mode", pa.uint8()),
-            ]
-        )
-    if kind == "FixedShapeImage":
-        mode, h, w = ImageMode[arg[0]], arg[1], arg[2]
-        return pa.list_(pa.field("item", mode.element), h * w * mode.channels)
-    if kind == "Tensor":
-        return pa.struct([("data", _item(element_type(arg))), ("shape", _item(pa.uint64()))])
-    if kind == "FixedShapeTensor":
-        n = 1
-        for d in arg[1]:
-            n *= d
-        return pa.list_(pa.field("item", element_type(arg[0])), n)
-    if kind == "SparseTensor":
-        return pa.struct(
-            [("values", _item(element_type(arg[0]))), ("indices", _item(pa.uint64())), ("shape", _item(pa.uint64()))]
-        )
-    if kind == "FixedShapeSparseTensor":
-        return pa.struct([("values", _item(element_type(arg[0]))), ("indices", _item(sparse_index_type(arg[1])))])
-    if kind == "Embedding":
-        return pa.list_(pa.field("item", element_type(arg[0])), arg[1])
-    if kind == "File":
-        fields = [("url", pa.large_string()), ("io_config", pa.large_binary())]
-        return pa.struct([*fields, ("position", pa.int64()), ("size", pa.int64())])
-    raise TypeError(f"unsupported logical type {logical!r}")
+    """The Arrow storage type of a logical type (the layout the engine defines)."""
+    return _layout(_json(logical))[0]
 
 
 def name(logical: Any) -> str:
@@ -195,16 +160,13 @@ def name(logical: Any) -> str:
 
 def metadata(logical: Any) -> dict[bytes, bytes]:
     """The Arrow field metadata that carries ``logical``."""
-    if isinstance(logical, dict) and "FixedShapeTensor" in logical:
-        meta = json.dumps({"shape": logical["FixedShapeTensor"][1]}, separators=(",", ":"))
-        return {EXTENSION_NAME: FIXED_SHAPE_TENSOR.encode(), EXTENSION_METADATA: meta.encode()}
-    meta = {"datatype": logical, "daft_version": DAFT_VERSION, "daft_build_type": "release"}
-    raw = json.dumps(meta, separators=(",", ":")).encode()
-    return {EXTENSION_NAME: DAFT_EXTENSION.encode(), EXTENSION_METADATA: raw}
+    return dict(_layout(_json(logical))[1])
 
 
 def field(name_: str, logical: Any) -> pa.Field:
-    return pa.field(name_, storage(logical), metadata=metadata(logical))
+    """A nullable field ``name_`` of the logical type: storage type and extension metadata."""
+    t, meta = _layout(_json(logical))
+    return pa.field(name_, t, metadata=meta)
 
 
 def of_type(t: pa.DataType) -> tuple[pa.DataType, Any]:

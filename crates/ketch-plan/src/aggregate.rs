@@ -93,3 +93,69 @@ pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Res
     check_unique_names(&out)?;
     LogicalPlanBuilder::from(grouped).project(out)?.build()
 }
+
+/// Daft's `GroupedDataFrame.map_groups`: `udf` called once per group of
+/// `group_by` keys, on that group's rows, returning any number of rows.
+///
+/// The plan: the keys and `args` (the UDF's argument expressions) are
+/// projected, grouped by the keys with each argument collected into a list
+/// (`array_agg`, rows in input order, nulls kept), `udf` is called on those
+/// lists (one row per group; it returns one list of results per group) and
+/// its results are unnested. `udf` is a handle that takes one list array per
+/// argument and returns a list array of the same length (see
+/// [`crate::udf::UdfHandle`]).
+///
+/// Result: the key columns, each repeated for every row the UDF returns for
+/// its group, then one column `name` (Daft names it after the UDF
+/// expression). A group for which the UDF returns no rows disappears; null
+/// keys form their own group. Nothing runs until the plan is executed.
+///
+/// Errors: a plan error when a key or an argument does not resolve, or when
+/// the output would have two columns of one name.
+pub fn map_groups(
+    plan: LogicalPlan,
+    group_by: Vec<Expr>,
+    args: Vec<Expr>,
+    udf: std::sync::Arc<dyn crate::udf::UdfHandle>,
+    name: &str,
+) -> Result<LogicalPlan> {
+    use datafusion::common::UnnestOptions;
+    let group_by: Vec<Expr> = group_by.into_iter().map(named).collect();
+    let keys: Vec<Expr> = group_by.iter().map(|g| Expr::Column(Column::new_unqualified(output_name(g)))).collect();
+    let arg_names: Vec<String> = (0..args.len()).map(|i| format!("__ketch_arg{i}")).collect();
+    let mut inputs = group_by;
+    inputs.extend(args.into_iter().zip(&arg_names).map(|(a, n)| a.alias(n)));
+    let inputs = crate::ops::select(plan, inputs)?;
+    let Some(list_agg) = ketch_functions::aggregate("list_agg") else {
+        return plan_err!("aggregate function 'list_agg' is not registered");
+    };
+    let lists: Vec<Expr> = arg_names
+        .iter()
+        .map(|n| {
+            let arg = Expr::Column(Column::new_unqualified(n));
+            Expr::AggregateFunction(datafusion::logical_expr::expr::AggregateFunction::new_udf(
+                list_agg.clone(),
+                vec![arg],
+                false,
+                None,
+                vec![],
+                None,
+            ))
+            .alias(n)
+        })
+        .collect();
+    let grouped = LogicalPlanBuilder::from(inputs).aggregate(keys.clone(), lists)?.build()?;
+    let call = crate::udf::ExternalUdf::call(
+        udf,
+        arg_names.iter().map(|n| Expr::Column(Column::new_unqualified(n))).collect(),
+    );
+    let mut out = keys;
+    out.push(call.alias(name));
+    check_unique_names(&out)?;
+    // A group whose UDF returned no rows (an empty list) disappears.
+    let options = UnnestOptions::new().with_preserve_nulls(false);
+    LogicalPlanBuilder::from(grouped)
+        .project(out)?
+        .unnest_columns_with_options(vec![Column::new_unqualified(name)], options)?
+        .build()
+}

@@ -4,9 +4,11 @@
 //! Each operation takes a plan and user expressions and returns a new plan; it
 //! never executes anything. Daft's rules live here: output column naming
 //! ([`naming`]), join column naming ([`join`]), aggregations nested in
-//! expressions ([`aggregate`]), explode, sort null ordering ([`ops`]).
+//! expressions ([`aggregate`]), explode, sort null ordering, pivot ([`ops`]),
+//! as-of joins ([`asof`]).
 
 pub mod aggregate;
+pub mod asof;
 pub mod display;
 pub mod join;
 pub mod naming;

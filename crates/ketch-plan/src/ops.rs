@@ -438,3 +438,74 @@ pub fn sample(plan: LogicalPlan, fraction: f64) -> Result<LogicalPlan> {
 pub fn available(plan: &LogicalPlan) -> String {
     field_names(plan).join(", ")
 }
+
+/// Daft's name for a pivot value: its string form (a cast to Utf8), `None`
+/// for null (Python's `str(None)`, which Daft uses to name that column).
+fn pivot_name(pivot: Expr) -> Result<Expr> {
+    Ok(builtin("coalesce")?.call(vec![datafusion::logical_expr::cast(pivot, DataType::Utf8), lit("None")]))
+}
+
+/// The pivot column names of `pivot` over `plan`: one row per distinct value,
+/// in ascending order of the value (nulls last), as the Utf8 column
+/// `__ketch_pivot` holding each value's name (see [`pivot`]). Daft finds
+/// `pivot`'s names when none are given by running a distinct query; this is
+/// that query's plan (sorted, so the columns come in a stable order).
+pub fn pivot_names(plan: LogicalPlan, pivot: Expr) -> Result<LogicalPlan> {
+    const VALUE: &str = "__ketch_value";
+    let values = LogicalPlanBuilder::from(plan).project(vec![pivot.alias(VALUE)])?.distinct()?.build()?;
+    LogicalPlanBuilder::from(values)
+        .sort(vec![Sort::new(column(VALUE), true, false)])?
+        .project(vec![pivot_name(column(VALUE))?.alias("__ketch_pivot")])?
+        .build()
+}
+
+/// Daft's `pivot`: one row per distinct `group_by` key and, after the keys,
+/// one column per entry of `names` (in that order, duplicates once), holding
+/// `agg` (an aggregation over the value column, e.g. `sum(v)`) of the rows
+/// whose `pivot` value has that name.
+///
+/// A value's name is its string form; a null pivot value is named `None`, as
+/// in Daft. A cell whose key has no row with that pivot value is null (even
+/// for `count`), as in Daft: `agg` is computed per (keys, pivot name) and
+/// each cell takes the one result of its name.
+///
+/// Errors: the plan errors of [`crate::aggregate::aggregate`] (an `agg` that
+/// is no aggregation, an input type it does not take) and a plan error when
+/// a name is also a key's name.
+pub fn pivot(
+    plan: LogicalPlan,
+    group_by: Vec<Expr>,
+    pivot: Expr,
+    agg: Expr,
+    names: Vec<String>,
+) -> Result<LogicalPlan> {
+    const PIVOT: &str = "__ketch_pivot";
+    const CELL: &str = "__ketch_cell";
+    let group_by: Vec<Expr> = group_by.into_iter().map(named).collect();
+    let keys: Vec<Expr> = group_by.iter().map(|g| column(&output_name(g))).collect();
+    let mut by_pivot = group_by;
+    by_pivot.push(pivot_name(pivot)?.alias(PIVOT));
+    let cells = crate::aggregate::aggregate(plan, by_pivot, vec![agg.alias(CELL)])?;
+    let Some(first_value) = ketch_functions::aggregate("first_value") else {
+        return plan_err!("aggregate function 'first_value' is not registered");
+    };
+    let mut seen = HashSet::new();
+    let mut columns = Vec::with_capacity(names.len());
+    for name in names.into_iter().filter(|n| seen.insert(n.clone())) {
+        // One row per (keys, name) holds the cell: its value, ignoring the other names' rows.
+        let cell = when(column(PIVOT).eq(lit(name.as_str())), column(CELL)).end()?;
+        let pick = Expr::AggregateFunction(datafusion::logical_expr::expr::AggregateFunction::new_udf(
+            first_value.clone(),
+            vec![cell],
+            false,
+            None,
+            vec![],
+            Some(datafusion::logical_expr::expr::NullTreatment::IgnoreNulls),
+        ));
+        columns.push(pick.alias(name));
+    }
+    let mut out = keys.clone();
+    out.extend(columns.iter().cloned());
+    check_unique_names(&out)?;
+    LogicalPlanBuilder::from(cells).aggregate(keys, columns)?.build()
+}

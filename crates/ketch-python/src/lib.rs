@@ -49,6 +49,28 @@ fn runtime_stats() -> std::collections::HashMap<&'static str, u64> {
     ])
 }
 
+/// Arrow field metadata as Python's `dict[bytes, bytes]`.
+type FieldMetadata = std::collections::HashMap<Vec<u8>, Vec<u8>>;
+
+/// The Arrow layout of a Daft logical type (Image, Tensor, Embedding, File,
+/// Python, ...) given as Daft's serde JSON (`{"Image": "RGB"}`): its storage
+/// type (a `pyarrow.DataType`) and the field metadata that carries it
+/// (extension name and metadata as bytes), as ketch-functions defines them
+/// (`multimodal::types::Logical`), exactly as Daft 0.7.26 writes them. The
+/// two come apart because pyarrow would turn a field with Arrow's canonical
+/// `arrow.fixed_shape_tensor` metadata into its extension type.
+///
+/// Errors: `ValueError` for JSON that names no logical type ketch knows.
+#[pyfunction]
+fn logical_layout<'py>(py: Python<'py>, logical: &str) -> PyResult<(Bound<'py, PyAny>, FieldMetadata)> {
+    use arrow_pyarrow::ToPyArrow;
+    use errors::IntoPyResult;
+    let logical = ketch_functions::multimodal::types::Logical::parse(logical).py_err()?;
+    let metadata = logical.metadata().py_err()?;
+    let metadata = metadata.into_iter().map(|(k, v)| (k.into_bytes(), v.into_bytes())).collect();
+    Ok((logical.storage().to_pyarrow(py)?, metadata))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExpr>()?;
@@ -56,6 +78,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::PySession>()?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     m.add_function(wrap_pyfunction!(io_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(logical_layout, m)?)?;
     m.add_function(wrap_pyfunction!(reset_io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(runtime_stats, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -3,7 +3,7 @@
 
 use arrow_pyarrow::ToPyArrow;
 use datafusion::logical_expr::LogicalPlan;
-use ketch_plan::{aggregate, join, ops};
+use ketch_plan::{aggregate, asof, join, ops};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -93,6 +93,85 @@ impl PyPlan {
     ) -> R {
         let plan =
             join::join(self.plan.clone(), right.plan.clone(), exprs(left_on), exprs(right_on), how, prefix, suffix);
+        Ok(plan.py_err()?.into())
+    }
+
+    /// Daft's `join_asof` (see [`ketch_plan::asof`]): the keys and options
+    /// are checked by the Python method.
+    #[pyo3(signature = (right, left_on, right_on, left_by, right_by, strategy, prefix = None, suffix = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn join_asof(
+        &self,
+        right: &PyPlan,
+        left_on: &PyExpr,
+        right_on: &PyExpr,
+        left_by: Vec<PyRef<'_, PyExpr>>,
+        right_by: Vec<PyRef<'_, PyExpr>>,
+        strategy: &str,
+        prefix: Option<String>,
+        suffix: Option<String>,
+    ) -> R {
+        let plan = asof::join_asof(
+            self.plan.clone(),
+            right.plan.clone(),
+            left_on.expr.clone(),
+            right_on.expr.clone(),
+            exprs(left_by),
+            exprs(right_by),
+            strategy,
+            prefix,
+            suffix,
+        );
+        Ok(plan.py_err()?.into())
+    }
+
+    /// Daft's `pivot` (see [`ops::pivot`]): `agg` is the aggregation of the
+    /// value column that Daft's `agg_fn` names, `names` the pivot columns.
+    fn pivot(&self, group_by: Vec<PyRef<'_, PyExpr>>, pivot: &PyExpr, agg: &PyExpr, names: Vec<String>) -> R {
+        let plan = ops::pivot(self.plan.clone(), exprs(group_by), pivot.expr.clone(), agg.expr.clone(), names);
+        Ok(plan.py_err()?.into())
+    }
+
+    /// The plan of the distinct pivot column names of `pivot` (see
+    /// [`ops::pivot_names`]), run by `pivot` when no names are given.
+    fn pivot_names(&self, pivot: &PyExpr) -> R {
+        Ok(ops::pivot_names(self.plan.clone(), pivot.expr.clone()).py_err()?.into())
+    }
+
+    /// Daft's `map_groups` (see [`aggregate::map_groups`]): `udf` is a batch
+    /// UDF's call (maybe aliased), whose arguments are collected per group;
+    /// `group_call(arrays, num_rows) -> pyarrow.Array` runs it on one whole
+    /// group (any number of result rows). Lazy: nothing runs here.
+    ///
+    /// Errors: `ValueError` when `udf` is not a UDF call.
+    fn map_groups(&self, group_by: Vec<PyRef<'_, PyExpr>>, udf: &PyExpr, group_call: Py<PyAny>) -> R {
+        let call = match &udf.expr {
+            datafusion::logical_expr::Expr::Alias(a) => a.expr.as_ref(),
+            e => e,
+        };
+        let (Some(external), datafusion::logical_expr::Expr::ScalarFunction(f)) =
+            (ketch_plan::udf::ExternalUdf::of(call), call)
+        else {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "map_groups needs a batch UDF, got {}",
+                ketch_plan::display::display(&udf.expr)
+            )));
+        };
+        let handle = external.handle();
+        let per_group = crate::udf::PythonUdf::per_group(
+            handle.name().to_string(),
+            group_call,
+            handle.return_field().as_ref().clone(),
+            handle.concurrency(),
+        );
+        let name = ketch_plan::naming::output_name(&udf.expr);
+        let plan = aggregate::map_groups(
+            self.plan.clone(),
+            exprs(group_by),
+            f.args.clone(),
+            std::sync::Arc::new(per_group),
+            &name,
+        );
         Ok(plan.py_err()?.into())
     }
 
