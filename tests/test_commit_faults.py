@@ -3,7 +3,7 @@ of old and new files: a later read sees exactly the old rows (killed before
 the commit journal existed) or exactly the new ones (after), locally and on
 S3 (a moto server), and a later overwrite removes the killed write's staging
 folder. The kill points are the engine's fault-injection hook
-(``KETCH_FAULT_INJECTION``, see ``crates/ketch-exec/src/commit.rs``)."""
+(``KETCH_FAULT_INJECTION``, see ``crates/ketch-io/src/commit.rs``)."""
 
 import os
 import signal

@@ -5,7 +5,7 @@
 Every constructor argument defaults to ``None`` ("not set"); reading a field
 gives the value the engine uses (Daft's default when not set). The engine
 receives a config as JSON of the fields that were set (:meth:`IOConfig._json`)
-and maps it onto ``object_store`` clients (``ketch_functions::storage``).
+and maps it onto ``object_store`` clients (``ketch_io::storage``).
 Credentials not given are taken from the environment as each client does
 (``AWS_*``, ``GOOGLE_APPLICATION_CREDENTIALS``, ``AZURE_STORAGE_*``).
 """

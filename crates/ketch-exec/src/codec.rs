@@ -44,15 +44,17 @@ use datafusion_proto::physical_plan::{
     PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalPlanNodeExt, PhysicalProtoConverterExtension,
 };
 use datafusion_proto::protobuf;
+use ketch_io::formats::WriteFormat;
+use ketch_io::sink::{WriteMode, WriteOptions};
 use ketch_plan::udf::node::UdfProject;
 use ketch_plan::udf::{ExternalUdf, UdfDecoder};
-use ketch_plan::write::{Write, WriteFormat, WriteMode, WriteOptions};
+use ketch_plan::write::Write;
 use prost::Message;
 
 use crate::host_scan::{HostScanExec, HostStream};
 use crate::morsel::MorselExec;
-use crate::sink::WriteExec;
 use crate::udf::UdfProjectExec;
+use crate::write::WriteExec;
 
 /// The result schema of a write of `input` (`path`, then the partition
 /// columns), as the logical `Write` node gives it.

@@ -16,7 +16,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, internal_err};
@@ -30,8 +29,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, ReplaceChildrenOptions,
 };
-use futures::{StreamExt, stream};
 use ketch_functions::multimodal::MediaFunction;
+use ketch_io::batches::split_stream;
 
 use crate::udf::UdfProjectExec;
 
@@ -104,25 +103,6 @@ impl ExecutionPlan for MorselExec {
         let rows = self.rows;
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, split_stream(input, rows))))
     }
-}
-
-/// `batches` with every batch cut into zero-copy slices of at most `rows`
-/// rows (an empty batch passes as it is).
-pub fn split_stream(
-    batches: impl futures::Stream<Item = Result<RecordBatch>> + Send + 'static,
-    rows: usize,
-) -> impl futures::Stream<Item = Result<RecordBatch>> + Send + 'static {
-    let rows = rows.max(1);
-    batches.flat_map(move |batch| {
-        let slices: Vec<Result<RecordBatch>> = match batch {
-            Ok(b) => {
-                let n = b.num_rows();
-                (0..n.div_ceil(rows).max(1)).map(|i| Ok(b.slice(i * rows, rows.min(n - i * rows)))).collect()
-            }
-            Err(e) => vec![Err(e)],
-        };
-        stream::iter(slices)
-    })
 }
 
 /// The smallest morsel any media call in `expr` asks for.

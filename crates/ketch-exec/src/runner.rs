@@ -5,7 +5,7 @@
 //!
 //! Plans that travel: [`NativeRunner::encode_physical`] gives a physical
 //! plan as bytes (`datafusion-proto` with [`KetchCodec`], plus the
-//! `IOConfig`s its tagged URLs need, see [`crate::stores`]) and
+//! `IOConfig`s its tagged URLs need, see [`ketch_io::stores`]) and
 //! [`NativeRunner::decode_physical`] takes them back, in this or another
 //! process. With `KETCH_SERIALIZE_PLANS=1` in the environment every plan
 //! this runner runs makes that round trip first (logical plan after
@@ -115,7 +115,7 @@ impl NativeRunner {
     /// the tagged URLs it reads or writes.
     pub fn encode_physical(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
         let plan = physical_plan_to_bytes_with_extension_codec(plan, &self.codec)?.to_vec();
-        let io_configs = crate::stores::tagged_io_configs(&plan)
+        let io_configs = ketch_io::stores::tagged_io_configs(&plan)
             .into_iter()
             .map(|(tag, config)| TaggedIoConfig { tag, config })
             .collect();
@@ -128,12 +128,12 @@ impl NativeRunner {
         let envelope = PlanEnvelope::decode(bytes)
             .map_err(|e| DataFusionError::Internal(format!("cannot decode a plan envelope: {e}")))?;
         for c in &envelope.io_configs {
-            crate::stores::register_tagged_io_config(&c.tag, &c.config);
+            ketch_io::stores::register_tagged_io_config(&c.tag, &c.config);
         }
         let plan = crate::codec::physical_plan_from_bytes(&envelope.plan, &self.ctx.task_ctx(), &self.codec)?;
         // File scans travel as DataFusion's; their errors name files again here.
         use datafusion::physical_optimizer::PhysicalOptimizerRule;
-        crate::file_errors::NameFileErrors.optimize(plan, self.ctx.state().config_options())
+        ketch_io::file_errors::NameFileErrors.optimize(plan, self.ctx.state().config_options())
     }
 
     /// Runs `plan` to completion: its schema and result batches, partitions
@@ -173,7 +173,7 @@ impl NativeRunner {
     pub async fn explain(&self, plan: &LogicalPlan, physical: bool) -> Result<String> {
         let optimized = self.ctx.state().optimize(plan)?;
         let mut out = format!("== Optimized Logical Plan ==\n\n{}\n", optimized.display_indent());
-        let pushdowns = crate::source::pushdowns(&optimized)?;
+        let pushdowns = ketch_io::scan::pushdowns(&optimized)?;
         if !pushdowns.is_empty() {
             out.push_str(&format!("\n== Pushdowns ==\n\n{}\n", pushdowns.join("\n")));
         }

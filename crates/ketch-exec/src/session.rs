@@ -31,14 +31,14 @@ impl Default for ExecConfig {
 /// common-subexpression elimination would hide the casts it removes.
 /// DataFusion's physical optimizer rules with ketch's [`crate::morsel::SplitMediaMorsels`]
 /// before the first projection pushdown, so a media call is never pushed into
-/// a file scan and gets its small morsels, and [`crate::file_errors::NameFileErrors`] first.
+/// a file scan and gets its small morsels, and [`ketch_io::file_errors::NameFileErrors`] first.
 fn physical_optimizer_rules() -> Vec<Arc<dyn datafusion::physical_optimizer::PhysicalOptimizerRule + Send + Sync>> {
     let mut rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
     let at = rules.iter().position(|r| r.name() == "ProjectionPushdown").unwrap_or(rules.len());
     rules.insert(at, Arc::new(crate::morsel::SplitMediaMorsels));
     // File scans name their file in errors; first, so every pushdown into a
     // scan goes through the wrapper.
-    rules.insert(0, Arc::new(crate::file_errors::NameFileErrors));
+    rules.insert(0, Arc::new(ketch_io::file_errors::NameFileErrors));
     rules
 }
 
@@ -76,7 +76,7 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(caches)
-        .with_object_store_registry(Arc::new(crate::stores::KetchObjectStores::default()))
+        .with_object_store_registry(Arc::new(ketch_io::stores::KetchObjectStores::default()))
         .build_arc()?;
     let mut state = SessionStateBuilder::new()
         .with_config(cfg)

@@ -10,7 +10,8 @@ use datafusion::datasource::ViewTable;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::SessionContext;
 
-use crate::source::{CsvDialect, Format, ScanOptions, scan};
+use ketch_io::formats::{CsvDialect, Format};
+use ketch_io::scan::{ScanOptions, scan};
 
 #[derive(Debug)]
 struct ReadFiles {

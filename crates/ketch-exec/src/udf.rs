@@ -239,7 +239,7 @@ impl ExecutionPlan for UdfProjectExec {
 }
 
 /// Plans `UDFProject` nodes as [`UdfProjectExec`] and `Write` nodes as
-/// [`crate::sink::WriteExec`].
+/// [`crate::write::WriteExec`].
 #[derive(Debug, Default)]
 pub struct UdfPlanner;
 
@@ -257,7 +257,7 @@ impl ExtensionPlanner for UdfPlanner {
         if let Some(write) = node.as_any().downcast_ref::<ketch_plan::write::Write>() {
             let Some(input) = physical_inputs.first() else { return internal_err!("Write takes one input") };
             let schema = Arc::new(node.schema().as_arrow().clone());
-            return Ok(Some(Arc::new(crate::sink::WriteExec::new(input.clone(), write.options.clone(), schema))));
+            return Ok(Some(Arc::new(crate::write::WriteExec::new(input.clone(), write.options.clone(), schema))));
         }
         let Some(node) = node.as_any().downcast_ref::<UdfProject>() else { return Ok(None) };
         let (Some(logical), Some(input)) = (logical_inputs.first(), physical_inputs.first()) else {
@@ -293,7 +293,7 @@ impl QueryPlanner for KetchQueryPlanner {
         match planned {
             Ok(plan) => Ok(plan),
             // A corrupt Parquet footer fails planning (statistics): name the file.
-            Err(e) => Err(crate::file_errors::name_planning_error(logical_plan, session, e).await),
+            Err(e) => Err(ketch_io::file_errors::name_planning_error(logical_plan, session, e).await),
         }
     }
 }

@@ -8,10 +8,12 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::Result;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col, lit};
 use datafusion::prelude::{DataFrame, SessionContext};
-use ketch_exec::cancel::CancelFlag;
-use ketch_exec::sink::{WriteFormat, WriteMode, WriteOptions, write};
-use ketch_exec::source::{Format, ScanOptions, scan};
+use ketch_exec::cancel::{CancelFlag, with_cancel};
+use ketch_exec::runner::execute_in_order;
 use ketch_exec::{ExecConfig, new_session};
+use ketch_io::formats::{Format, WriteFormat};
+use ketch_io::scan::{ScanOptions, scan};
+use ketch_io::sink::{WriteMode, WriteOptions};
 
 fn temp_dir(name: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
@@ -101,12 +103,28 @@ fn values_plan(values: &[&str]) -> Result<LogicalPlan> {
         .build()
 }
 
+/// Plans and runs `plan` (cancelled through `cancel`), its partitions in
+/// order, and writes its rows to `root` as `opts` says.
+async fn write(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    root: &str,
+    opts: &WriteOptions,
+    cancel: &CancelFlag,
+) -> Result<Vec<String>> {
+    let physical = with_cancel(ctx.state().create_physical_plan(&plan).await?, cancel)?;
+    let rows = execute_in_order(physical, ctx.task_ctx())?;
+    let opts = WriteOptions { location: root.to_string(), ..opts.clone() };
+    ketch_io::sink::write(ctx.task_ctx(), rows, &opts).await
+}
+
 #[tokio::test]
 async fn writes_are_staged_and_a_failed_overwrite_keeps_the_old_data() -> Result<()> {
     let dir = temp_dir("sink");
     let root = dir.join("out").display().to_string();
     let ctx = ctx()?;
     let parquet = |mode| WriteOptions {
+        location: root.clone(),
         format: WriteFormat::Parquet { compression: "snappy".into(), column_compression: vec![] },
         mode,
         partition_cols: vec![],

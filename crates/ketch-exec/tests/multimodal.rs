@@ -12,10 +12,11 @@ use datafusion::prelude::{SessionContext, col, lit};
 use datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec;
 use image::{DynamicImage, RgbImage};
 use ketch_exec::codec::{KetchCodec, physical_plan_from_bytes};
-use ketch_exec::source::{Format, ScanOptions, scan};
 use ketch_exec::{ExecConfig, new_session};
 use ketch_functions::multimodal::image::{encode, image_format};
 use ketch_functions::multimodal::{ImageMode, Logical};
+use ketch_io::formats::Format;
+use ketch_io::scan::{ScanOptions, scan};
 use ketch_plan::udf::{UdfDecoder, UdfHandle};
 
 /// A session with table `t(b)`: PNG bytes of a 6x4 and a 3x5 RGB image, and a null.

@@ -6,8 +6,9 @@
 //! written file, `path` (Utf8: the root as the user wrote it joined with the
 //! file's name) followed by the partition columns (their input types, the
 //! values read back from the file's `k=v` folders). Execution
-//! (`ketch_exec::sink::WriteExec`) stages the files and commits them
-//! atomically.
+//! (`ketch_exec::write::WriteExec`, through `ketch_io::sink::write`) stages
+//! the files and commits them atomically. The options ([`WriteOptions`]) are
+//! `ketch_io`'s.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -16,89 +17,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::{DFSchema, DFSchemaRef, Result, plan_err};
 use datafusion::logical_expr::{Expr, Extension, LogicalPlan, UserDefinedLogicalNodeCore};
-
-/// The file format of a write and its options.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
-pub enum WriteFormat {
-    /// Parquet with a codec name (`snappy`, `zstd`, `gzip`, `lz4`, `brotli`,
-    /// `none`) for every column, and codecs for single columns.
-    Parquet { compression: String, column_compression: Vec<(String, String)> },
-    /// CSV: single-byte delimiter, quote and escape; a header line; chrono
-    /// formats for dates and timestamps (None: RFC 3339).
-    Csv {
-        delimiter: u8,
-        quote: u8,
-        escape: Option<u8>,
-        header: bool,
-        date_format: Option<String>,
-        timestamp_format: Option<String>,
-    },
-    /// JSON lines; null fields written as `null` with `explicit_nulls`
-    /// (Daft's default), else left out (`ignore_null_fields`).
-    Json { explicit_nulls: bool },
-}
-
-impl WriteFormat {
-    /// The file name extension (`parquet`, `csv`, `json`).
-    pub fn extension(&self) -> &'static str {
-        match self {
-            WriteFormat::Parquet { .. } => "parquet",
-            WriteFormat::Csv { .. } => "csv",
-            WriteFormat::Json { .. } => "json",
-        }
-    }
-}
-
-/// Daft's `write_mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
-pub enum WriteMode {
-    Append,
-    Overwrite,
-    OverwritePartitions,
-}
-
-impl WriteMode {
-    /// Daft's name for the mode.
-    pub fn name(&self) -> &'static str {
-        match self {
-            WriteMode::Append => "append",
-            WriteMode::Overwrite => "overwrite",
-            WriteMode::OverwritePartitions => "overwrite-partitions",
-        }
-    }
-
-    /// The mode Daft names `name`; None for another name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "append" => Some(WriteMode::Append),
-            "overwrite" => Some(WriteMode::Overwrite),
-            "overwrite-partitions" => Some(WriteMode::OverwritePartitions),
-            _ => None,
-        }
-    }
-}
-
-/// What to write where, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
-pub struct WriteOptions {
-    /// The target folder (or file, for `single_file`): a local path or a URL
-    /// as the object-store registry knows it (a URL written with an
-    /// `IOConfig` carries the config's tag in its scheme, see
-    /// `ketch_exec::stores`).
-    pub location: String,
-    pub format: WriteFormat,
-    pub mode: WriteMode,
-    /// Hive partition columns (`root/k=v/...`).
-    pub partition_cols: Vec<String>,
-    /// Write exactly one file at `location` itself.
-    pub single_file: bool,
-    /// Write an empty `_SUCCESS` object in the root folder after the commit.
-    pub write_success_file: bool,
-    /// In-memory bytes per file (Daft: target file size x inflation factor).
-    pub target_file_bytes: u64,
-    /// In-memory bytes per Parquet row group.
-    pub target_row_group_bytes: u64,
-}
+use ketch_io::sink::WriteOptions;
 
 /// Writes its input's rows as files (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -189,6 +108,8 @@ impl UserDefinedLogicalNodeCore for Write {
 mod tests {
     use super::*;
     use datafusion::logical_expr::LogicalPlanBuilder;
+    use ketch_io::formats::WriteFormat;
+    use ketch_io::sink::WriteMode;
 
     #[test]
     fn output_is_path_then_partition_columns() -> Result<()> {

@@ -25,13 +25,13 @@ fn function_names() -> Vec<(String, &'static str)> {
 /// the last [`reset_io_stats`]; local files included.
 #[pyfunction]
 fn io_stats() -> std::collections::HashMap<&'static str, u64> {
-    ketch_exec::stores::io_stats().snapshot().into_iter().collect()
+    ketch_io::stores::io_stats().snapshot().into_iter().collect()
 }
 
 /// Sets the I/O counters to zero.
 #[pyfunction]
 fn reset_io_stats() {
-    ketch_exec::stores::io_stats().reset()
+    ketch_io::stores::io_stats().reset()
 }
 
 /// Microseconds the last Ctrl-C waited for its query's tasks to stop

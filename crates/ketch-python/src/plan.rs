@@ -244,7 +244,9 @@ impl PyPlan {
         ignore_null_fields: bool,
     ) -> R {
         use crate::session::byte;
-        use ketch_plan::write::{Write, WriteFormat, WriteMode, WriteOptions};
+        use ketch_io::formats::WriteFormat;
+        use ketch_io::sink::{WriteMode, WriteOptions};
+        use ketch_plan::write::Write;
         let format = match format {
             "parquet" => WriteFormat::Parquet {
                 compression: compression.unwrap_or_else(|| "snappy".into()),
@@ -266,7 +268,7 @@ impl PyPlan {
                 "Only support `append`, `overwrite`, or `overwrite-partitions` mode. {mode} is unsupported"
             )));
         };
-        let location = ketch_exec::stores::register_io_config(&[root], io_config.as_deref()).py_err()?.remove(0);
+        let location = ketch_io::stores::register_io_config(&[root], io_config.as_deref()).py_err()?.remove(0);
         let options = WriteOptions {
             location,
             format,

@@ -20,8 +20,9 @@ use ketch_exec::cancel::CancelFlag;
 use ketch_exec::codec::KetchCodec;
 use ketch_exec::runner::NativeRunner;
 use ketch_exec::runtime::runtime;
-use ketch_exec::source::{CsvDialect, Format, ScanOptions};
 use ketch_exec::{ExecConfig, new_session};
+use ketch_io::formats::{CsvDialect, Format};
+use ketch_io::scan::ScanOptions;
 use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql, plan_sql_expr};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -244,9 +245,9 @@ impl PySession {
     /// `FileNotFoundError` when nothing matches.
     #[pyo3(signature = (pattern, io_config = None))]
     fn glob_files(&self, py: Python<'_>, pattern: String, io_config: Option<String>) -> PyResult<Vec<(String, u64)>> {
-        let keyed = ketch_exec::stores::register_io_config(&[pattern], io_config.as_deref()).py_err()?;
+        let keyed = ketch_io::stores::register_io_config(&[pattern], io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
-        wait(py, async move { ketch_exec::source::glob_files(&state, &keyed[0]).await })
+        wait(py, async move { ketch_io::scan::glob_files(&state, &keyed[0]).await })
     }
 
     /// A plan scanning files. `format` is `parquet`, `csv` or `json`; `schema`
@@ -290,9 +291,9 @@ impl PySession {
             None => None,
         };
         let opts = ScanOptions { schema, infer_schema, file_path_column, hive_partitioning };
-        let paths = ketch_exec::stores::register_io_config(&paths, io_config.as_deref()).py_err()?;
+        let paths = ketch_io::stores::register_io_config(&paths, io_config.as_deref()).py_err()?;
         let state = self.ctx.state();
-        let plan = wait(py, async move { ketch_exec::source::scan(&state, &paths, &format, &opts).await })?;
+        let plan = wait(py, async move { ketch_io::scan::scan(&state, &paths, &format, &opts).await })?;
         Ok(plan.into())
     }
 

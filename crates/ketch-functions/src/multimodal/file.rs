@@ -1,7 +1,7 @@
 //! Files and URLs: `download`, `upload`, the `File` type (`file`,
 //! `file_path`, `file_size`, `file_exists`) and `guess_mime_type`.
 //!
-//! URLs resolve to `object_store` clients through [`crate::storage`] under
+//! URLs resolve to `object_store` clients through [`ketch_io::storage`] under
 //! the call's `IOConfig` (a JSON literal argument): local paths, `file://`,
 //! `s3://`, `gs://`, `az://`/`abfs://` and `http(s)://`, one client per store
 //! and config kept for the process; requests time out and are retried with
@@ -22,7 +22,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectStoreExt, PutPayload};
 
 use super::{Call, Logical, MediaFunction};
-use crate::storage::resolve;
+use ketch_io::storage::resolve;
 
 fn object_store_error(e: object_store::Error) -> DataFusionError {
     DataFusionError::ObjectStore(Box::new(e))

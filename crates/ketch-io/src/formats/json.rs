@@ -1,11 +1,13 @@
-//! Newline-delimited JSON output as Daft writes it: a null field is written
-//! as `null` (DataFusion's JSON sink leaves it out), unless
-//! `ignore_null_fields` asks for Daft's other behaviour.
+//! Newline-delimited JSON: DataFusion's JSON format for scans, and output as
+//! Daft writes it: a null field is written as `null` (DataFusion's JSON sink
+//! leaves it out), unless `ignore_null_fields` asks for Daft's other
+//! behaviour.
 //!
-//! DataFusion's JSON format for everything but the serializer: a file format
-//! whose writer plan is DataFusion's file sink orchestration
-//! (`spawn_writer_tasks_and_join`: demux, one writer per file, object store
-//! uploads) with arrow-json's writer configured for explicit nulls.
+//! The written format is DataFusion's JSON format for everything but the
+//! serializer: a file format whose writer plan is DataFusion's file sink
+//! orchestration (`spawn_writer_tasks_and_join`: demux, one writer per file,
+//! object store uploads) with arrow-json's writer configured for explicit
+//! nulls.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,14 +26,39 @@ use datafusion::datasource::file_format::json::{JsonFormat, JsonFormatFactory};
 use datafusion::datasource::file_format::write::BatchSerializer;
 use datafusion::datasource::file_format::write::demux::DemuxedStreamReceiver;
 use datafusion::datasource::file_format::write::orchestration::spawn_writer_tasks_and_join;
-use datafusion::datasource::file_format::{FileFormat, FileFormatFactory};
+use datafusion::datasource::file_format::{FileFormat, FileFormatFactory, format_as_file_type};
 use datafusion::datasource::physical_plan::{FileScanConfig, FileSink, FileSinkConfig, FileSource};
 use datafusion::datasource::sink::{DataSink, DataSinkExec};
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_expr::LexRequirement;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan};
+use datafusion::prelude::DataFrame;
 use object_store::{ObjectMeta, ObjectStore};
+
+use super::Layout;
+
+/// DataFusion's JSON lines format, for scans.
+pub(crate) fn file_format() -> Arc<dyn FileFormat> {
+    Arc::new(JsonFormat::default())
+}
+
+/// Writes `df` as JSON lines files at `target`: DataFusion's `write_json`,
+/// with Daft's null fields.
+pub(crate) async fn write(df: DataFrame, target: String, layout: &Layout, explicit_nulls: bool) -> Result<()> {
+    let factory = Arc::new(JsonLinesFactory { explicit_nulls });
+    let file_type = format_as_file_type(factory);
+    let (state, plan) = df.into_parts();
+    let mut sink_options = HashMap::new();
+    if layout.single_file {
+        sink_options.insert("single_file_output".to_string(), "true".to_string());
+    }
+    let partition_by = if layout.single_file { vec![] } else { layout.partition_cols.clone() };
+    let plan = LogicalPlanBuilder::copy_to(plan, target, file_type, sink_options, partition_by)?.build()?;
+    DataFrame::new(state, plan).collect().await?;
+    Ok(())
+}
 
 /// The factory `COPY TO` plans with: JSON lines, nulls written or not.
 #[derive(Debug)]

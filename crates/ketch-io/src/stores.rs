@@ -1,11 +1,11 @@
 //! Object stores for scans and writes: DataFusion's registry, with a store
 //! made on demand for a URL that has none registered: from the URL's scheme
-//! and the environment (through `ketch_functions::storage`), or, for a URL
+//! and the environment (through [`crate::storage`]), or, for a URL
 //! tagged by [`register_io_config`], from that call's own `IOConfig`.
 //!
 //! The tag's config is kept process-wide ([`io_config_for_tag`]), not in one
 //! session: any session of the process (the native runner's, or a worker's
-//! that received a plan with its configs, see `crate::runner`) makes the
+//! that received a plan with its configs, see `ketch_exec::runner`) makes the
 //! store on first use.
 
 use std::collections::HashMap;
@@ -13,12 +13,12 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::storage;
 use async_trait::async_trait;
 use bytes::Bytes;
 use datafusion::common::Result;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use futures::stream::BoxStream;
-use ketch_functions::storage;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{

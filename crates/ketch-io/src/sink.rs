@@ -1,6 +1,8 @@
-//! File sinks: Parquet, CSV and JSON writes to local folders and object
-//! stores (through the session's object store registry) that never leave
-//! partial output.
+//! File sinks: writes of any format in [`crate::formats`] (Parquet, CSV,
+//! JSON) to local folders and object stores (through the session's object
+//! store registry) that never leave partial output. Staging, file sizes and
+//! the commit live here; each format's own write is in its `formats` file.
+//! The physical write operator over a plan is `ketch_exec::write::WriteExec`.
 //!
 //! Files are first written under a hidden staging prefix inside the target
 //! (`<root>/.ketch-staging-<uuid>/`, skipped by readers); only after every
@@ -23,45 +25,92 @@ use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
-use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
-use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::datasource::file_format::format_as_file_type;
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder, TaskContext};
 use datafusion::logical_expr::LogicalPlanBuilder;
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::physical_plan::{
-    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-    ReplaceChildrenOptions,
-};
 use datafusion::prelude::DataFrame;
 use futures::{StreamExt, TryStreamExt};
-use ketch_functions::storage;
-
-use crate::commit;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
-pub use ketch_plan::write::{WriteFormat, WriteMode, WriteOptions};
+use crate::commit;
+use crate::formats::{Layout, WriteFormat};
+use crate::storage;
 
-/// Runs `input` (its partitions in order) and writes its rows under
-/// `opts.location` (a local path or a URL whose store the task's registry
-/// serves); returns the written files' paths relative to the location
-/// (`k=v/<uuid>-0.parquet`; `""` for `single_file`).
+/// Daft's `write_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
+pub enum WriteMode {
+    Append,
+    Overwrite,
+    OverwritePartitions,
+}
+
+impl WriteMode {
+    /// Daft's name for the mode.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WriteMode::Append => "append",
+            WriteMode::Overwrite => "overwrite",
+            WriteMode::OverwritePartitions => "overwrite-partitions",
+        }
+    }
+
+    /// The mode Daft names `name`; None for another name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "append" => Some(WriteMode::Append),
+            "overwrite" => Some(WriteMode::Overwrite),
+            "overwrite-partitions" => Some(WriteMode::OverwritePartitions),
+            _ => None,
+        }
+    }
+}
+
+/// What to write where, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct WriteOptions {
+    /// The target folder (or file, for `single_file`): a local path or a URL
+    /// as the object-store registry knows it (a URL written with an
+    /// `IOConfig` carries the config's tag in its scheme, see
+    /// [`crate::stores`]).
+    pub location: String,
+    pub format: WriteFormat,
+    pub mode: WriteMode,
+    /// Hive partition columns (`root/k=v/...`).
+    pub partition_cols: Vec<String>,
+    /// Write exactly one file at `location` itself.
+    pub single_file: bool,
+    /// Write an empty `_SUCCESS` object in the root folder after the commit.
+    pub write_success_file: bool,
+    /// In-memory bytes per file (Daft: target file size x inflation factor).
+    pub target_file_bytes: u64,
+    /// In-memory bytes per Parquet row group.
+    pub target_row_group_bytes: u64,
+}
+
+/// Writes the rows of `input` under `opts.location` (a local path or a URL
+/// whose store the task's registry serves); returns the written files'
+/// paths relative to the location (`k=v/<uuid>-0.parquet`; `""` for
+/// `single_file`). `input` gives the rows in the order the files are to
+/// hold them (e.g. a plan's partitions in order); it is first polled once
+/// the target folder is recovered and leased, so a stream that starts its
+/// query on the first poll starts it then.
 ///
 /// Errors: the query's error, or a storage error naming the path; the data
 /// files under the location are then those that were there before, except
 /// after a storage error in the commit's last steps, which the error names:
 /// the next read or write of the location finishes that commit. A
-/// cancelled query (see [`crate::cancel`]) fails like any other, unless its
-/// commit had begun, which then completes.
-pub async fn write(ctx: Arc<TaskContext>, input: Arc<dyn ExecutionPlan>, opts: &WriteOptions) -> Result<Vec<String>> {
+/// cancelled query (see `ketch_exec::cancel`) fails like any other, unless
+/// its commit had begun, which then completes.
+pub async fn write(
+    ctx: Arc<TaskContext>,
+    input: SendableRecordBatchStream,
+    opts: &WriteOptions,
+) -> Result<Vec<String>> {
     let root = opts.location.as_str();
     let root_url = storage::parse_url(root)?;
     let store = ctx.runtime_env().object_store(ObjectStoreUrl::parse(storage::store_url(&root_url))?)?;
@@ -165,15 +214,13 @@ impl PartitionStream for OnceStream {
     }
 }
 
-/// Runs `input` and writes its rows as files under the folder URL `staging`.
+/// Writes the rows of `stream` as files under the folder URL `staging`.
 async fn write_staged(
     ctx: Arc<TaskContext>,
-    input: Arc<dyn ExecutionPlan>,
+    mut stream: SendableRecordBatchStream,
     staging: &str,
     opts: &WriteOptions,
 ) -> Result<()> {
-    // In partition order, so the files hold the rows in the DataFrame's order.
-    let mut stream = crate::runner::execute_in_order(input, ctx.clone())?;
     let schema = stream.schema();
     // The first non-empty batch gives the in-memory size of a row.
     let mut head = Vec::new();
@@ -197,7 +244,8 @@ async fn write_staged(
     let file_rows = rows_for(opts.target_file_bytes);
     // DataFusion starts a new file between batches only: no batch may hold
     // more than a file's rows.
-    let batches = crate::morsel::split_stream(futures::stream::iter(head.into_iter().map(Ok)).chain(stream), file_rows);
+    let batches =
+        crate::batches::split_stream(futures::stream::iter(head.into_iter().map(Ok)).chain(stream), file_rows);
     let input: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches));
 
     let mut config = ctx.session_config().clone();
@@ -219,63 +267,13 @@ async fn write_staged(
     let scan = LogicalPlanBuilder::scan("write_input", provider_as_source(Arc::new(table)), None)?.build()?;
     let df = DataFrame::new(state, scan);
 
-    let write_options = if opts.single_file {
-        DataFrameWriteOptions::new().with_single_file_output(true)
-    } else {
-        DataFrameWriteOptions::new().with_partition_by(opts.partition_cols.clone())
-    };
     let target = if opts.single_file { format!("{staging}single.{}", opts.format.extension()) } else { staging.into() };
-    match &opts.format {
-        WriteFormat::Parquet { compression, column_compression } => {
-            let mut parquet = TableParquetOptions::default();
-            parquet.global.compression = Some(codec(compression));
-            parquet.global.max_row_group_size = rows_for(opts.target_row_group_bytes);
-            for (column, compression) in column_compression {
-                let column_options =
-                    ParquetColumnOptions { compression: Some(codec(compression)), ..Default::default() };
-                parquet.column_specific_options.insert(column.clone(), column_options);
-            }
-            df.write_parquet(&target, write_options, Some(parquet)).await?;
-        }
-        WriteFormat::Csv { delimiter, quote, escape, header, date_format, timestamp_format } => {
-            let csv = CsvOptions {
-                delimiter: *delimiter,
-                quote: *quote,
-                escape: *escape,
-                has_header: Some(*header),
-                date_format: date_format.clone(),
-                timestamp_format: timestamp_format.clone(),
-                ..Default::default()
-            };
-            df.write_csv(&target, write_options, Some(csv)).await?;
-        }
-        WriteFormat::Json { explicit_nulls } => {
-            // DataFusion's `write_json`, with Daft's null fields.
-            let factory = Arc::new(crate::json_sink::JsonLinesFactory { explicit_nulls: *explicit_nulls });
-            let file_type = format_as_file_type(factory);
-            let (state, plan) = df.into_parts();
-            let mut sink_options = std::collections::HashMap::new();
-            if opts.single_file {
-                sink_options.insert("single_file_output".to_string(), "true".to_string());
-            }
-            let partition_by = if opts.single_file { vec![] } else { opts.partition_cols.clone() };
-            let plan = LogicalPlanBuilder::copy_to(plan, target, file_type, sink_options, partition_by)?.build()?;
-            DataFrame::new(state, plan).collect().await?;
-        }
-    }
-    Ok(())
-}
-
-/// Daft's codec names as DataFusion's (a codec with levels at the parquet
-/// crate's default level).
-fn codec(name: &str) -> String {
-    match name.to_ascii_lowercase().as_str() {
-        "none" | "uncompressed" => "uncompressed".to_string(),
-        "zstd" => "zstd(1)".to_string(),
-        "gzip" => "gzip(6)".to_string(),
-        "brotli" => "brotli(1)".to_string(),
-        other => other.to_string(),
-    }
+    let layout = Layout {
+        single_file: opts.single_file,
+        partition_cols: opts.partition_cols.clone(),
+        row_group_rows: rows_for(opts.target_row_group_bytes),
+    };
+    opts.format.write(df, target, &layout).await
 }
 
 /// Moves the staged files to their final names and, for the overwrite
@@ -356,133 +354,4 @@ async fn existing_data_files(store: &Arc<dyn ObjectStore>, folder: &Path) -> Res
         .into_iter()
         .filter(|p| relative(folder, p).is_some_and(|rel| rel.iter().all(|s| !s.starts_with(['.', '_']))))
         .collect())
-}
-
-/// The physical write node ([`ketch_plan::write::Write`]): runs its input,
-/// writes and commits the files (see [`write`]) and returns Daft's result
-/// table, one row per file: `path` (the location as the user wrote it
-/// joined with the file's name) and the partition columns (values read back
-/// from the `k=v` folder names, percent-decoded, `__HIVE_DEFAULT_PARTITION__`
-/// as null, cast to the column's type). One output partition.
-#[derive(Debug)]
-pub struct WriteExec {
-    input: Arc<dyn ExecutionPlan>,
-    options: WriteOptions,
-    schema: SchemaRef,
-    properties: Arc<PlanProperties>,
-}
-
-impl WriteExec {
-    /// A write of `input`; `schema` is the result table's (the logical
-    /// node's schema).
-    pub fn new(input: Arc<dyn ExecutionPlan>, options: WriteOptions, schema: SchemaRef) -> Self {
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
-        Self { input, options, schema, properties }
-    }
-
-    /// What is written where.
-    pub fn options(&self) -> &WriteOptions {
-        &self.options
-    }
-}
-
-impl DisplayAs for WriteExec {
-    fn fmt_as(&self, _: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        let o = &self.options;
-        write!(f, "WriteExec: {} {} to {}", o.mode.name(), o.format.extension(), o.location)
-    }
-}
-
-impl ExecutionPlan for WriteExec {
-    fn name(&self) -> &str {
-        "WriteExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    /// The input's partitions are read in order by the write itself: no
-    /// repartitioning may be put below it (it would change the rows' order).
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false]
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    /// No expressions.
-    fn apply_expressions(
-        &self,
-        _: &mut dyn FnMut(&Arc<dyn datafusion::physical_expr::PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn replace_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-        _: ReplaceChildrenOptions,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(input) = children.pop() else {
-            return Err(DataFusionError::Internal("WriteExec takes one input".into()));
-        };
-        Ok(Arc::new(Self::new(input, self.options.clone(), self.schema.clone())))
-    }
-
-    #[allow(deprecated)]
-    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        self.replace_children(children, ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute))
-    }
-
-    fn execute(&self, partition: usize, ctx: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(DataFusionError::Internal(format!("WriteExec has one partition, got {partition}")));
-        }
-        let (input, options, schema) = (self.input.clone(), self.options.clone(), self.schema.clone());
-        let out = schema.clone();
-        let result = futures::stream::once(async move {
-            let written = write(ctx, input, &options).await?;
-            result_table(&options, &written, &out)
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, result)))
-    }
-}
-
-/// Daft's result table of a write (see [`WriteExec`]) for the files
-/// `written` (relative to the location).
-fn result_table(opts: &WriteOptions, written: &[String], schema: &SchemaRef) -> Result<arrow::array::RecordBatch> {
-    use arrow::array::{ArrayRef, StringArray};
-    let shown = crate::stores::display_location(&opts.location);
-    let shown = shown.strip_prefix("file://").unwrap_or(&shown).to_string();
-    let paths: StringArray = written
-        .iter()
-        .map(|rel| Some(if rel.is_empty() { shown.clone() } else { format!("{}/{rel}", shown.trim_end_matches('/')) }))
-        .collect();
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(paths)];
-    for (name, field) in opts.partition_cols.iter().zip(schema.fields().iter().skip(1)) {
-        let prefix = format!("{name}=");
-        let values: StringArray = written
-            .iter()
-            .map(|rel| {
-                let raw = rel.split('/').find_map(|s| s.strip_prefix(prefix.as_str()))?;
-                if raw == "__HIVE_DEFAULT_PARTITION__" {
-                    return None;
-                }
-                Some(percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned())
-            })
-            .collect();
-        columns.push(arrow::compute::cast(&values, field.data_type())?);
-    }
-    Ok(arrow::array::RecordBatch::try_new(schema.clone(), columns)?)
 }

@@ -1,17 +1,14 @@
-//! File sources: Parquet, CSV and newline-delimited JSON over local paths,
-//! globs and lists of them, as DataFusion listing tables.
+//! File sources: files of any format in [`crate::formats`] (Parquet, CSV,
+//! newline-delimited JSON) over local paths, URLs, folders, globs and lists
+//! of them, as DataFusion listing tables: listing, hive partitions, schema
+//! inference and scan planning, independent of the format.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
-use datafusion::common::config::CsvOptions;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
-use datafusion::datasource::file_format::FileFormat;
-use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::datasource::file_format::json::JsonFormat;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
@@ -19,24 +16,7 @@ use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
-/// CSV dialect (Daft's `read_csv` options).
-#[derive(Debug, Clone)]
-pub struct CsvDialect {
-    pub has_headers: bool,
-    pub delimiter: u8,
-    pub quote: u8,
-    pub escape_char: Option<u8>,
-    pub comment: Option<u8>,
-    pub double_quote: bool,
-}
-
-/// A file format to read.
-#[derive(Debug, Clone)]
-pub enum Format {
-    Parquet,
-    Csv(CsvDialect),
-    Json,
-}
+use crate::formats::Format;
 
 /// What to read and how (Daft's reader arguments).
 #[derive(Debug, Clone, Default)]
@@ -57,26 +37,6 @@ fn not_found(path: &str) -> DataFusionError {
         std::io::ErrorKind::NotFound,
         format!("No files found at {path}: check the path or glob pattern"),
     )))
-}
-
-fn file_format(format: &Format) -> Arc<dyn FileFormat> {
-    match format {
-        // Field metadata carries Daft's logical types (images, embeddings, ...): keep it.
-        Format::Parquet => Arc::new(ParquetFormat::default().with_skip_metadata(false)),
-        Format::Json => Arc::new(JsonFormat::default()),
-        Format::Csv(d) => {
-            let options = CsvOptions {
-                has_header: Some(d.has_headers),
-                delimiter: d.delimiter,
-                quote: d.quote,
-                escape: d.escape_char,
-                comment: d.comment,
-                double_quote: Some(d.double_quote),
-                ..Default::default()
-            };
-            Arc::new(CsvFormat::default().with_options(options))
-        }
-    }
 }
 
 /// Hidden files and folders (`.name`, `_name`, e.g. `_SUCCESS` or a writer's
@@ -176,7 +136,7 @@ fn listing_url(path: &str) -> Result<ListingTableUrl> {
     if !path.contains("://") || path.starts_with("file://") {
         return ListingTableUrl::parse(path);
     }
-    let url = ketch_functions::storage::parse_url(path)?;
+    let url = crate::storage::parse_url(path)?;
     let text = url.as_str().to_string();
     let Some(first) = text.find(['*', '?', '[']) else { return ListingTableUrl::try_new(url, None) };
     let cut = text[..first].rfind('/').map_or(first, |j| j + 1);
@@ -293,7 +253,7 @@ pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts
     }
     let files: Vec<String> = listed.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
     let file_urls = files.iter().map(|f| file_url(f)).collect::<Result<Vec<_>>>()?;
-    let listing = ListingOptions::new(file_format(format)).with_file_extension("");
+    let listing = ListingOptions::new(format.file_format()).with_file_extension("");
 
     let schema = match (&opts.schema, opts.infer_schema) {
         (Some(s), false) => s.clone(),
