@@ -146,8 +146,15 @@ def azurite(tmp_path_factory):
         )
         yield endpoint, conn
     finally:
+        # Azurite's graceful shutdown waits for every open connection, and
+        # this process's object-store clients keep theirs alive: give it a
+        # moment, then stop it.
         proc.terminate()
-        proc.wait()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture
@@ -172,3 +179,17 @@ def ctrl_c():
     for timer in timers:
         timer.cancel()
     signal.signal(signal.SIGINT, previous)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``KETCH_SERIALIZE_PLANS`` set every plan runs after a round trip
+    through bytes, as on a cluster: its UDFs are copies, whose side effects
+    the test process cannot see. Tests marked ``udf_side_effects`` observe
+    exactly those, so they are skipped then (their answers are checked by
+    the normal run)."""
+    if not os.environ.get("KETCH_SERIALIZE_PLANS"):
+        return
+    skip = pytest.mark.skip(reason="observes UDF side effects in this process; plans run copies of UDFs when serialized")
+    for item in items:
+        if item.get_closest_marker("udf_side_effects"):
+            item.add_marker(skip)

@@ -141,6 +141,7 @@ def test_batch_function_returns(kind):
     _both(build)
 
 
+@pytest.mark.udf_side_effects
 def test_batch_size_splits_calls():
     sizes = []
 
@@ -167,6 +168,7 @@ def test_async_rows_run_concurrently():
     assert asyncio.run(coro) == 3
 
 
+@pytest.mark.udf_side_effects
 def test_async_max_concurrency_bounds_rows_in_flight():
     live, peak = [0], [0]
 
@@ -214,6 +216,7 @@ def test_class_udf_methods_share_one_instance():
     _both(build)
 
 
+@pytest.mark.udf_side_effects
 def test_class_udf_init_runs_once_and_direct_calls_work():
     inits = []
 
@@ -236,6 +239,7 @@ def test_class_udf_init_runs_once_and_direct_calls_work():
         m.bias  # noqa: B018 - instance attributes are not reachable, as in Daft
 
 
+@pytest.mark.udf_side_effects
 def test_class_udf_max_concurrency_makes_at_most_n_instances():
     made = []
 
@@ -281,6 +285,7 @@ def test_failed_rows_are_reported_after_the_query():
     assert out["a"] == [None, 1, 2, None, 4, 5, None, 7, 8, None]
 
 
+@pytest.mark.udf_side_effects
 @pytest.mark.filterwarnings("ignore:User-defined function")
 def test_retries_are_per_row():
     calls = {}
@@ -466,6 +471,7 @@ def test_map_groups_matches_daft(case):
     _both(build)
 
 
+@pytest.mark.udf_side_effects
 def test_map_groups_is_lazy():
     calls = []
 

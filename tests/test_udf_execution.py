@@ -52,6 +52,7 @@ def test_explain_shows_the_udf_node():
     assert df.to_pydict() == {"a": [1, 2], "b": [10, 20]}
 
 
+@pytest.mark.udf_side_effects
 @pytest.mark.parametrize("how", ["inner", "left", "right", "outer", "semi", "anti"])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_udf_before_a_join_matches_daft(how, side):
@@ -71,6 +72,7 @@ def test_udf_before_a_join_matches_daft(how, side):
         assert len(ours) == {"inner": 2, "semi": 2, "anti": N - 2}[how]
 
 
+@pytest.mark.udf_side_effects
 def test_udf_after_join_is_called_only_on_matching_rows():
     calls = []
     left, right = _frames(ketch)
@@ -81,6 +83,7 @@ def test_udf_after_join_is_called_only_on_matching_rows():
     assert physical.index("UDFProjectExec") < physical.index("HashJoinExec")  # above the join
 
 
+@pytest.mark.udf_side_effects
 def test_join_on_a_udf_column_keeps_the_udf_below():
     calls = []
     left, right = _frames(ketch)
@@ -90,6 +93,7 @@ def test_join_on_a_udf_column_keeps_the_udf_below():
     assert len(calls) == N
 
 
+@pytest.mark.udf_side_effects
 def test_filters_and_limits_run_before_the_udf():
     calls = []
     left, _ = _frames(ketch)
@@ -131,6 +135,7 @@ def test_filter_on_the_udf_result_and_nested_udfs_match_daft():
     assert optimized.split("== Physical Plan ==")[0].count("UDFProject:") == 2
 
 
+@pytest.mark.udf_side_effects
 def test_a_slow_udf_slows_its_input_instead_of_buffering_it(tmp_path):
     events = []  # list.append is atomic: no lock (a UDF must pickle)
 
@@ -165,6 +170,7 @@ def test_a_slow_udf_slows_its_input_instead_of_buffering_it(tmp_path):
     assert events.count(1) == 60 and max_ahead <= 4
 
 
+@pytest.mark.udf_side_effects
 def test_batch_udfs_get_coalesced_batches(tmp_path):
     path = tmp_path / "small_row_groups.parquet"
     pq.write_table(pa.table({"a": list(range(20_000))}), path, row_group_size=500)

@@ -141,7 +141,8 @@ def read_deltalake(
     ``deltalake``'s ``TableNotFoundError`` for a path with no table."""
     deltalake = _require("deltalake", "deltalake", "read_deltalake")
     uri = _uri(table, "read_deltalake")
-    dt = deltalake.DeltaTable(uri, storage_options=storage_options(io_config, uri))
+    options = storage_options(io_config, uri)
+    dt = deltalake.DeltaTable(uri, storage_options=options)
     if version is not None:
         dt.load_as_version(version)
     schema = pa.schema(dt.schema().to_arrow())
@@ -150,7 +151,7 @@ def read_deltalake(
     features = set(dt.protocol().reader_features or [])
     with_dv = "deletionVectors" in features and not ignore_deletion_vectors
     if mapped or with_dv:
-        return _delta_engine_scan(deltalake, dt, schema)
+        return _delta_engine_scan(dt, uri, options, schema)
     actions = pa.table(dt.get_add_actions(flatten=True))
     if actions.num_rows == 0:
         return _empty(schema)
@@ -192,19 +193,52 @@ def _file_uris(root: str, paths: list[str], uris: list[str]) -> list[str]:
     return [d if "://" in d else f"{root.rstrip('/')}/{d}" for d in decoded]
 
 
-def _delta_engine_scan(deltalake: Any, dt: Any, schema: pa.Schema) -> DataFrame:
-    """The table read by ``deltalake``'s query engine, pushdowns as SQL."""
+class _Reopenable:
+    """A Python source's factory that travels with its plan: it pickles the
+    arguments that open its table, never the open table (which holds
+    handles that do not pickle), and opens it again where it runs."""
 
-    def factory(columns: list[str], filters: list[str], limit: int | None) -> Any:
+    def __init__(self, opened: Any) -> None:
+        self._opened = opened
+
+    def _open(self) -> Any:
+        raise NotImplementedError
+
+    def table(self) -> Any:
+        if self._opened is None:
+            self._opened = self._open()
+        return self._opened
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_opened": None}
+
+
+class _DeltaSource(_Reopenable):
+    """A Delta table at one version, read by ``deltalake``'s query engine,
+    pushdowns as SQL."""
+
+    def __init__(self, dt: Any, uri: str, options: dict[str, str] | None) -> None:
+        super().__init__(dt)
+        self.uri, self.version, self.options = uri, dt.version(), options
+
+    def _open(self) -> Any:
+        deltalake = _require("deltalake", "deltalake", "read_deltalake")
+        return deltalake.DeltaTable(self.uri, version=self.version, storage_options=self.options)
+
+    def __call__(self, columns: list[str], filters: list[str], limit: int | None) -> Any:
+        deltalake = _require("deltalake", "deltalake", "read_deltalake")
         names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) or "1"
         sql = f"SELECT {names} FROM t"
         if filters:
             sql += " WHERE " + " AND ".join(f"({f})" for f in filters)
         if limit is not None:
             sql += f" LIMIT {limit}"
-        return pa.RecordBatchReader.from_stream(deltalake.QueryBuilder().register("t", dt).execute(sql))
+        return pa.RecordBatchReader.from_stream(deltalake.QueryBuilder().register("t", self.table()).execute(sql))
 
-    return _python_scan(schema, factory, "deltalake")
+
+def _delta_engine_scan(dt: Any, uri: str, options: dict[str, str] | None, schema: pa.Schema) -> DataFrame:
+    """The table read by ``deltalake``'s query engine (see :class:`_DeltaSource`)."""
+    return _python_scan(schema, _DeltaSource(dt, uri, options), "deltalake")
 
 
 def write_deltalake(
@@ -346,15 +380,31 @@ def read_iceberg(
     return _parquet_scan([t.file.file_path for t in tasks], schema, io_config)
 
 
-def _iceberg_engine_scan(table: Any, snapshot_id: int | None, schema: pa.Schema) -> DataFrame:
-    """The table read by pyiceberg (deletes applied, columns matched by field
-    id), the columns and limit pushed down."""
+class _IcebergSource(_Reopenable):
+    """An Iceberg table at one snapshot read by pyiceberg (deletes applied,
+    columns matched by field id), the columns and limit pushed down; opened
+    again from its metadata file where it runs."""
 
-    def factory(columns: list[str], filters: list[str], limit: int | None) -> Any:
-        scan = table.scan(snapshot_id=snapshot_id, selected_fields=tuple(columns) or ("*",), limit=limit)
+    def __init__(self, table: Any, snapshot_id: int | None) -> None:
+        super().__init__(table)
+        self.metadata_location = table.metadata_location
+        self.properties = dict(table.io.properties)
+        self.snapshot_id = snapshot_id if snapshot_id is not None else table.metadata.current_snapshot_id
+
+    def _open(self) -> Any:
+        from pyiceberg.table import StaticTable
+
+        return StaticTable.from_metadata(self.metadata_location, properties=self.properties)
+
+    def __call__(self, columns: list[str], filters: list[str], limit: int | None) -> Any:
+        selected = tuple(columns) or ("*",)
+        scan = self.table().scan(snapshot_id=self.snapshot_id, selected_fields=selected, limit=limit)
         return scan.to_arrow_batch_reader()
 
-    return _python_scan(schema, factory, "iceberg")
+
+def _iceberg_engine_scan(table: Any, snapshot_id: int | None, schema: pa.Schema) -> DataFrame:
+    """The table read by pyiceberg (see :class:`_IcebergSource`)."""
+    return _python_scan(schema, _IcebergSource(table, snapshot_id), "iceberg")
 
 
 def write_iceberg(
@@ -420,14 +470,29 @@ def read_lance(
         "default_scan_options": default_scan_options,
         "metadata_cache_size_bytes": metadata_cache_size_bytes,
     }
-    ds = lance.dataset(path, storage_options=storage_options(io_config, path), **{k: v for k, v in kwargs.items() if v})
-    schema = ds.schema
+    options = storage_options(io_config, path)
+    ds = lance.dataset(path, storage_options=options, **{k: v for k, v in kwargs.items() if v})
+    return _python_scan(ds.schema, _LanceSource(ds, path, options, kwargs), "lance")
 
-    def factory(columns: list[str], filters: list[str], limit: int | None) -> Any:
+
+class _LanceSource(_Reopenable):
+    """A Lance dataset at one version, read by Lance's scanner with the
+    query's columns, filters (SQL) and limit; opened again where it runs."""
+
+    def __init__(self, ds: Any, path: str, options: dict[str, str] | None, kwargs: dict[str, Any]) -> None:
+        super().__init__(ds)
+        self.path, self.options = path, options
+        # The version read, however it was chosen (number, tag, asof).
+        self.kwargs = {k: v for k, v in kwargs.items() if v and k not in ("version", "asof", "commit_lock")}
+        self.kwargs["version"] = ds.version
+
+    def _open(self) -> Any:
+        lance = _require("lance", "pylance", "read_lance")
+        return lance.dataset(self.path, storage_options=self.options, **self.kwargs)
+
+    def __call__(self, columns: list[str], filters: list[str], limit: int | None) -> Any:
         where = " AND ".join(f"({f})" for f in filters) or None
-        return ds.scanner(columns=columns, filter=where, limit=limit).to_reader()
-
-    return _python_scan(schema, factory, "lance")
+        return self.table().scanner(columns=columns, filter=where, limit=limit).to_reader()
 
 
 def write_lance(

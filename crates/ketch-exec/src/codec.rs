@@ -479,7 +479,10 @@ impl PhysicalProtoConverterExtension for KetchProtoConverter {
         plan: &Arc<dyn ExecutionPlan>,
         codec: &dyn PhysicalExtensionCodec,
     ) -> Result<protobuf::PhysicalPlanNode> {
-        protobuf::PhysicalPlanNode::try_from_physical_plan_with_converter(Arc::clone(plan), codec, self)
+        let mut node =
+            protobuf::PhysicalPlanNode::try_from_physical_plan_with_converter(Arc::clone(plan), codec, self)?;
+        keep_ignore_nulls(plan, &mut node);
+        Ok(node)
     }
 
     fn proto_to_physical_expr(
@@ -505,6 +508,43 @@ impl PhysicalProtoConverterExtension for KetchProtoConverter {
     ) -> Result<protobuf::PhysicalExprNode> {
         serialize_physical_expr_with_converter(expr, codec, self)
     }
+}
+
+/// `datafusion-proto` 55 serializes a window function's `IGNORE NULLS`
+/// (`last_value(x IGNORE NULLS)`, which ketch's as-of join and Daft's
+/// `ignore_nulls=True` use) for aggregate window functions only, and reads
+/// it back for all: set it in `node` for the window UDFs of `plan` that
+/// have it. `WindowUDFExpr` has no getter for it, so its `Debug` form is read.
+fn keep_ignore_nulls(plan: &Arc<dyn ExecutionPlan>, node: &mut protobuf::PhysicalPlanNode) {
+    use datafusion::physical_expr::window::StandardWindowExpr;
+    use datafusion::physical_plan::windows::{BoundedWindowAggExec, WindowAggExec, WindowUDFExpr};
+    use datafusion_proto::protobuf::physical_plan_node::PhysicalPlanType;
+    let exprs = if let Some(w) = plan.downcast_ref::<BoundedWindowAggExec>() {
+        w.window_expr()
+    } else if let Some(w) = plan.downcast_ref::<WindowAggExec>() {
+        w.window_expr()
+    } else {
+        return;
+    };
+    let Some(PhysicalPlanType::Window(window)) = node.physical_plan_type.as_mut() else { return };
+    for (expr, proto) in exprs.iter().zip(window.window_expr.iter_mut()) {
+        let ignores = expr
+            .as_any()
+            .downcast_ref::<StandardWindowExpr>()
+            .and_then(|s| s.get_standard_func_expr().as_any().downcast_ref::<WindowUDFExpr>())
+            .is_some_and(|u| format!("{u:?}").contains("ignore_nulls: true"));
+        if ignores {
+            proto.ignore_nulls = true;
+        }
+    }
+}
+
+/// `plan` as bytes for [`physical_plan_from_bytes`], through
+/// [`KetchProtoConverter`] (which keeps what `datafusion-proto` would drop).
+pub fn physical_plan_to_bytes(plan: Arc<dyn ExecutionPlan>, codec: &KetchCodec) -> Result<Vec<u8>> {
+    let bytes =
+        datafusion_proto::bytes::physical_plan_to_bytes_with_proto_converter(plan, codec, &KetchProtoConverter)?;
+    Ok(bytes.to_vec())
 }
 
 /// A physical plan from bytes made by `physical_plan_to_bytes_with_extension_codec`

@@ -28,7 +28,6 @@ use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionContext;
 use datafusion_proto::bytes::{
     logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
-    physical_plan_to_bytes_with_extension_codec,
 };
 use futures::StreamExt;
 use prost::Message;
@@ -114,7 +113,7 @@ impl NativeRunner {
     /// through `datafusion-proto` with ketch's codec, and the `IOConfig`s of
     /// the tagged URLs it reads or writes.
     pub fn encode_physical(&self, plan: Arc<dyn ExecutionPlan>) -> Result<Vec<u8>> {
-        let plan = physical_plan_to_bytes_with_extension_codec(plan, &self.codec)?.to_vec();
+        let plan = crate::codec::physical_plan_to_bytes(plan, &self.codec)?;
         let io_configs = ketch_io::stores::tagged_io_configs(&plan)
             .into_iter()
             .map(|(tag, config)| TaggedIoConfig { tag, config })

@@ -165,7 +165,7 @@ impl HostStream for PythonPartition {
             let schema = self.schema.as_ref().clone().into_pyarrow(py)?;
             let state = (&self.name, schema, self.factory.clone_ref(py), self.filters.clone(), self.limit);
             let bytes = py.import("cloudpickle")?.call_method1("dumps", (state,))?;
-            Ok(bytes.extract::<Vec<u8>>()?)
+            bytes.extract::<Vec<u8>>()
         })
         .map_err(|e: PyErr| py_err(e).context("cannot serialize a Python source's scan (its factory must pickle)"))
     }
@@ -209,7 +209,7 @@ impl HostSources for PythonSources {
             let bytes = py
                 .import("cloudpickle")?
                 .call_method1("dumps", ((&table.name, schema, table.factory.clone_ref(py)),))?;
-            bytes.extract::<Vec<u8>>().map_err(PyErr::from)
+            bytes.extract::<Vec<u8>>()
         });
         Some(encoded.map_err(|e| py_err(e).context("cannot serialize a Python source (its factory must pickle)")))
     }
