@@ -189,7 +189,8 @@ def pytest_collection_modifyitems(config, items):
     the normal run)."""
     if not os.environ.get("KETCH_SERIALIZE_PLANS"):
         return
-    skip = pytest.mark.skip(reason="observes UDF side effects in this process; plans run copies of UDFs when serialized")
+    reason = "observes UDF side effects in this process; plans run copies of UDFs when serialized"
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if item.get_closest_marker("udf_side_effects"):
             item.add_marker(skip)
