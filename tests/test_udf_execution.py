@@ -52,7 +52,6 @@ def test_explain_shows_the_udf_node():
     assert df.to_pydict() == {"a": [1, 2], "b": [10, 20]}
 
 
-@pytest.mark.udf_side_effects
 @pytest.mark.parametrize("how", ["inner", "left", "right", "outer", "semi", "anti"])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_udf_before_a_join_matches_daft(how, side):
@@ -67,6 +66,9 @@ def test_udf_before_a_join_matches_daft(how, side):
 
     ours, theirs = [], []
     assert build(ketch, ours) == build(daft, theirs)
+    # A plan that travels as bytes calls a copy of the UDF: its calls are not seen here.
+    if os.environ.get("KETCH_SERIALIZE_PLANS"):
+        return
     if how == "inner" or (how in ("semi", "anti") and side == "left"):
         # the join runs first: only rows that survive it reach the UDF
         assert len(ours) == {"inner": 2, "semi": 2, "anti": N - 2}[how]
