@@ -212,6 +212,37 @@ fn is_builtin_window(f: &WindowUDF) -> bool {
     window_builtins().iter().any(|b| b.name() == f.name() && same_impl(b.inner().as_ref(), f.inner().as_ref()))
 }
 
+/// An aggregate function's bytes: [`BUILTIN`] for DataFusion's own (other
+/// aggregates travel by name).
+fn encode_aggregate(f: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+    if is_builtin_aggregate(f) {
+        buf.extend(BUILTIN);
+    }
+    Ok(())
+}
+
+fn decode_aggregate(name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
+    if buf == BUILTIN {
+        return builtin(name, aggregate_builtins(), |f| f.name());
+    }
+    not_impl_err!("unknown aggregate function {name}")
+}
+
+/// A window function's bytes: [`BUILTIN`] for DataFusion's own.
+fn encode_window(f: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
+    if is_builtin_window(f) {
+        buf.extend(BUILTIN);
+    }
+    Ok(())
+}
+
+fn decode_window(name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
+    if buf == BUILTIN {
+        return builtin(name, window_builtins(), |f| f.name());
+    }
+    not_impl_err!("unknown window function {name}")
+}
+
 fn builtin<F>(name: &str, builtins: Vec<Arc<F>>, name_of: impl Fn(&F) -> &str) -> Result<Arc<F>> {
     match builtins.into_iter().find(|f| name_of(f) == name) {
         Some(f) => Ok(f),
@@ -309,31 +340,19 @@ impl LogicalExtensionCodec for KetchCodec {
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        if buf == BUILTIN {
-            return builtin(name, aggregate_builtins(), |f| f.name());
-        }
-        not_impl_err!("unknown aggregate function {name}")
+        decode_aggregate(name, buf)
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if is_builtin_aggregate(node) {
-            buf.extend(BUILTIN);
-        }
-        Ok(())
+        encode_aggregate(node, buf)
     }
 
     fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        if buf == BUILTIN {
-            return builtin(name, window_builtins(), |f| f.name());
-        }
-        not_impl_err!("unknown window function {name}")
+        decode_window(name, buf)
     }
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if is_builtin_window(node) {
-            buf.extend(BUILTIN);
-        }
-        Ok(())
+        encode_window(node, buf)
     }
 }
 
@@ -649,30 +668,18 @@ impl PhysicalExtensionCodec for KetchCodec {
     }
 
     fn try_decode_udaf(&self, name: &str, buf: &[u8]) -> Result<Arc<AggregateUDF>> {
-        if buf == BUILTIN {
-            return builtin(name, aggregate_builtins(), |f| f.name());
-        }
-        not_impl_err!("unknown aggregate function {name}")
+        decode_aggregate(name, buf)
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if is_builtin_aggregate(node) {
-            buf.extend(BUILTIN);
-        }
-        Ok(())
+        encode_aggregate(node, buf)
     }
 
     fn try_decode_udwf(&self, name: &str, buf: &[u8]) -> Result<Arc<WindowUDF>> {
-        if buf == BUILTIN {
-            return builtin(name, window_builtins(), |f| f.name());
-        }
-        not_impl_err!("unknown window function {name}")
+        decode_window(name, buf)
     }
 
     fn try_encode_udwf(&self, node: &WindowUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if is_builtin_window(node) {
-            buf.extend(BUILTIN);
-        }
-        Ok(())
+        encode_window(node, buf)
     }
 }
