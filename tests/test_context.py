@@ -67,3 +67,29 @@ def test_ctrl_c_cancels_a_running_query(ctrl_c):
     assert stats["last_cancel_wait_us"] < 10_000_000
     # the engine still works afterwards
     assert ketch.range(3).where(col("id") > 0).count_rows() == 2
+
+
+def test_runner_is_chosen_as_daft_chooses_it(monkeypatch):
+    import ketch.runners as runners
+
+    # A fresh process: no runner yet, the environment decides (DAFT_RUNNER, or KETCH_RUNNER first).
+    monkeypatch.setattr(runners, "_RUNNER", None)
+    monkeypatch.setenv("DAFT_RUNNER", "native")
+    assert ketch.get_or_infer_runner_type() == "native"
+    assert runners._RUNNER is None  # inferring creates no runner
+    runner = ketch.get_or_create_runner()
+    assert isinstance(runner, runners.NativeRunner) and runner is ketch.get_or_create_runner()
+    assert runner.run(ketch.from_pydict({"a": [1, 2]}).where(ketch.col("a") > 1)._plan).read_all().to_pydict() == {
+        "a": [2]
+    }
+
+    monkeypatch.setattr(runners, "_RUNNER", None)
+    monkeypatch.setenv("DAFT_RUNNER", "bogus")
+    with pytest.raises(ValueError, match="Invalid runner type `DAFT_RUNNER=bogus`"):
+        ketch.get_or_create_runner()
+    monkeypatch.setenv("KETCH_RUNNER", "ray")
+    with pytest.raises(ValueError, match="Ray runner is not available"):
+        ketch.get_or_infer_runner_type()
+    monkeypatch.delenv("KETCH_RUNNER")
+    monkeypatch.delenv("DAFT_RUNNER")
+    assert ketch.get_or_create_runner().name == "native"
