@@ -20,6 +20,7 @@ Writers run the ketch query as an Arrow stream into the package's writer.
 
 from __future__ import annotations
 
+import abc
 import importlib
 import os
 from typing import Any
@@ -193,7 +194,7 @@ def _file_uris(root: str, paths: list[str], uris: list[str]) -> list[str]:
     return [d if "://" in d else f"{root.rstrip('/')}/{d}" for d in decoded]
 
 
-class _Reopenable:
+class _Reopenable(abc.ABC):
     """A Python source's factory that travels with its plan: it pickles the
     arguments that open its table, never the open table (which holds
     handles that do not pickle), and opens it again where it runs."""
@@ -201,8 +202,9 @@ class _Reopenable:
     def __init__(self, opened: Any) -> None:
         self._opened = opened
 
+    @abc.abstractmethod
     def _open(self) -> Any:
-        raise NotImplementedError
+        """The table, opened from the pickled arguments."""
 
     def table(self) -> Any:
         if self._opened is None:
