@@ -378,7 +378,7 @@ def test_plans_with_udfs_round_trip_through_bytes(tmp_path):
     )
     assert "UDFProject" in _plans(df)
     want = df.to_arrow()
-    got = _session().collect_serialized(df._plan).read_all()
+    got = _session().collect_serialized(df._plan)[0].read_all()
     assert got.schema == want.schema
     rows = sorted(got.to_pylist(), key=lambda r: r["k"])
     assert rows == sorted(want.to_pylist(), key=lambda r: r["k"])
@@ -398,7 +398,7 @@ def test_map_groups_round_trips_through_bytes(tmp_path):
     pq.write_table(pa.table({"g": [1, 2, 1, 3, 3, None, None], "k": [5, 6, 7, 8, 9, 1, 2]}), path)
     df = ketch.read_parquet(str(path)).groupby("g").map_groups(spread(ketch.col("k")))
     want = df.to_arrow()
-    got = _session().collect_serialized(df._plan).read_all()
+    got = _session().collect_serialized(df._plan)[0].read_all()
     assert got.schema == want.schema
     rows = sorted(got.to_pylist(), key=repr)
     assert rows == sorted(want.to_pylist(), key=repr)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import re
 import threading
 import warnings
 from collections.abc import Iterator
@@ -30,9 +32,21 @@ class ExecutionConfig:
     Writes: a file holds about ``<format>_target_filesize`` bytes on disk,
     estimated as that many bytes times ``<format>_inflation_factor`` of
     in-memory (Arrow) data; Parquet row groups likewise hold about
-    ``parquet_target_row_group_size`` bytes."""
+    ``parquet_target_row_group_size`` bytes.
+
+    Memory (ketch's; Daft has no limit): ``memory_limit`` is the bytes the
+    operators of all running queries may hold at once, an int or a string
+    such as ``"4GiB"`` or ``"512MB"`` (stored as bytes). ``None``: the
+    ``KETCH_MEMORY_LIMIT`` environment variable if set, else half of the
+    machine's memory (or of the process's cgroup limit). Sort, aggregation,
+    sort-merge join and repartition spill to files under ``spill_dir``
+    (``None``: ``KETCH_SPILL_DIR``, else the system's temporary folder) when
+    they reach their share; a query that cannot fit raises
+    :class:`ketch.exceptions.MemoryLimitError`."""
 
     default_morsel_size: int | None = None
+    memory_limit: int | None = None
+    spill_dir: str | None = None
     parquet_target_filesize: int = 512 * 1024 * 1024
     parquet_target_row_group_size: int = 128 * 1024 * 1024
     parquet_inflation_factor: float = 3.0
@@ -79,7 +93,14 @@ class DaftContext:
     def _session_for(self) -> PySession:
         with self._lock:
             if self._session is None:
-                self._session = PySession(self._config.default_morsel_size, self._num_threads)
+                config = self._config
+                memory_limit = config.memory_limit
+                if memory_limit is None and os.environ.get("KETCH_MEMORY_LIMIT"):
+                    memory_limit = parse_bytes(os.environ["KETCH_MEMORY_LIMIT"], "KETCH_MEMORY_LIMIT")
+                spill_dir = config.spill_dir
+                if spill_dir is None and os.environ.get("KETCH_SPILL_DIR"):
+                    spill_dir = _spill_dir(os.environ["KETCH_SPILL_DIR"])
+                self._session = PySession(config.default_morsel_size, self._num_threads, memory_limit, spill_dir)
             return self._session
 
     def _set(self, config: ExecutionConfig | None = None, num_threads: int | None = None) -> None:
@@ -142,6 +163,63 @@ def _runner_changed(num_threads: int | None) -> None:
     _CONTEXT._set(num_threads=num_threads)
 
 
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+    "t": 1024**4,
+    "tb": 1000**4,
+    "tib": 1024**4,
+}
+
+
+def parse_bytes(value: int | str, name: str = "memory_limit") -> int:
+    """A size in bytes from an int or a string with a unit, as DuckDB and
+    Spark accept them: ``"4GiB"`` (1024-based), ``"4GB"`` (1000-based, as
+    DuckDB), ``"512m"`` (a bare letter is 1024-based, as Spark). Raises
+    ``ValueError`` naming ``name`` for anything else or a size below 1 byte.
+
+    >>> from ketch.context import parse_bytes
+    >>> parse_bytes("4GiB"), parse_bytes("1.5 MB"), parse_bytes(1024)
+    (4294967296, 1500000, 1024)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{name} must be a number of bytes or a string like '4GiB', got {value!r}")
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
+        unit = match and _UNITS.get(match.group(2).lower())
+        if not match or unit is None:
+            raise ValueError(
+                f"{name} must be a number of bytes or a string like '4GiB', '512MB' (units B, KB, MB, GB, TB, "
+                f"KiB, MiB, GiB, TiB), got {value!r}"
+            )
+        value = int(float(match.group(1)) * unit)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1 byte, got {value!r}")
+    return value
+
+
+def _spill_dir(path: str | os.PathLike) -> str:
+    """``path`` as a folder for spill files, created if missing; raises
+    ``ValueError`` naming it when it cannot be."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"spill_dir must be a folder path, got {path!r}")
+    path = os.fspath(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"spill_dir {path!r} is not a folder that can be created: {e}") from e
+    return path
+
+
 def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> DaftContext:
     """Sets execution options for later queries; keyword arguments override
     fields of ``config`` (or of the current config). Unknown options raise
@@ -151,6 +229,10 @@ def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> Daf
     unknown = sorted(set(kwargs) - names)
     if unknown:
         raise ValueError(f"unknown execution config option(s) {unknown}; supported: {sorted(names)}")
+    if kwargs.get("memory_limit") is not None:
+        kwargs["memory_limit"] = parse_bytes(kwargs["memory_limit"], "memory_limit")
+    if kwargs.get("spill_dir") is not None:
+        kwargs["spill_dir"] = _spill_dir(kwargs["spill_dir"])
     size = kwargs.get("default_morsel_size", base.default_morsel_size)
     if size is not None and (not isinstance(size, int) or size < 1):
         raise ValueError(f"default_morsel_size must be a positive int, got {size!r}")

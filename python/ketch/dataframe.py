@@ -65,6 +65,7 @@ class DataFrame:
     def __init__(self, plan: PyPlan, _materialized: pa.Table | None = None) -> None:
         self._plan = plan
         self._result: pa.Table | None = _materialized
+        self._metrics: pa.RecordBatch | None = None
 
     # --- plan helpers -------------------------------------------------
     def _new(self, plan: PyPlan) -> DataFrame:
@@ -532,9 +533,37 @@ class DataFrame:
     def collect(self, num_preview_rows: int | None = 8) -> DataFrame:
         """Runs the query and keeps the result in memory; returns ``self``."""
         if self._result is None:
-            self._result = self._run()
+            reader, self._metrics = get_or_create_runner().run_with_metrics(self._plan)
+            self._result = reader.read_all()
             self._plan = _session().scan_arrow(self._result, 1)
         return self
+
+    @property
+    def metrics(self) -> pa.RecordBatch | None:
+        """What each operator did when :meth:`collect` ran the query, as in
+        Daft: one row per operator (sources first) with columns ``id``
+        (uint64), ``name``, ``type`` (DataFusion's operator), ``category``
+        (``Source``, ``Intermediate`` or ``BlockingSink``), ``duration``
+        (CPU time, duration[ms]) and ``stats``, a map of metric name to
+        ``{"value": float, "unit": str | None}``: ``duration`` (µs),
+        ``rows.in``, ``rows.out``, and where the operator has them
+        ``bytes.out``, ``spill.count``, ``bytes.spilled``, ``rows.spilled``,
+        ``memory.peak`` and its own counters. A ``pyarrow.RecordBatch``
+        (Daft returns its own ``RecordBatch``; both have ``to_pylist()``);
+        ``None`` when the runner reports none or the frame was built from
+        data already in memory. Raises ``ValueError`` before the DataFrame
+        is materialized.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"a": [3, 1, 2]}).sort("a").collect()
+        >>> [row["type"] for row in df.metrics.to_pylist()]
+        ['DataSourceExec', 'SortExec']
+        >>> dict(df.metrics.to_pylist()[1]["stats"])["rows.out"]["value"]
+        3.0
+        """
+        if self._result is None:
+            raise ValueError("Metrics are not available until the DataFrame has been materialized")
+        return self._metrics
 
     def to_arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""

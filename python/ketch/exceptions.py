@@ -26,6 +26,14 @@ class UDFException(DaftCoreException):
     names the function, the row, the value's type and the declared type."""
 
 
+class MemoryLimitError(MemoryError):
+    """A query needed more memory than the memory limit allows, even with
+    spilling to disk (ketch's; Daft has no memory limit). The message names
+    the operator, the limit and what to change: raise
+    ``set_execution_config(memory_limit=...)`` (or ``KETCH_MEMORY_LIMIT``),
+    or run fewer partitions at once. No spill files are left behind."""
+
+
 class DaftTransientError(Exception):
     """A transient I/O failure that may succeed when retried."""
 

@@ -43,6 +43,7 @@ pub struct CancelFlag(Arc<FlagState>);
 struct FlagState {
     cancelled: AtomicBool,
     live_streams: AtomicUsize,
+    parent: Option<CancelFlag>,
 }
 
 impl CancelFlag {
@@ -50,8 +51,39 @@ impl CancelFlag {
         self.0.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// Set by [`Self::cancel`] on this flag or on the flag it is a child of.
     pub fn is_cancelled(&self) -> bool {
-        self.0.cancelled.load(Ordering::Relaxed)
+        self.0.cancelled.load(Ordering::Relaxed) || self.0.parent.as_ref().is_some_and(|p| p.is_cancelled())
+    }
+
+    /// A flag for one attempt at running a query: cancelled with this one
+    /// (Ctrl-C), or on its own (the attempt failed, its other partitions
+    /// stop) without cancelling this one; its streams count here too.
+    ///
+    /// ```
+    /// let query = ketch_exec::cancel::CancelFlag::default();
+    /// let attempt = query.child();
+    /// attempt.cancel();
+    /// assert!(attempt.is_cancelled() && !query.is_cancelled());
+    /// query.cancel();
+    /// assert!(query.child().is_cancelled());
+    /// ```
+    pub fn child(&self) -> CancelFlag {
+        CancelFlag(Arc::new(FlagState { parent: Some(self.clone()), ..Default::default() }))
+    }
+
+    fn stream_started(&self) {
+        self.0.live_streams.fetch_add(1, Ordering::AcqRel);
+        if let Some(p) = &self.0.parent {
+            p.stream_started();
+        }
+    }
+
+    fn stream_ended(&self) {
+        self.0.live_streams.fetch_sub(1, Ordering::AcqRel);
+        if let Some(p) = &self.0.parent {
+            p.stream_ended();
+        }
     }
 
     /// The query's leaf streams not yet dropped: 0 once every task that
@@ -138,7 +170,7 @@ impl ExecutionPlan for CancelExec {
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
-        self.flag.0.live_streams.fetch_add(1, Ordering::AcqRel);
+        self.flag.stream_started();
         Ok(Box::pin(CancelStream { schema: input.schema(), input: Some(input), flag: self.flag.clone() }))
     }
 }
@@ -167,7 +199,7 @@ impl Stream for CancelStream {
 impl Drop for CancelStream {
     fn drop(&mut self) {
         self.input.take();
-        self.flag.0.live_streams.fetch_sub(1, Ordering::AcqRel);
+        self.flag.stream_ended();
     }
 }
 

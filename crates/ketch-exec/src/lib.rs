@@ -1,4 +1,4 @@
-//! Execution: the session (threads, batch size), the tokio runtime that runs
+//! Execution: the session (threads, batch size, memory limit), the tokio runtime that runs
 //! queries, the physical write operator, and the operators for ketch's own
 //! plan nodes (UDF projections). File sources, sinks and object stores live
 //! in `ketch-io`.
@@ -8,7 +8,10 @@
 
 pub mod cancel;
 pub mod codec;
+pub mod compact;
 pub mod host_scan;
+pub mod memory;
+pub mod metrics;
 pub mod morsel;
 pub mod runner;
 pub mod runtime;

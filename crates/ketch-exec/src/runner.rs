@@ -21,7 +21,8 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::{DataFusionError, Result};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::execution::memory_pool::MemoryLimit;
+use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
@@ -35,6 +36,11 @@ use tokio::sync::mpsc;
 
 use crate::cancel::{CancelFlag, with_cancel};
 use crate::codec::KetchCodec;
+use crate::compact::with_compacted_memory_scans;
+
+/// How long a failed query's other partitions get to stop before its error
+/// is returned.
+const STOP_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The environment variable that makes every plan travel as bytes first.
 pub const SERIALIZE_PLANS_ENV: &str = "KETCH_SERIALIZE_PLANS";
@@ -56,8 +62,8 @@ pub const SERIALIZE_PLANS_ENV: &str = "KETCH_SERIALIZE_PLANS";
 /// let codec = ketch_exec::codec::KetchCodec::new(Arc::new(NoUdfs), Arc::new(ketch_exec::codec::NoHostSources));
 /// let runner = NativeRunner::new(ctx.clone(), codec);
 /// let plan = ctx.sql("SELECT 1 + 1 AS two").await?.into_unoptimized_plan();
-/// let (_, batches) = runner.collect(&plan, &Default::default()).await?;
-/// assert_eq!(batches[0].num_rows(), 1);
+/// let result = runner.collect(&plan, &Default::default()).await?;
+/// assert_eq!(result.batches[0].num_rows(), 1);
 /// # Ok::<_, datafusion::common::DataFusionError>(())
 /// # }).unwrap();
 /// ```
@@ -90,20 +96,30 @@ impl NativeRunner {
     /// `plan` optimized and physically planned, after the round trip through
     /// bytes when [`SERIALIZE_PLANS_ENV`] is set.
     pub async fn physical_plan(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+        self.physical_plan_in(&self.ctx.state(), plan).await
+    }
+
+    /// [`Self::physical_plan`] planned in `state` (the session's, or one
+    /// with other planner settings).
+    async fn physical_plan_in(&self, state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
         if self.serialize {
-            return self.round_trip(plan).await;
+            return self.round_trip_in(state, plan).await;
         }
-        self.ctx.state().create_physical_plan(plan).await
+        state.create_physical_plan(plan).await
     }
 
     /// `plan` as it runs after travelling: the optimized logical plan through
     /// bytes and back, planned, and the physical plan through bytes and back.
     pub async fn round_trip(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+        self.round_trip_in(&self.ctx.state(), plan).await
+    }
+
+    async fn round_trip_in(&self, state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
         let task_ctx = self.ctx.task_ctx();
-        let optimized = with_typed_empty_relations(self.ctx.state().optimize(plan)?)?;
+        let optimized = with_typed_empty_relations(state.optimize(plan)?)?;
         let bytes = logical_plan_to_bytes_with_extension_codec(&optimized, &self.codec)?;
         let logical = logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &self.codec)?;
-        let physical = self.ctx.state().create_physical_plan(&logical).await?;
+        let physical = state.create_physical_plan(&logical).await?;
         let bytes = self.encode_physical(physical)?;
         self.decode_physical(&bytes)
     }
@@ -137,29 +153,91 @@ impl NativeRunner {
 
     /// Runs `plan` to completion: its schema and result batches, partitions
     /// run concurrently and their batches in partition order (so `concat` and
-    /// `unpivot` return rows in input order, as Daft does). `cancel` stops
-    /// the query between batches.
-    pub async fn collect(&self, plan: &LogicalPlan, cancel: &CancelFlag) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.collect_physical(self.physical_plan(plan).await?, cancel).await
+    /// `unpivot` return rows in input order, as Daft does), and the executed
+    /// plan (its metrics). `cancel` stops the query between batches.
+    ///
+    /// Memory: when a hash join's build side does not fit in the session's
+    /// memory limit, the query runs again with sort-merge joins, which spill
+    /// (not when it calls UDFs: their side effects would happen twice). A
+    /// query that does not fit even so fails with `ResourcesExhausted`
+    /// naming the operator and the limit (see [`crate::memory`]).
+    pub async fn collect(&self, plan: &LogicalPlan, cancel: &CancelFlag) -> Result<Collected> {
+        let physical = self.physical_plan(plan).await?;
+        let calls_udfs = contains(&physical, "UDFProjectExec");
+        match self.collect_physical(physical, cancel).await {
+            Err(e)
+                if crate::memory::is_hash_join_build_exhausted(&e)
+                    && !calls_udfs
+                    && self.ctx.state().config_options().optimizer.prefer_hash_join =>
+            {
+                let state = sort_merge_joins(&self.ctx);
+                let physical = self.physical_plan_in(&state, plan).await?;
+                self.collect_physical(physical, cancel).await
+            }
+            other => other,
+        }
     }
 
     /// [`Self::collect`] of a physical plan (e.g. one from [`Self::round_trip`]).
-    pub async fn collect_physical(
-        &self,
-        physical: Arc<dyn ExecutionPlan>,
-        cancel: &CancelFlag,
-    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let physical = with_cancel(physical, cancel)?;
+    pub async fn collect_physical(&self, physical: Arc<dyn ExecutionPlan>, cancel: &CancelFlag) -> Result<Collected> {
+        let attempt = cancel.child();
+        let physical = with_cancel(with_compacted_memory_scans(physical)?, &attempt)?;
         let schema = physical.schema();
-        let partitions = datafusion::physical_plan::collect_partitioned(physical, self.ctx.task_ctx()).await?;
-        Ok((schema, partitions.into_iter().flatten().collect()))
+        match datafusion::physical_plan::collect_partitioned(physical.clone(), self.ctx.task_ctx()).await {
+            Ok(partitions) => {
+                Ok(Collected { schema, batches: partitions.into_iter().flatten().collect(), plan: physical })
+            }
+            Err(e) => {
+                // The other partitions' tasks are aborted but stop only at
+                // their next poll: stop them now, and return once they have
+                // let go of the query (its spill files are then removed).
+                attempt.cancel();
+                let stopped = async {
+                    while attempt.live_streams() > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    }
+                };
+                let _ = tokio::time::timeout(STOP_WAIT_LIMIT, stopped).await;
+                Err(crate::memory::memory_error(e, self.memory_limit()))
+            }
+        }
+    }
+
+    /// The session's memory limit in bytes.
+    pub fn memory_limit(&self) -> usize {
+        match self.ctx.runtime_env().memory_pool.memory_limit() {
+            MemoryLimit::Finite(n) => n,
+            _ => usize::MAX,
+        }
     }
 
     /// Starts `plan`: one stream of its batches in partition order (see
     /// [`execute_in_order`]). Must be called within the ketch runtime.
     pub async fn stream(&self, plan: &LogicalPlan) -> Result<SendableRecordBatchStream> {
-        let physical = self.physical_plan(plan).await?;
-        execute_in_order(physical, self.ctx.task_ctx())
+        let physical = with_compacted_memory_scans(self.physical_plan(plan).await?)?;
+        let stream = execute_in_order(physical, self.ctx.task_ctx())?;
+        let (schema, limit) = (stream.schema(), self.memory_limit());
+        let stream = stream.map(move |b| b.map_err(|e| crate::memory::memory_error(e, limit)));
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+
+    /// The settings queries run under, for `explain`: threads, batch size,
+    /// memory limit and pool, spill folder.
+    pub fn execution_settings(&self) -> String {
+        let runtime = self.ctx.runtime_env();
+        let options = self.ctx.state().config_options().clone();
+        let spill = runtime.disk_manager.temp_dir_paths();
+        let spill = if spill.is_empty() {
+            "the system's temporary folder (created on first spill)".to_string()
+        } else {
+            spill.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        };
+        format!(
+            "threads: {}\nbatch size: {} rows\nmemory limit: {} (fair spill pool)\nspill folder: {spill}",
+            options.execution.target_partitions,
+            options.execution.batch_size,
+            crate::memory::human_bytes(self.memory_limit()),
+        )
     }
 
     /// The number of output partitions `plan` runs with.
@@ -179,9 +257,45 @@ impl NativeRunner {
         if physical {
             let p = self.physical_plan(plan).await?;
             out.push_str(&format!("\n== Physical Plan ==\n\n{}", displayable(p.as_ref()).indent(true)));
+            out.push_str(&format!("\n== Execution ==\n\n{}\n", self.execution_settings()));
         }
         Ok(out)
     }
+}
+
+/// A query's results and the physical plan that produced them.
+#[derive(Debug)]
+pub struct Collected {
+    /// The result schema (the physical plan's).
+    pub schema: SchemaRef,
+    /// The result batches, rows in the DataFrame's order.
+    pub batches: Vec<RecordBatch>,
+    /// The executed plan, its metrics filled in.
+    pub plan: Arc<dyn ExecutionPlan>,
+}
+
+impl Collected {
+    /// One row per operator (see [`crate::metrics::operator_metrics`]).
+    pub fn metrics(&self) -> Result<RecordBatch> {
+        crate::metrics::operator_metrics(&self.plan, &["CancelExec", "CompactSlicesExec"])
+    }
+}
+
+/// Whether an operator named `name` is in `plan`.
+fn contains(plan: &Arc<dyn ExecutionPlan>, name: &str) -> bool {
+    plan.name() == name || plan.children().into_iter().any(|c| contains(c, name))
+}
+
+/// The session's state with equi-joins planned as sort-merge joins (which
+/// spill) instead of hash joins; at least two partitions, since DataFusion
+/// plans sort-merge joins only then. Null-aware anti joins (`NOT IN`) stay
+/// hash joins: DataFusion's sort-merge join lacks their semantics.
+fn sort_merge_joins(ctx: &SessionContext) -> SessionState {
+    let mut state = ctx.state();
+    let options = state.config_mut().options_mut();
+    options.optimizer.prefer_hash_join = false;
+    options.execution.target_partitions = options.execution.target_partitions.max(2);
+    state
 }
 
 /// `plan` with every row-less `EmptyRelation` (e.g. a `limit(0)` the

@@ -1,4 +1,5 @@
-//! Session configuration: one place for batch size and parallelism.
+//! Session configuration: one place for batch size, parallelism and the
+//! memory limit.
 
 use std::sync::Arc;
 
@@ -16,12 +17,23 @@ pub struct ExecConfig {
     pub batch_size: usize,
     /// Partitions run in parallel (DataFusion's `target_partitions`).
     pub num_threads: usize,
+    /// Bytes the operators of all running queries may hold at once (see
+    /// [`crate::memory`]); default [`crate::memory::default_memory_limit`].
+    pub memory_limit: usize,
+    /// The folder spill files go under (the system's temporary folder when
+    /// `None`).
+    pub spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ExecConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        Self { batch_size: 8192, num_threads: cores }
+        Self {
+            batch_size: 8192,
+            num_threads: cores,
+            memory_limit: crate::memory::default_memory_limit(),
+            spill_dir: None,
+        }
     }
 }
 
@@ -71,12 +83,21 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.sql_parser.parse_float_as_decimal = true;
     opts.catalog.default_catalog = ketch_plan::sql::DEFAULT_CATALOG.to_string();
     opts.catalog.default_schema = ketch_plan::sql::DEFAULT_SCHEMA.to_string();
+    // A sort keeps this much of the pool for merging its spill files;
+    // DataFusion's 10 MiB assumes a pool of gigabytes.
+    opts.execution.sort_spill_reservation_bytes = crate::memory::sort_spill_reservation(config.memory_limit);
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(caches)
         .with_object_store_registry(Arc::new(ketch_io::stores::KetchObjectStores::default()))
+        .with_memory_pool(crate::memory::memory_pool(config.memory_limit))
+        .with_disk_manager_builder(crate::memory::disk_manager(
+            config.spill_dir.as_ref(),
+            config.memory_limit,
+            config.num_threads,
+        ))
         .build_arc()?;
     let mut state = SessionStateBuilder::new()
         .with_config(cfg)

@@ -9,7 +9,9 @@
 //! - input batches are coalesced to the UDF's `batch_rows` when it asks for
 //!   larger calls (batch UDFs);
 //! - output keeps the input's order and partitioning (input columns come
-//!   first, unchanged).
+//!   first, unchanged);
+//! - the batches in flight count against the session's memory limit
+//!   (consumer `UDFProject[partition]`), never refused.
 //!
 //! Metrics: `output_rows`, `elapsed_compute` (time inside the UDF calls).
 
@@ -22,8 +24,10 @@ use arrow::datatypes::{Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::utils::memory::get_record_batch_memory_size;
 use datafusion::common::{DataFusionError, Result, internal_err};
 use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::memory_pool::MemoryConsumer;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
@@ -205,19 +209,29 @@ impl ExecutionPlan for UdfProjectExec {
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let mut input = self.input.execute(partition, context)?;
+        let mut input = self.input.execute(partition, context.clone())?;
         if let Some(rows) = self.batch_rows {
             input = coalesce(input, rows);
         }
         let schema = self.schema();
         let exprs: Arc<[Arc<dyn PhysicalExpr>]> = self.exprs.clone().into();
         let metrics = BaselineMetrics::new(&self.metrics, partition);
+        // Batches in flight count against the memory limit (so operators
+        // that can spill do so sooner); they are never refused, since each
+        // partition holds at most `concurrency` of them.
+        let reservation =
+            Arc::new(MemoryConsumer::new(format!("UDFProject[{partition}]")).register(context.memory_pool()));
         let out_schema = schema.clone();
         let out = input
             .map(move |batch| {
                 let (exprs, schema, metrics) = (exprs.clone(), schema.clone(), metrics.clone());
+                let reservation = reservation.clone();
                 async move {
                     let batch = batch?;
+                    // Freed when dropped: the call done, or the query cancelled.
+                    let bytes = get_record_batch_memory_size(&batch);
+                    reservation.grow(bytes);
+                    let _held = reservation.split(bytes);
                     let task = tokio::task::spawn_blocking(move || {
                         let _timer = metrics.elapsed_compute().timer();
                         let out = evaluate(&exprs, &schema, &batch);

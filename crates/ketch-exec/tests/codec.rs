@@ -101,7 +101,7 @@ impl HostSources for CountSources {
 }
 
 fn runner() -> Result<(SessionContext, NativeRunner)> {
-    let ctx = new_session(&ExecConfig { batch_size: 8192, num_threads: 2 })?;
+    let ctx = new_session(&ExecConfig { batch_size: 8192, num_threads: 2, ..Default::default() })?;
     let codec = KetchCodec::new(Arc::new(NoUdfs), Arc::new(CountSources));
     Ok((ctx.clone(), NativeRunner::new(ctx, codec)))
 }
@@ -125,10 +125,13 @@ fn table() -> Result<RecordBatch> {
 /// The rows of `plan`, run directly and after the round trip: (schema,
 /// pretty-printed rows) each.
 async fn both(runner: &NativeRunner, plan: &LogicalPlan) -> Result<[(SchemaRef, String); 2]> {
-    let (schema, direct) = runner.collect(plan, &Default::default()).await?;
+    let direct = runner.collect(plan, &Default::default()).await?;
     let travelled = runner.round_trip(plan).await?;
-    let (schema2, after) = runner.collect_physical(travelled, &Default::default()).await?;
-    Ok([(schema, pretty_format_batches(&direct)?.to_string()), (schema2, pretty_format_batches(&after)?.to_string())])
+    let after = runner.collect_physical(travelled, &Default::default()).await?;
+    Ok([
+        (direct.schema, pretty_format_batches(&direct.batches)?.to_string()),
+        (after.schema, pretty_format_batches(&after.batches)?.to_string()),
+    ])
 }
 
 #[tokio::test]
@@ -204,7 +207,7 @@ async fn a_write_runs_after_the_round_trip() -> Result<()> {
     assert!(
         format!("{}", datafusion::physical_plan::displayable(travelled.as_ref()).indent(true)).contains("WriteExec")
     );
-    let (_, batches) = runner.collect_physical(travelled, &Default::default()).await?;
+    let batches = runner.collect_physical(travelled, &Default::default()).await?.batches;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 4, "one file per partition value");
     let written =

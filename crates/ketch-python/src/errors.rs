@@ -1,10 +1,11 @@
 //! Engine errors -> Python exceptions, following Daft's classes: a missing
 //! file is `FileNotFoundError`; every other engine error (unknown column, type
 //! mismatch, corrupt file, ...) is `ketch.exceptions.DaftCoreException`, a
-//! `ValueError`, as in Daft.
+//! `ValueError`, as in Daft. A query that does not fit in the memory limit
+//! is `ketch.exceptions.MemoryLimitError`, a `MemoryError`.
 
 use datafusion::common::{DataFusionError, SchemaError};
-use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyKeyboardInterrupt, PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -14,6 +15,11 @@ use crate::udf::PythonError;
 fn core_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     CLASS.import(py, "ketch.exceptions", "DaftCoreException")
+}
+
+fn memory_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS.import(py, "ketch.exceptions", "MemoryLimitError")
 }
 
 fn sql_exception(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
@@ -188,6 +194,12 @@ pub fn to_py_err(e: DataFusionError) -> PyErr {
     let msg = message(&e);
     if is_not_found(&e) {
         return PyFileNotFoundError::new_err(msg);
+    }
+    if let DataFusionError::ResourcesExhausted(_) = e.find_root() {
+        return Python::attach(|py| match memory_exception(py) {
+            Ok(cls) => PyErr::from_type(cls.clone(), msg),
+            Err(_) => PyMemoryError::new_err(msg),
+        });
     }
     Python::attach(|py| match core_exception(py) {
         Ok(cls) => PyErr::from_type(cls.clone(), msg),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use arrow::array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow_array::ffi_stream::ArrowArrayStreamReader;
-use arrow_pyarrow::{FromPyArrow, IntoPyArrow};
+use arrow_pyarrow::{FromPyArrow, IntoPyArrow, ToPyArrow};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::{MemTable, provider_as_source};
 use datafusion::execution::SendableRecordBatchStream;
@@ -18,7 +18,7 @@ use datafusion::prelude::SessionContext;
 use futures::{FutureExt, StreamExt};
 use ketch_exec::cancel::CancelFlag;
 use ketch_exec::codec::KetchCodec;
-use ketch_exec::runner::NativeRunner;
+use ketch_exec::runner::{Collected, NativeRunner};
 use ketch_exec::runtime::runtime;
 use ketch_exec::{ExecConfig, new_session};
 use ketch_io::formats::{CsvDialect, Format};
@@ -163,6 +163,13 @@ pub struct PySession {
 }
 
 impl PySession {
+    /// A query's batches as a `pyarrow.RecordBatchReader` (no copy) and its
+    /// metrics as a `pyarrow.RecordBatch`.
+    fn results(py: Python<'_>, result: Collected) -> PyResult<(Bound<'_, PyAny>, Bound<'_, PyAny>)> {
+        let metrics = result.metrics().py_err()?.to_pyarrow(py)?;
+        Ok((Self::reader(py, result.schema, result.batches)?, metrics))
+    }
+
     /// A `pyarrow.RecordBatchReader` over `batches` (no copy).
     fn reader<'py>(py: Python<'py>, schema: SchemaRef, batches: Vec<RecordBatch>) -> PyResult<Bound<'py, PyAny>> {
         let reader: Box<dyn RecordBatchReader + Send> =
@@ -174,8 +181,17 @@ impl PySession {
 #[pymethods]
 impl PySession {
     #[new]
-    #[pyo3(signature = (batch_size = None, num_threads = None))]
-    fn new(batch_size: Option<usize>, num_threads: Option<usize>) -> PyResult<Self> {
+    /// A session: `batch_size` rows per batch, `num_threads` partitions at
+    /// once, `memory_limit` bytes for all operators (`None`: the default,
+    /// see `ketch_exec::memory`), spill files under `spill_dir` (`None`: the
+    /// system's temporary folder).
+    #[pyo3(signature = (batch_size = None, num_threads = None, memory_limit = None, spill_dir = None))]
+    fn new(
+        batch_size: Option<usize>,
+        num_threads: Option<usize>,
+        memory_limit: Option<usize>,
+        spill_dir: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
         let mut config = ExecConfig::default();
         if let Some(b) = batch_size {
             if b == 0 {
@@ -189,6 +205,13 @@ impl PySession {
             }
             config.num_threads = n;
         }
+        if let Some(m) = memory_limit {
+            if m == 0 {
+                return Err(PyValueError::new_err("memory_limit must be at least 1 byte"));
+            }
+            config.memory_limit = m;
+        }
+        config.spill_dir = spill_dir;
         let ctx = new_session(&config).py_err()?;
         let codec =
             KetchCodec::new(Arc::new(crate::udf::PythonUdfDecoder), Arc::new(crate::python_scan::PythonSources));
@@ -298,28 +321,35 @@ impl PySession {
     }
 
     /// Runs `plan` to completion; returns a `pyarrow.RecordBatchReader` over
-    /// the result batches (no copy), rows in the DataFrame's order. Ctrl-C
-    /// cancels the query and raises `KeyboardInterrupt`.
-    fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+    /// the result batches (no copy), rows in the DataFrame's order, and the
+    /// operators' metrics (a `pyarrow.RecordBatch`, Daft's
+    /// `DataFrame.metrics` columns). Ctrl-C cancels the query and raises
+    /// `KeyboardInterrupt`; a query that does not fit in the memory limit
+    /// raises `ketch.exceptions.MemoryLimitError` (a `MemoryError`).
+    fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
         let cancel = CancelFlag::default();
         let flag = cancel.clone();
-        let (schema, batches) = wait_query(py, &cancel, async move { runner.collect(&plan, &flag).await })?;
-        Self::reader(py, schema, batches)
+        let result = wait_query(py, &cancel, async move { runner.collect(&plan, &flag).await })?;
+        Self::results(py, result)
     }
 
     /// Like [`Self::collect`], but the plan first travels as bytes, as it
     /// will to a cluster's workers (`NativeRunner::round_trip`), whatever
     /// `KETCH_SERIALIZE_PLANS` says.
-    fn collect_serialized<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+    fn collect_serialized<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &PyPlan,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
         let cancel = CancelFlag::default();
         let flag = cancel.clone();
-        let (schema, batches) = wait_query(py, &cancel, async move {
+        let result = wait_query(py, &cancel, async move {
             let physical = runner.round_trip(&plan).await?;
             runner.collect_physical(physical, &flag).await
         })?;
-        Self::reader(py, schema, batches)
+        Self::results(py, result)
     }
 
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields

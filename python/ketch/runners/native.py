@@ -40,6 +40,9 @@ class NativeRunner(Runner):
         return _session()
 
     def run(self, plan: PyPlan) -> pa.RecordBatchReader:
+        return self.run_with_metrics(plan)[0]
+
+    def run_with_metrics(self, plan: PyPlan) -> tuple[pa.RecordBatchReader, pa.RecordBatch]:
         try:
             return self._session().collect(plan)
         finally:

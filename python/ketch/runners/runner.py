@@ -39,6 +39,11 @@ class Runner(abc.ABC):
         """Starts ``plan`` and yields its batches as they are produced, in the
         order :meth:`run` gives them."""
 
+    def run_with_metrics(self, plan: PyPlan) -> tuple[pa.RecordBatchReader, pa.RecordBatch | None]:
+        """:meth:`run`, and what each operator did (``DataFrame.metrics``'s
+        record batch), or ``None`` from a runner that reports none."""
+        return self.run(plan), None
+
     def run_write(self, plan: PyPlan) -> pa.Table:
         """Runs a write plan (``PyPlan.write``): its result is Daft's table of
         written files (``path`` and the partition columns). The files are
