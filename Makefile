@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-wheel bench-udf bench-images
+.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-memory bench-wheel bench-udf bench-images
 
 all: test
 
@@ -56,8 +56,10 @@ $(AZURITE):
 	npm install --silent --no-audit --no-fund --prefix $(HOME)/.cache/ketch/azurite azurite@3.37.0
 azurite: $(AZURITE)
 
+# The tests, and the `>>>` examples in the package's docstrings.
 test-python: develop chromium azurite
 	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --doctest-modules python/ketch
 
 test: test-rust test-python
 
@@ -96,6 +98,15 @@ bench-wheel: $(BENCH_VENV)/.deps
 
 bench: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS)
+
+# TPC-H SF 10 under a memory limit: ketch (DataFrame and SQL) and DuckDB limited
+# to MEMORY_LIMIT, Daft 0.7.26 as it is (it has no limit); time and peak RSS per query.
+MEMORY_SF    := $(if $(filter command line,$(origin SF)),$(SF),10)
+MEMORY_LIMIT ?= 4GiB
+MEMORY_RUNS  ?= 1
+bench-memory: bench-wheel
+	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(MEMORY_SF) --queries $(QUERIES) --runs $(MEMORY_RUNS) \
+		--memory-limit $(MEMORY_LIMIT) --engines ketch,ketch-sql,daft,duckdb
 
 # Image decode/resize and download throughput side by side with Daft (benchmarks/images/run.py).
 # nginx serves the HTTP download case with little CPU of its own (Debian's nginx-light).

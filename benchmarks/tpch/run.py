@@ -3,13 +3,18 @@ Polars and the datafusion package on the same files, each engine in its own
 process, one after another.
 
 Usage: python benchmarks/tpch/run.py [--sf 1] [--queries 1,3] [--runs 3]
-(``make bench SF=1 QUERIES=1,3`` does this in the benchmark venv).
+[--memory-limit 4GiB] (``make bench SF=1 QUERIES=1,3`` does this in the
+benchmark venv; ``make bench-memory`` runs SF 10 under a 4 GiB limit).
 
-Per query: best of ``--runs`` wall times after one warm-up, and the answer
+Per query: best of ``--runs`` wall times after one warm-up, the answer
 checked against DuckDB's (row count and values, 1e-9 relative on floats, rows
-compared as multisets). Per engine: total, geometric mean and the process's
-peak RSS. Prints the table and the ratios ketch/peer and appends the run to
-benchmarks/RESULTS.md.
+compared as multisets), and the engine process's peak RSS during that query
+(Linux's ``VmHWM``, reset before each query through ``/proc/self/clear_refs``).
+Per engine: total, geometric mean and the highest peak RSS. With
+``--memory-limit``, ketch runs under ``set_execution_config(memory_limit=...)``
+and DuckDB under ``SET memory_limit``; engines without a limit (Daft, Polars,
+datafusion) run as they are. Prints the tables and the ratios ketch/peer and
+appends the run to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -47,10 +52,13 @@ def table_glob(data: str, t: str) -> str:
 # --- engines: each returns a function q -> list of row tuples ---------------
 
 
-def engine_ketch(data: str, sql: bool):
+def engine_ketch(data: str, sql: bool, memory_limit: str | None):
     import ketch
 
     from dataframe_queries import QUERIES
+
+    if memory_limit:
+        ketch.set_execution_config(memory_limit=memory_limit)
 
     def get_df(t):
         return ketch.read_parquet(table_glob(data, t))
@@ -81,10 +89,12 @@ def engine_daft(data: str):
     return run, daft.__version__
 
 
-def engine_duckdb(data: str):
+def engine_duckdb(data: str, memory_limit: str | None):
     import duckdb
 
     con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     for t in TABLES:
         con.execute(f"create view {t} as select * from read_parquet('{table_glob(data, t)}')")
 
@@ -118,12 +128,12 @@ def engine_datafusion(data: str):
     return run, datafusion.__version__
 
 
-def make_engine(name: str, data: str):
+def make_engine(name: str, data: str, memory_limit: str | None):
     return {
-        "ketch": lambda: engine_ketch(data, sql=False),
-        "ketch-sql": lambda: engine_ketch(data, sql=True),
+        "ketch": lambda: engine_ketch(data, sql=False, memory_limit=memory_limit),
+        "ketch-sql": lambda: engine_ketch(data, sql=True, memory_limit=memory_limit),
         "daft": lambda: engine_daft(data),
-        "duckdb": lambda: engine_duckdb(data),
+        "duckdb": lambda: engine_duckdb(data, memory_limit),
         "polars": lambda: engine_polars(data),
         "datafusion": lambda: engine_datafusion(data),
     }[name]()
@@ -134,16 +144,41 @@ def _rows(table) -> list[list]:
     return [list(r) for r in zip(*cols)]
 
 
-def worker(name: str, data: str, queries: list[int], runs: int, out: str) -> None:
-    """Runs one engine in this process and writes its timings and answers as JSON."""
+def _reset_peak_rss() -> None:
+    """Starts Linux's peak RSS (``VmHWM``) of this process afresh."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS since the last reset, in MB: ``VmHWM``, which
+    (unlike ``ru_maxrss``) does not carry over the parent's peak across exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(name: str, data: str, queries: list[int], runs: int, out: str, memory_limit: str | None = None) -> None:
+    """Runs one engine in this process and writes its timings, answers and
+    per-query peak RSS as JSON."""
     result = {"engine": name, "queries": {}}
     try:
-        run, version = make_engine(name, data)
+        run, version = make_engine(name, data, memory_limit)
         result["version"] = version
     except Exception as e:  # the engine is missing or cannot start
         result["error"] = f"{type(e).__name__}: {e}"
         queries = []
+    peak = _peak_rss_mb()
     for q in queries:
+        _reset_peak_rss()
         try:
             table = run(q)  # warm-up, and the answer that is checked
             times = []
@@ -151,11 +186,17 @@ def worker(name: str, data: str, queries: list[int], runs: int, out: str) -> Non
                 start = time.perf_counter()
                 run(q)
                 times.append(time.perf_counter() - start)
-            result["queries"][q] = {"best": min(times), "rows": _rows(table)}
+            rows = _rows(table)
+            del table
+            result["queries"][q] = {"best": min(times), "rows": rows, "peak_rss_mb": _peak_rss_mb()}
         except Exception as e:
-            result["queries"][q] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
+            result["queries"][q] = {
+                "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}",
+                "peak_rss_mb": _peak_rss_mb(),
+            }
             traceback.print_exc()
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = max(peak, result["queries"][q]["peak_rss_mb"])
+    result["peak_rss_mb"] = peak
     with open(out, "w") as f:
         json.dump(result, f, default=str)
 
@@ -222,6 +263,17 @@ def report(results: dict[str, dict], queries: list[int], sf, runs: int) -> str:
                 cells.append(f"{r['best']:.3f}")
         lines.append("| " + " | ".join(cells) + " |")
 
+    rss = ["", "Peak RSS per query (MB, the engine's process):", ""]
+    rss.append("| query | " + " | ".join(results) + " |")
+    rss.append("|" + "---|" * (len(results) + 1))
+    for q in queries:
+        cells = [f"Q{q}"]
+        for res in results.values():
+            r = res.get("queries", {}).get(str(q)) or res.get("queries", {}).get(q) or {}
+            mb = r.get("peak_rss_mb")
+            cells.append("-" if mb is None else f"{mb:.0f}" + (" (error)" if "error" in r else ""))
+        rss.append("| " + " | ".join(cells) + " |")
+
     def ok_times(e):
         qs = results[e].get("queries", {})
         return {int(k): v["best"] for k, v in qs.items() if "best" in v}
@@ -249,7 +301,7 @@ def report(results: dict[str, dict], queries: list[int], sf, runs: int) -> str:
                 ratios.append(
                     f"- {mine}/{peer}: {ratio:.3f} over {len(common)} queries; slower on: {', '.join(slower) or 'none'}"
                 )
-    text = "\n".join(lines + summary + ratios)
+    text = "\n".join(lines + summary + ratios + rss)
     if failures:
         text += "\n\nFailures (listed, not hidden):\n" + "\n".join(f"- {f}" for f in failures)
     return text
@@ -262,12 +314,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--cache", default=os.path.join(ROOT, "data"))
+    ap.add_argument("--memory-limit", default=None, help="e.g. 4GiB: ketch's and DuckDB's memory limit")
     ap.add_argument("--worker", nargs=5, metavar=("ENGINE", "DATA", "QUERIES", "RUNS", "OUT"))
     ap.add_argument("--no-record", action="store_true", help="do not append to benchmarks/RESULTS.md")
     args = ap.parse_args()
     if args.worker:
         name, data, qs, runs, out = args.worker
-        worker(name, data, [int(q) for q in qs.split(",")], int(runs), out)
+        worker(name, data, [int(q) for q in qs.split(",")], int(runs), out, args.memory_limit)
         return
 
     from prepare import prepare
@@ -282,6 +335,8 @@ def main() -> None:
         out = os.path.join(args.cache, f".bench-{e}.json")
         print(f"running {e} ...", flush=True)
         cmd = [sys.executable, __file__, "--worker", e, data, ",".join(map(str, queries)), str(args.runs), out]
+        if args.memory_limit:
+            cmd += ["--memory-limit", args.memory_limit]
         subprocess.run(cmd, check=False)
         with open(out) as f:
             results[e] = json.load(f)
@@ -291,10 +346,11 @@ def main() -> None:
     if not args.no_record:
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        limit = f", memory limit {args.memory_limit} (ketch, duckdb)" if args.memory_limit else ""
         with open(os.path.join(ROOT, "benchmarks", "RESULTS.md"), "a") as f:
             f.write(
-                f"\n## TPC-H SF{sf}, {stamp}\n\nMachine: {machine}. Best of {args.runs} after one warm-up; "
-                f"seconds.\n\n{text}\n"
+                f"\n## TPC-H SF{sf}, {stamp}{limit}\n\nMachine: {machine}. Best of {args.runs} after one "
+                f"warm-up; seconds.\n\n{text}\n"
             )
 
 
