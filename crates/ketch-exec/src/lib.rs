@@ -13,6 +13,7 @@ pub mod host_scan;
 pub mod memory;
 pub mod metrics;
 pub mod morsel;
+pub mod progress;
 pub mod runner;
 pub mod runtime;
 pub mod session;

@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 use crate::cancel::{CancelFlag, with_cancel};
 use crate::codec::KetchCodec;
 use crate::compact::with_compacted_memory_scans;
+use crate::progress::QueryProgress;
 
 /// How long a failed query's other partitions get to stop before its error
 /// is returned.
@@ -62,7 +63,7 @@ pub const SERIALIZE_PLANS_ENV: &str = "KETCH_SERIALIZE_PLANS";
 /// let codec = ketch_exec::codec::KetchCodec::new(Arc::new(NoUdfs), Arc::new(ketch_exec::codec::NoHostSources));
 /// let runner = NativeRunner::new(ctx.clone(), codec);
 /// let plan = ctx.sql("SELECT 1 + 1 AS two").await?.into_unoptimized_plan();
-/// let result = runner.collect(&plan, &Default::default()).await?;
+/// let result = runner.collect(&plan, &Default::default(), &Default::default()).await?;
 /// assert_eq!(result.batches[0].num_rows(), 1);
 /// # Ok::<_, datafusion::common::DataFusionError>(())
 /// # }).unwrap();
@@ -102,10 +103,29 @@ impl NativeRunner {
     /// [`Self::physical_plan`] planned in `state` (the session's, or one
     /// with other planner settings).
     async fn physical_plan_in(&self, state: &SessionState, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+        self.observed_physical_plan_in(state, plan, None).await
+    }
+
+    /// [`Self::physical_plan_in`], recording the optimized logical plan in
+    /// `progress` (as `SessionState::create_physical_plan` does: optimize,
+    /// then plan).
+    async fn observed_physical_plan_in(
+        &self,
+        state: &SessionState,
+        plan: &LogicalPlan,
+        progress: Option<&QueryProgress>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         if self.serialize {
+            if let Some(progress) = progress {
+                progress.set_optimized_plan(state.optimize(plan)?.display_indent().to_string());
+            }
             return self.round_trip_in(state, plan).await;
         }
-        state.create_physical_plan(plan).await
+        let optimized = state.optimize(plan)?;
+        if let Some(progress) = progress {
+            progress.set_optimized_plan(optimized.display_indent().to_string());
+        }
+        state.query_planner().create_physical_plan(&optimized, state).await
     }
 
     /// `plan` as it runs after travelling: the optimized logical plan through
@@ -161,10 +181,18 @@ impl NativeRunner {
     /// (not when it calls UDFs: their side effects would happen twice). A
     /// query that does not fit even so fails with `ResourcesExhausted`
     /// naming the operator and the limit (see [`crate::memory`]).
-    pub async fn collect(&self, plan: &LogicalPlan, cancel: &CancelFlag) -> Result<Collected> {
-        let physical = self.physical_plan(plan).await?;
+    ///
+    /// `progress` gets the optimized plan and the plan being executed, so
+    /// its holders can sample the operators' metrics while it runs.
+    pub async fn collect(
+        &self,
+        plan: &LogicalPlan,
+        cancel: &CancelFlag,
+        progress: &QueryProgress,
+    ) -> Result<Collected> {
+        let physical = self.observed_physical_plan_in(&self.ctx.state(), plan, Some(progress)).await?;
         let calls_udfs = contains(&physical, "UDFProjectExec");
-        match self.collect_physical(physical, cancel).await {
+        match self.collect_physical(physical, cancel, progress).await {
             Err(e)
                 if crate::memory::is_hash_join_build_exhausted(&e)
                     && !calls_udfs
@@ -172,16 +200,22 @@ impl NativeRunner {
             {
                 let state = sort_merge_joins(&self.ctx);
                 let physical = self.physical_plan_in(&state, plan).await?;
-                self.collect_physical(physical, cancel).await
+                self.collect_physical(physical, cancel, progress).await
             }
             other => other,
         }
     }
 
     /// [`Self::collect`] of a physical plan (e.g. one from [`Self::round_trip`]).
-    pub async fn collect_physical(&self, physical: Arc<dyn ExecutionPlan>, cancel: &CancelFlag) -> Result<Collected> {
+    pub async fn collect_physical(
+        &self,
+        physical: Arc<dyn ExecutionPlan>,
+        cancel: &CancelFlag,
+        progress: &QueryProgress,
+    ) -> Result<Collected> {
         let attempt = cancel.child();
         let physical = with_cancel(with_compacted_memory_scans(physical)?, &attempt)?;
+        progress.set_physical_plan(physical.clone());
         let schema = physical.schema();
         match datafusion::physical_plan::collect_partitioned(physical.clone(), self.ctx.task_ctx()).await {
             Ok(partitions) => {
@@ -212,9 +246,12 @@ impl NativeRunner {
     }
 
     /// Starts `plan`: one stream of its batches in partition order (see
-    /// [`execute_in_order`]). Must be called within the ketch runtime.
-    pub async fn stream(&self, plan: &LogicalPlan) -> Result<SendableRecordBatchStream> {
-        let physical = with_compacted_memory_scans(self.physical_plan(plan).await?)?;
+    /// [`execute_in_order`]); `progress` gets its plans (as in
+    /// [`Self::collect`]). Must be called within the ketch runtime.
+    pub async fn stream(&self, plan: &LogicalPlan, progress: &QueryProgress) -> Result<SendableRecordBatchStream> {
+        let physical = self.observed_physical_plan_in(&self.ctx.state(), plan, Some(progress)).await?;
+        let physical = with_compacted_memory_scans(physical)?;
+        progress.set_physical_plan(physical.clone());
         let stream = execute_in_order(physical, self.ctx.task_ctx())?;
         let (schema, limit) = (stream.schema(), self.memory_limit());
         let stream = stream.map(move |b| b.map_err(|e| crate::memory::memory_error(e, limit)));
@@ -277,7 +314,7 @@ pub struct Collected {
 impl Collected {
     /// One row per operator (see [`crate::metrics::operator_metrics`]).
     pub fn metrics(&self) -> Result<RecordBatch> {
-        crate::metrics::operator_metrics(&self.plan, &["CancelExec", "CompactSlicesExec"])
+        crate::metrics::operator_metrics(&self.plan, &crate::progress::WRAPPERS)
     }
 }
 

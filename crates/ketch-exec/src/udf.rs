@@ -13,7 +13,10 @@
 //! - the batches in flight count against the session's memory limit
 //!   (consumer `UDFProject[partition]`), never refused.
 //!
-//! Metrics: `output_rows`, `elapsed_compute` (time inside the UDF calls).
+//! Metrics: `output_rows`, `elapsed_compute` (time inside the UDF calls),
+//! `udf.calls` (UDF calls, one per batch and UDF) and `udf.rows.failed`
+//! (rows whose failure `on_error` made null; see
+//! `ketch_plan::udf::call_stats`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -35,7 +38,9 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::equivalence::ProjectionMapping;
 use datafusion::physical_plan::execution_plan::EmissionType;
 use datafusion::physical_plan::expressions::Column;
-use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, RecordOutput,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
@@ -215,7 +220,13 @@ impl ExecutionPlan for UdfProjectExec {
         }
         let schema = self.schema();
         let exprs: Arc<[Arc<dyn PhysicalExpr>]> = self.exprs.clone().into();
-        let metrics = BaselineMetrics::new(&self.metrics, partition);
+        // One BaselineMetrics for the stream: it records the operator's end
+        // when dropped, so each batch's task gets an `intermediate` one (the
+        // same counters, no end).
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let compute = baseline.intermediate();
+        let calls = MetricBuilder::new(&self.metrics).counter("udf.calls", partition);
+        let rows_failed = MetricBuilder::new(&self.metrics).counter("udf.rows.failed", partition);
         // Batches in flight count against the memory limit (so operators
         // that can spill do so sooner); they are never refused, since each
         // partition holds at most `concurrency` of them.
@@ -224,7 +235,8 @@ impl ExecutionPlan for UdfProjectExec {
         let out_schema = schema.clone();
         let out = input
             .map(move |batch| {
-                let (exprs, schema, metrics) = (exprs.clone(), schema.clone(), metrics.clone());
+                let (exprs, schema, compute) = (exprs.clone(), schema.clone(), compute.clone());
+                let (calls, rows_failed) = (calls.clone(), rows_failed.clone());
                 let reservation = reservation.clone();
                 async move {
                     let batch = batch?;
@@ -233,17 +245,26 @@ impl ExecutionPlan for UdfProjectExec {
                     reservation.grow(bytes);
                     let _held = reservation.split(bytes);
                     let task = tokio::task::spawn_blocking(move || {
-                        let _timer = metrics.elapsed_compute().timer();
+                        let _timer = compute.elapsed_compute().timer();
+                        ketch_plan::udf::call_stats::take();
                         let out = evaluate(&exprs, &schema, &batch);
-                        if let Ok(b) = &out {
-                            metrics.record_output(b.num_rows());
-                        }
+                        let (n, failed) = ketch_plan::udf::call_stats::take();
+                        calls.add(n);
+                        rows_failed.add(failed);
                         out
                     });
                     task.await.map_err(|e| DataFusionError::ExecutionJoin(Box::new(e)))?
                 }
             })
-            .buffered(self.concurrency);
+            .buffered(self.concurrency)
+            // Rows, bytes and batches out; the end is recorded when the
+            // stream (and with it `baseline`) is dropped.
+            .map(move |batch| {
+                if let Ok(b) = &batch {
+                    b.record_output(&baseline);
+                }
+                batch
+            });
         Ok(Box::pin(RecordBatchStreamAdapter::new(out_schema, out)))
     }
 

@@ -1,6 +1,10 @@
 //! The physical write operator: [`WriteExec`] runs the plan below a
 //! [`ketch_plan::write::Write`] node, its partitions in order, and writes the
 //! rows through [`ketch_io::sink::write`] (staging, the commit).
+//!
+//! Metrics: `output_rows` (of the result table), `elapsed_compute`,
+//! `rows.written` (rows handed to the writers) and `files.written` (files
+//! committed).
 
 use std::sync::Arc;
 
@@ -10,6 +14,7 @@ use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -39,6 +44,7 @@ pub struct WriteExec {
     options: WriteOptions,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl WriteExec {
@@ -51,7 +57,7 @@ impl WriteExec {
             EmissionType::Final,
             Boundedness::Bounded,
         ));
-        Self { input, options, schema, properties }
+        Self { input, options, schema, properties, metrics: ExecutionPlanMetricsSet::new() }
     }
 
     /// What is written where.
@@ -120,11 +126,26 @@ impl ExecutionPlan for WriteExec {
         }
         let (input, options, schema) = (self.input.clone(), self.options.clone(), self.schema.clone());
         let out = schema.clone();
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let rows = MetricBuilder::new(&self.metrics).counter("rows.written", partition);
+        let files = MetricBuilder::new(&self.metrics).counter("files.written", partition);
         let result = futures::stream::once(async move {
-            let written = ketch_io::sink::write(ctx.clone(), in_order(input, ctx), &options).await?;
-            result_table(&options, &written, &out)
+            let rows_in = in_order(input, ctx.clone());
+            let input_schema = rows_in.schema();
+            let counted = rows_in.inspect_ok(move |b| rows.add(b.num_rows()));
+            let counted = Box::pin(RecordBatchStreamAdapter::new(input_schema, counted));
+            let written = ketch_io::sink::write(ctx, counted, &options).await?;
+            files.add(written.len());
+            let table = result_table(&options, &written, &out)?;
+            baseline.record_output(table.num_rows());
+            baseline.done();
+            Ok(table)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, result)))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
     }
 }
 

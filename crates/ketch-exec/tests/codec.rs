@@ -125,9 +125,9 @@ fn table() -> Result<RecordBatch> {
 /// The rows of `plan`, run directly and after the round trip: (schema,
 /// pretty-printed rows) each.
 async fn both(runner: &NativeRunner, plan: &LogicalPlan) -> Result<[(SchemaRef, String); 2]> {
-    let direct = runner.collect(plan, &Default::default()).await?;
+    let direct = runner.collect(plan, &Default::default(), &Default::default()).await?;
     let travelled = runner.round_trip(plan).await?;
-    let after = runner.collect_physical(travelled, &Default::default()).await?;
+    let after = runner.collect_physical(travelled, &Default::default(), &Default::default()).await?;
     Ok([
         (direct.schema, pretty_format_batches(&direct.batches)?.to_string()),
         (after.schema, pretty_format_batches(&after.batches)?.to_string()),
@@ -207,7 +207,7 @@ async fn a_write_runs_after_the_round_trip() -> Result<()> {
     assert!(
         format!("{}", datafusion::physical_plan::displayable(travelled.as_ref()).indent(true)).contains("WriteExec")
     );
-    let batches = runner.collect_physical(travelled, &Default::default()).await?.batches;
+    let batches = runner.collect_physical(travelled, &Default::default(), &Default::default()).await?.batches;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 4, "one file per partition value");
     let written =

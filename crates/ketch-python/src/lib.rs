@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 mod errors;
 mod expr;
 mod plan;
+mod progress;
 mod python_scan;
 mod session;
 mod udf;
@@ -75,10 +76,12 @@ fn logical_layout<'py>(py: Python<'py>, logical: &str) -> PyResult<(Bound<'py, P
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExpr>()?;
     m.add_class::<plan::PyPlan>()?;
+    m.add_class::<progress::PyQueryProgress>()?;
     m.add_class::<session::PySession>()?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     m.add_function(wrap_pyfunction!(io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(logical_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(progress::record_udf_failed_rows, m)?)?;
     m.add_function(wrap_pyfunction!(reset_io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(runtime_stats, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -36,7 +36,16 @@ use crate::plan::PyPlan;
 /// `KeyboardInterrupt`. The wait uses an OS channel rather than a tokio timer,
 /// so it wakes even while every runtime worker is busy computing.
 fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> + Send + 'static) -> PyResult<T> {
-    wait_with(py, fut, crate::errors::to_py_err, None)
+    wait_with(py, fut, crate::errors::to_py_err, None, None)
+}
+
+/// A Python callable called with no arguments every `every` while a query
+/// runs (on the waiting thread, between its checks for Ctrl-C): how
+/// progress bars and subscribers sample a query's metrics. Its exceptions
+/// are reported as unraisable (printed), never raised into the query.
+struct Tick<'a> {
+    callback: &'a Bound<'a, PyAny>,
+    every: Duration,
 }
 
 /// [`wait`] for a running query: Ctrl-C also sets `cancel`, which the
@@ -44,9 +53,10 @@ fn wait<T: Send + 'static>(py: Python<'_>, fut: impl Future<Output = Result<T>> 
 fn wait_query<T: Send + 'static>(
     py: Python<'_>,
     cancel: &CancelFlag,
+    tick: Option<&Tick<'_>>,
     fut: impl Future<Output = Result<T>> + Send + 'static,
 ) -> PyResult<T> {
-    wait_with(py, fut, crate::errors::to_py_err, Some(cancel))
+    wait_with(py, fut, crate::errors::to_py_err, Some(cancel), tick)
 }
 
 /// How long a cancelled query's tasks may take to stop before Ctrl-C
@@ -61,6 +71,7 @@ fn wait_with<T: Send + 'static>(
     fut: impl Future<Output = Result<T>> + Send + 'static,
     to_err: fn(DataFusionError) -> PyErr,
     cancel: Option<&CancelFlag>,
+    tick: Option<&Tick<'_>>,
 ) -> PyResult<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let handle = runtime().map_err(to_err)?.spawn(async move {
@@ -79,6 +90,7 @@ fn wait_with<T: Send + 'static>(
         let _ = tx.send(result);
     });
     let mut rx = rx;
+    let mut last_tick = std::time::Instant::now();
     loop {
         let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(100)), rx));
         rx = back;
@@ -88,7 +100,20 @@ fn wait_with<T: Send + 'static>(
                 return Err(PyValueError::new_err("the query task stopped without a result"));
             }
             Err(RecvTimeoutError::Timeout) => {
-                if let Err(e) = py.check_signals() {
+                // Ctrl-C may arrive while the tick's Python code runs: it is
+                // then the tick's error, and cancels as below.
+                let mut signal = Ok(());
+                if let Some(tick) = tick
+                    && last_tick.elapsed() >= tick.every
+                {
+                    last_tick = std::time::Instant::now();
+                    match tick.callback.call0() {
+                        Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyboardInterrupt>(py) => signal = Err(e),
+                        Err(e) => e.write_unraisable(py, Some(tick.callback)),
+                        Ok(_) => {}
+                    }
+                }
+                if let Err(e) = signal.and_then(|()| py.check_signals()) {
                     // Cancel: every leaf of the query ends its stream, so the
                     // query's future returns (a write removes its staged
                     // files); then its task is aborted, which drops its
@@ -326,11 +351,26 @@ impl PySession {
     /// `DataFrame.metrics` columns). Ctrl-C cancels the query and raises
     /// `KeyboardInterrupt`; a query that does not fit in the memory limit
     /// raises `ketch.exceptions.MemoryLimitError` (a `MemoryError`).
-    fn collect<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    ///
+    /// `progress` (a `PyQueryProgress`) receives the plans as they are made,
+    /// for sampling while the query runs; `on_tick()` is called every
+    /// `tick_ms` milliseconds (at least 100) until it ends.
+    #[pyo3(signature = (plan, progress = None, on_tick = None, tick_ms = 500))]
+    fn collect<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &PyPlan,
+        progress: Option<&crate::progress::PyQueryProgress>,
+        on_tick: Option<&Bound<'py, PyAny>>,
+        tick_ms: u64,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        let progress = progress.map(|p| p.0.clone()).unwrap_or_default();
+        let tick = on_tick.map(|callback| Tick { callback, every: Duration::from_millis(tick_ms) });
         let cancel = CancelFlag::default();
         let flag = cancel.clone();
-        let result = wait_query(py, &cancel, async move { runner.collect(&plan, &flag).await })?;
+        let result =
+            wait_query(py, &cancel, tick.as_ref(), async move { runner.collect(&plan, &flag, &progress).await })?;
         Self::results(py, result)
     }
 
@@ -345,21 +385,29 @@ impl PySession {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
         let cancel = CancelFlag::default();
         let flag = cancel.clone();
-        let result = wait_query(py, &cancel, async move {
+        let result = wait_query(py, &cancel, None, async move {
             let physical = runner.round_trip(&plan).await?;
-            runner.collect_physical(physical, &flag).await
+            runner.collect_physical(physical, &flag, &Default::default()).await
         })?;
         Self::results(py, result)
     }
 
     /// Starts `plan` and returns a `pyarrow.RecordBatchReader` that yields
     /// batches as the query produces them, in partition order (the rows in
-    /// the order `collect` gives them).
-    fn stream<'py>(&self, py: Python<'py>, plan: &PyPlan) -> PyResult<Bound<'py, PyAny>> {
+    /// the order `collect` gives them). `progress` (a `PyQueryProgress`)
+    /// receives its plans, for sampling while it runs.
+    #[pyo3(signature = (plan, progress = None))]
+    fn stream<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &PyPlan,
+        progress: Option<&crate::progress::PyQueryProgress>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
+        let progress = progress.map(|p| p.0.clone()).unwrap_or_default();
         let runtime = runtime().py_err()?;
         // Planned and started on the runtime: the partitions' tasks live there.
-        let stream = wait(py, async move { runner.stream(&plan).await })?;
+        let stream = wait(py, async move { runner.stream(&plan, &progress).await })?;
         let reader = StreamReader { schema: stream.schema(), stream, runtime };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
         reader.into_pyarrow(py)
@@ -382,7 +430,7 @@ impl PySession {
     ) -> PyResult<(String, Bound<'py, PyAny>)> {
         let tables: Vec<SqlTable> = tables.into_iter().map(|(n, p)| (n, p.plan.clone())).collect();
         let state = self.ctx.state();
-        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err, None)?;
+        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err, None, None)?;
         // A string compared with a number is a type error, as in Daft.
         if let SqlOutcome::Query(plan) | SqlOutcome::CreateTable { plan, .. } = &outcome {
             ketch_plan::ops::check_plan_comparisons(plan).map_err(to_sql_err)?;

@@ -11,7 +11,10 @@
 //! - [`node::UdfProject`]: the logical node that evaluates UDF calls.
 //! - [`rules`]: `IsolateUdfs` moves calls out of projections and filters into
 //!   `UDFProject` nodes, `UdfAfterJoin` moves those nodes above joins.
+//! - [`call_stats`]: calls made and rows whose failure `on_error` suppressed,
+//!   counted on the calling thread for the operator's metrics.
 
+pub mod call_stats;
 pub mod node;
 pub mod rules;
 
@@ -147,6 +150,7 @@ impl ScalarUDFImpl for ExternalUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
         let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<Result<Vec<_>>>()?;
+        call_stats::record_call();
         let out = self.handle.call(&arrays, &args.arg_fields, rows)?;
         let name = self.handle.name();
         if out.len() != rows {
