@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-memory bench-wheel bench-udf bench-images
+.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-memory bench-observe bench-wheel bench-udf bench-images
 
 all: test
 
@@ -107,6 +107,12 @@ MEMORY_RUNS  ?= 1
 bench-memory: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(MEMORY_SF) --queries $(QUERIES) --runs $(MEMORY_RUNS) \
 		--memory-limit $(MEMORY_LIMIT) --engines ketch,ketch-sql,daft,duckdb
+
+# What watching a query costs: TPC-H with progress bars, a subscriber (the
+# dashboard's) and the event log on (ketch-observed) beside ketch as it is.
+bench-observe: bench-wheel
+	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS) \
+		--engines ketch,ketch-observed,duckdb
 
 # Image decode/resize and download throughput side by side with Daft (benchmarks/images/run.py).
 # nginx serves the HTTP download case with little CPU of its own (Debian's nginx-light).

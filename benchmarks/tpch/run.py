@@ -6,6 +6,11 @@ Usage: python benchmarks/tpch/run.py [--sf 1] [--queries 1,3] [--runs 3]
 [--memory-limit 4GiB] (``make bench SF=1 QUERIES=1,3`` does this in the
 benchmark venv; ``make bench-memory`` runs SF 10 under a 4 GiB limit).
 
+``ketch-observed`` is ketch's DataFrame API with everything that watches a
+query on: progress bars (drawn to /dev/null), the dashboard's subscriber
+and the event log; ``make bench-observe`` runs it beside ``ketch`` and
+prints the overhead (ketch-observed/ketch).
+
 Per query: best of ``--runs`` wall times after one warm-up, the answer
 checked against DuckDB's (row count and values, 1e-9 relative on floats, rows
 compared as multisets), and the engine process's peak RSS during that query
@@ -37,6 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 ENGINES = ["ketch", "ketch-sql", "daft", "duckdb", "polars", "datafusion"]
+KETCH_ENGINES = ("ketch", "ketch-sql", "ketch-observed")
 TABLES = ["customer", "lineitem", "nation", "orders", "part", "partsupp", "region", "supplier"]
 
 
@@ -74,6 +80,20 @@ def engine_ketch(data: str, sql: bool, memory_limit: str | None):
             return QUERIES[q](get_df, ketch).to_arrow()
 
     return run, ketch.__version__
+
+
+def engine_ketch_observed(data: str, memory_limit: str | None):
+    """ketch's DataFrame API with progress bars, a subscriber and the event log on."""
+    import tempfile
+
+    import ketch
+
+    run, version = engine_ketch(data, sql=False, memory_limit=memory_limit)
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (the bars are drawn, not shown)
+    ketch.set_execution_config(progress_bar=True)
+    ketch.subscribers.launch(port=0)
+    ketch.set_event_log_config(enabled=True, path=tempfile.mkdtemp(prefix="ketch-events-"))
+    return run, version
 
 
 def engine_daft(data: str):
@@ -132,6 +152,7 @@ def make_engine(name: str, data: str, memory_limit: str | None):
     return {
         "ketch": lambda: engine_ketch(data, sql=False, memory_limit=memory_limit),
         "ketch-sql": lambda: engine_ketch(data, sql=True, memory_limit=memory_limit),
+        "ketch-observed": lambda: engine_ketch_observed(data, memory_limit),
         "daft": lambda: engine_daft(data),
         "duckdb": lambda: engine_duckdb(data, memory_limit),
         "polars": lambda: engine_polars(data),
@@ -286,12 +307,12 @@ def report(results: dict[str, dict], queries: list[int], sf, runs: int) -> str:
             f"{res.get('peak_rss_mb', float('nan')):.0f} | {len(t)}/{len(queries)} |"
         )
     ratios = ["", "Ratios ketch/peer (geometric mean over the queries both ran; < 1 means ketch is faster):", ""]
-    for mine in ("ketch", "ketch-sql"):
+    for mine in KETCH_ENGINES:
         if mine not in results:
             continue
         a = ok_times(mine)
         for peer in results:
-            if peer in ("ketch", "ketch-sql"):
+            if peer in KETCH_ENGINES and not (mine, peer) == ("ketch-observed", "ketch"):
                 continue
             b = ok_times(peer)
             common = sorted(set(a) & set(b))

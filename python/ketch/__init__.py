@@ -9,8 +9,9 @@ DataFusion.
 # to ``ketch``; tests/test_package_layers.py checks them):
 #
 # layer 1 core: _native exceptions errors logical display io_config context datatype file logical_values pyvalues schema
+# layer 1 subscribers: subscribers.events subscribers.abc subscribers.event_log subscribers.dashboard subscribers
 # layer 2 expressions: expressions window multimodal functions
-# layer 3 plans: runners runners.runner runners.native dataframe series
+# layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
 # layer 4 sources: table_formats io catalog session sql
 # layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy
 # layer 5 package: ketch
@@ -31,16 +32,21 @@ DataFusion.
 
 from __future__ import annotations
 
-from ketch import context, errors, exceptions, functions
+from ketch import context, errors, exceptions, functions, subscribers
 from ketch import session as _session_module
 from ketch._native import __version__
 from ketch.catalog import Catalog, Identifier, Table
 from ketch.context import (
+    attach_subscriber,
+    detach_subscriber,
+    event_log_ctx,
     execution_config_ctx,
     get_context,
     planning_config_ctx,
+    set_event_log_config,
     set_execution_config,
     set_planning_config,
+    with_subscriber,
 )
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
@@ -130,4 +136,10 @@ __all__ = [
     "get_or_create_runner",
     "get_or_infer_runner_type",
     "udf",
+    "attach_subscriber",
+    "detach_subscriber",
+    "with_subscriber",
+    "set_event_log_config",
+    "event_log_ctx",
+    "subscribers",
 ]

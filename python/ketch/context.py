@@ -2,9 +2,10 @@
 
 One process-wide context holds the settings every query runs under:
 ``default_morsel_size`` (rows per batch), the native runner's thread count,
-and the planning config's ``default_io_config`` (storage access for every
-reader, writer and ``download`` not given an ``io_config``). The runner that
-runs queries is chosen in :mod:`ketch.runners`.
+the planning config's ``default_io_config`` (storage access for every
+reader, writer and ``download`` not given an ``io_config``), the event log
+config, and the subscribers that listen to queries. The runner that runs
+queries is chosen in :mod:`ketch.runners`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ketch import io_config as _io_config
-from ketch._native import PySession
+from ketch._native import PySession, record_udf_failed_rows
+from ketch.exceptions import DaftCoreException
 from ketch.io_config import IOConfig
 
 
@@ -33,6 +35,11 @@ class ExecutionConfig:
     estimated as that many bytes times ``<format>_inflation_factor`` of
     in-memory (Arrow) data; Parquet row groups likewise hold about
     ``parquet_target_row_group_size`` bytes.
+
+    ``progress_bar`` (ketch's; Daft reads only ``DAFT_PROGRESS_BAR``): a
+    progress bar per running operator. ``None``: shown when stderr is a
+    terminal or in a notebook, unless ``DAFT_PROGRESS_BAR`` (or
+    ``KETCH_PROGRESS_BAR``) is ``0``; ``True``: always; ``False``: never.
 
     Memory (ketch's; Daft has no limit): ``memory_limit`` is the bytes the
     operators of all running queries may hold at once, an int or a string
@@ -54,6 +61,33 @@ class ExecutionConfig:
     csv_inflation_factor: float = 0.5
     json_target_filesize: int = 512 * 1024 * 1024
     json_inflation_factor: float = 0.25
+    progress_bar: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EventLogConfig:
+    """Whether queries write an event log and where (Daft's
+    ``PyDaftEventLogConfig``): ``enabled`` (default: the
+    ``DAFT_EVENT_LOG_ENABLED`` environment variable, else off) and ``path``,
+    the folder (default: ``DAFT_EVENT_LOG_DIR``, else ``~/.daft/events``).
+    See :mod:`ketch.subscribers.event_log` for the format."""
+
+    enabled: bool = False
+    path: str = "~/.daft/events"
+
+    @staticmethod
+    def from_env() -> EventLogConfig:
+        enabled = os.environ.get("DAFT_EVENT_LOG_ENABLED", "").strip().lower() in ("1", "true", "yes", "on")
+        return EventLogConfig(enabled, os.environ.get("DAFT_EVENT_LOG_DIR") or "~/.daft/events")
+
+    def with_config_values(self, enabled: bool | None = None, path: str | None = None) -> EventLogConfig:
+        if enabled is not None and not isinstance(enabled, bool):
+            raise TypeError(f"enabled must be a bool, got {enabled!r}")
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a folder path, got {path!r}")
+        return EventLogConfig(
+            self.enabled if enabled is None else enabled, self.path if path is None else os.fspath(path)
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +115,8 @@ class DaftContext:
         self._planning = PlanningConfig()
         self._num_threads: int | None = None
         self._session: PySession | None = None
+        self._event_log = EventLogConfig.from_env()
+        self._subscribers: dict[str, Any] = {}
 
     @property
     def daft_execution_config(self) -> ExecutionConfig:
@@ -89,6 +125,37 @@ class DaftContext:
     @property
     def daft_planning_config(self) -> PlanningConfig:
         return self._planning
+
+    @property
+    def daft_event_log_config(self) -> EventLogConfig:
+        return self._event_log
+
+    def attach_subscriber(self, alias: str, subscriber: Any) -> None:
+        """Attaches ``subscriber`` (a :class:`ketch.subscribers.Subscriber`)
+        under ``alias``, replacing one attached under it before; it receives
+        the events of every later query. Raises ``TypeError`` for an object
+        without ``on_event``."""
+        if not isinstance(alias, str):
+            raise TypeError(f"alias must be a str, got {alias!r}")
+        if not callable(getattr(subscriber, "on_event", None)):
+            raise TypeError(f"subscriber must be a ketch.subscribers.Subscriber, got {type(subscriber).__name__}")
+        with self._lock:
+            self._subscribers[alias] = subscriber
+
+    def detach_subscriber(self, alias: str) -> None:
+        """Detaches the subscriber attached under ``alias`` and calls its
+        ``close()``. Raises ``DaftCoreException`` when there is none (as Daft)."""
+        with self._lock:
+            subscriber = self._subscribers.pop(alias, None)
+        if subscriber is None:
+            raise DaftCoreException(f"DaftError::ValueError Subscriber `{alias}` not found in this context")
+        close = getattr(subscriber, "close", None)
+        if callable(close):
+            close()
+
+    def _attached_subscribers(self) -> list[Any]:
+        with self._lock:
+            return list(self._subscribers.values())
 
     def _session_for(self) -> PySession:
         with self._lock:
@@ -115,6 +182,90 @@ class DaftContext:
 _CONTEXT = DaftContext()
 
 
+def attach_subscriber(alias: str, subscriber: Any) -> DaftContext:
+    """Attaches ``subscriber`` to the context under ``alias`` (see
+    :meth:`DaftContext.attach_subscriber`); returns the context.
+
+    >>> import ketch
+    >>> from ketch.subscribers import Subscriber
+    >>> class Count(Subscriber):
+    ...     queries = 0
+    ...     def on_query_started(self, event):
+    ...         Count.queries += 1
+    >>> _ = ketch.attach_subscriber("count", Count())
+    >>> _ = ketch.from_pydict({"a": [1, 2]}).where(ketch.col("a") > 1).collect()
+    >>> ketch.detach_subscriber("count")
+    >>> Count.queries
+    1
+    """
+    _CONTEXT.attach_subscriber(alias, subscriber)
+    return _CONTEXT
+
+
+def detach_subscriber(alias: str) -> None:
+    """Detaches the subscriber attached under ``alias``; raises
+    ``DaftCoreException`` when there is none.
+
+    >>> import ketch
+    >>> ketch.detach_subscriber("nobody")
+    Traceback (most recent call last):
+    ...
+    ketch.exceptions.DaftCoreException: DaftError::ValueError Subscriber `nobody` not found in this context
+    """
+    _CONTEXT.detach_subscriber(alias)
+
+
+@contextlib.contextmanager
+def with_subscriber(alias: str, subscriber: Any) -> Iterator[None]:
+    """Attaches ``subscriber`` under ``alias`` for the ``with`` block, then
+    detaches it (see :class:`ketch.subscribers.Subscriber` for an example)."""
+    _CONTEXT.attach_subscriber(alias, subscriber)
+    try:
+        yield
+    finally:
+        _CONTEXT.detach_subscriber(alias)
+
+
+def set_event_log_config(
+    config: EventLogConfig | None = None, enabled: bool | None = None, path: str | os.PathLike | None = None
+) -> DaftContext:
+    """Sets whether later queries write an event log (``enabled``) and in
+    which folder (``path``); arguments left ``None`` keep the current value
+    (or ``config``'s). Each query then writes
+    ``<path>/<query_id>/events.jsonl`` (:mod:`ketch.subscribers.event_log`).
+    Raises ``TypeError`` for an ``enabled`` that is not a bool.
+
+    >>> import ketch
+    >>> ketch.set_event_log_config(enabled=True, path="/tmp/events").daft_event_log_config
+    EventLogConfig(enabled=True, path='/tmp/events')
+    >>> _ = ketch.set_event_log_config(enabled=False)
+    """
+    with _CONTEXT._lock:
+        base = config if config is not None else _CONTEXT._event_log
+        _CONTEXT._event_log = base.with_config_values(enabled=enabled, path=path)
+    return _CONTEXT
+
+
+@contextlib.contextmanager
+def event_log_ctx(path: str | os.PathLike | None = None, *, enabled: bool = True) -> Iterator[None]:
+    """Writes the event log of the queries run in the ``with`` block (to
+    ``path``, default the configured folder), then restores the config.
+
+    >>> import os, tempfile, ketch
+    >>> folder = tempfile.mkdtemp()
+    >>> with ketch.event_log_ctx(folder):
+    ...     _ = ketch.from_pydict({"a": [1, 2]}).where(ketch.col("a") > 1).collect()
+    >>> len(os.listdir(folder))
+    1
+    """
+    old = _CONTEXT._event_log
+    set_event_log_config(enabled=enabled, path=path)
+    try:
+        yield
+    finally:
+        set_event_log_config(config=old)
+
+
 class FailedRows:
     """Rows set to null by ``on_error='log'|'ignore'``, per UDF, since the last report.
     UDF execution (:mod:`ketch.udf.execution`) counts them; the runner reports them
@@ -127,6 +278,9 @@ class FailedRows:
     def add(cls, name: str, rows: int) -> None:
         with cls._lock:
             cls._counts[name] = cls._counts.get(name, 0) + rows
+        # Also the `udf.rows.failed` metric of the operator calling the UDF
+        # (counted on this thread: the engine's thread running the call).
+        record_udf_failed_rows(rows)
 
     @classmethod
     def take(cls) -> dict[str, int]:
@@ -233,6 +387,8 @@ def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> Daf
         kwargs["memory_limit"] = parse_bytes(kwargs["memory_limit"], "memory_limit")
     if kwargs.get("spill_dir") is not None:
         kwargs["spill_dir"] = _spill_dir(kwargs["spill_dir"])
+    if kwargs.get("progress_bar") is not None and not isinstance(kwargs["progress_bar"], bool):
+        raise ValueError(f"progress_bar must be a bool or None, got {kwargs['progress_bar']!r}")
     size = kwargs.get("default_morsel_size", base.default_morsel_size)
     if size is not None and (not isinstance(size, int) or size < 1):
         raise ValueError(f"default_morsel_size must be a positive int, got {size!r}")

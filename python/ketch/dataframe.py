@@ -545,10 +545,15 @@ class DataFrame:
         (uint64), ``name``, ``type`` (DataFusion's operator), ``category``
         (``Source``, ``Intermediate`` or ``BlockingSink``), ``duration``
         (CPU time, duration[ms]) and ``stats``, a map of metric name to
-        ``{"value": float, "unit": str | None}``: ``duration`` (µs),
-        ``rows.in``, ``rows.out``, and where the operator has them
-        ``bytes.out``, ``spill.count``, ``bytes.spilled``, ``rows.spilled``,
-        ``memory.peak`` and its own counters. A ``pyarrow.RecordBatch``
+        ``{"value": float, "unit": str | None}``: ``duration`` (CPU time,
+        µs), ``wall`` (µs from the operator's start to its end), ``rows.in``,
+        ``rows.out``, and where the operator has them ``bytes.out``,
+        ``batches.out``, ``spill.count``, ``bytes.spilled``, ``rows.spilled``,
+        ``memory.peak``; for file sources ``files.total``, ``files.read``,
+        ``bytes.total``, ``bytes.read`` (Parquet), for in-memory sources
+        ``rows.total``; for UDF projections ``udf.calls`` and
+        ``udf.rows.failed`` (rows ``on_error`` made null); and the
+        operator's own DataFusion counters. A ``pyarrow.RecordBatch``
         (Daft returns its own ``RecordBatch``; both have ``to_pylist()``);
         ``None`` when the runner reports none or the frame was built from
         data already in memory. Raises ``ValueError`` before the DataFrame
@@ -870,6 +875,24 @@ class DataFrame:
             footer = f"(Showing first {head.num_rows} rows)"
         render = table_html if format == "html" else table_text
         print(render(names, dtypes, columns_, footer))
+
+    def explain_analyze(self, file: Any = None) -> None:
+        """Runs the query and prints the executed physical plan with each
+        operator's metrics, aggregated over its partitions (DataFusion's
+        ``EXPLAIN ANALYZE``): ``output_rows``, ``output_batches``,
+        ``output_bytes``, ``elapsed_compute`` (CPU time), spills, bytes
+        scanned, and for UDF projections ``udf.calls`` and
+        ``udf.rows.failed``. ketch's addition: Daft gives these numbers only
+        through :attr:`metrics`. Prints to ``file`` (default stdout); the
+        result is not kept.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"a": [1, 2, 3]}).where(ketch.col("a") > 1)
+        >>> import io; out = io.StringIO(); df.explain_analyze(file=out)
+        >>> "FilterExec" in out.getvalue() and "output_rows=2" in out.getvalue()
+        True
+        """
+        print(get_or_create_runner().explain_analyze(self._plan), file=file)
 
     def explain(self, show_all: bool = False, format: str = "ascii", simple: bool = False, file: Any = None) -> Any:
         """Prints the logical plan; with ``show_all``, also the optimized and physical plans."""

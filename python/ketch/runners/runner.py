@@ -54,6 +54,11 @@ class Runner(abc.ABC):
     def num_partitions(self, plan: PyPlan) -> int:
         """The number of partitions the plan produces on this runner."""
 
+    def explain_analyze(self, plan: PyPlan) -> str:
+        """Runs ``plan`` and returns the executed plan with each operator's
+        metrics. Raises ``NotImplementedError`` on a runner that reports none."""
+        raise NotImplementedError(f"explain_analyze is not supported on the {self.name} runner")
+
     @abc.abstractmethod
     def explain(self, plan: PyPlan, physical: bool = True) -> str:
         """The optimized logical plan, the scans' pushdowns and, with
