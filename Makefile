@@ -108,11 +108,12 @@ bench-memory: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(MEMORY_SF) --queries $(QUERIES) --runs $(MEMORY_RUNS) \
 		--memory-limit $(MEMORY_LIMIT) --engines ketch,ketch-sql,daft,duckdb
 
-# What watching a query costs: TPC-H with progress bars, a subscriber (the
-# dashboard's) and the event log on (ketch-observed) beside ketch as it is.
+# What watching a query costs: TPC-H with progress bars on (ketch-progress),
+# and with them, the dashboard's subscriber and the event log (ketch-observed),
+# beside ketch as it is.
 bench-observe: bench-wheel
 	$(BENCH_VENV)/bin/python benchmarks/tpch/run.py --sf $(BENCH_SF) --queries $(QUERIES) --runs $(RUNS) \
-		--engines ketch,ketch-observed,duckdb
+		--engines ketch,ketch-progress,ketch-observed,duckdb
 
 # Image decode/resize and download throughput side by side with Daft (benchmarks/images/run.py).
 # nginx serves the HTTP download case with little CPU of its own (Debian's nginx-light).

@@ -82,28 +82,37 @@ def _overrides_on_event(cls: type) -> bool:
     return any("on_event" in vars(k) for k in cls.__mro__[: cls.__mro__.index(Subscriber)])
 
 
+_DURATION, _BYTES, _COUNT, _PERCENT = StatType.DURATION, StatType.BYTES, StatType.COUNT, StatType.PERCENT
+
+
 def daft_stats(op: dict[str, Any]) -> dict[str, tuple[StatType, Any]]:
     """An operator's metrics (``PyQueryProgress.snapshot``'s ``stats``) as
     Daft's ``Stats`` event carries them: ``{name: (StatType, value)}``, times
     as ``timedelta``, counts and bytes as ints; a filter also gets
-    ``selectivity`` (percent of its input rows kept), as in Daft.
+    ``selectivity`` (percent of its input rows kept), as in Daft. Only the
+    stats under Daft-style names (``duration``, ``wall`` and dotted names
+    such as ``rows.out``) travel in events; DataFusion's operator-specific
+    counters stay in ``DataFrame.metrics`` and ``explain_analyze``.
 
     >>> from ketch.runners.observe import daft_stats
-    >>> stats = daft_stats({"name": "Filter", "stats": {"rows.in": (4.0, None), "rows.out": (1.0, None)}})
-    >>> stats["selectivity"]
-    (<StatType.PERCENT: 2>, 25.0)
+    >>> op = {"name": "Filter", "stats": {"rows.in": (4.0, None), "rows.out": (1.0, None), "fetch_time": (3.0, "µs")}}
+    >>> stats = daft_stats(op)
+    >>> stats["selectivity"], "fetch_time" in stats
+    ((<StatType.PERCENT: 2>, 25.0), False)
     """
     out: dict[str, tuple[StatType, Any]] = {}
     for name, (value, unit) in op["stats"].items():
+        if "." not in name and name not in ("duration", "wall"):
+            continue
         if unit == "µs":
-            out[name] = (StatType.DURATION, timedelta(microseconds=value))
+            out[name] = (_DURATION, timedelta(microseconds=value))
         elif unit == "bytes":
-            out[name] = (StatType.BYTES, int(value))
+            out[name] = (_BYTES, int(value))
         else:
-            out[name] = (StatType.COUNT, int(value))
+            out[name] = (_COUNT, int(value))
     rows_in = op["stats"].get("rows.in", (0, None))[0]
     if op["name"] == "Filter" and rows_in:
-        out["selectivity"] = (StatType.PERCENT, 100.0 * op["stats"].get("rows.out", (0, None))[0] / rows_in)
+        out["selectivity"] = (_PERCENT, 100.0 * op["stats"].get("rows.out", (0, None))[0] / rows_in)
     return out
 
 
@@ -221,12 +230,16 @@ class QueryObserver:
         return ops
 
     def _finish_operators(self, ops: list[dict[str, Any]], only_finished: bool) -> None:
-        """Final ``Stats`` and ``OperatorFinished`` of the operators that
-        finished (all, at the query's end: their totals are final then)."""
-        for op in ops:
-            if only_finished and (op["id"] in self._finished or op["status"] != "Finished"):
-                continue
-            self._emit(Stats(self.query_id, {op["id"]: daft_stats(op)}))
+        """Final ``Stats`` (one event for all of them) and ``OperatorFinished``
+        of the operators that finished (all, at the query's end: their
+        totals are final then)."""
+        done = [
+            op for op in ops if not only_finished or (op["id"] not in self._finished and op["status"] == "Finished")
+        ]
+        if not done:
+            return
+        self._emit(Stats(self.query_id, {op["id"]: daft_stats(op) for op in done}))
+        for op in done:
             if op["id"] not in self._finished:
                 self._finished.add(op["id"])
                 self._emit(OperatorFinished(self.query_id, op["id"], op["name"]))

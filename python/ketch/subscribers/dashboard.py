@@ -57,11 +57,28 @@ process's dashboard does not grow without bound."""
 _STAT_TYPES = {"COUNT": "Count", "BYTES": "Bytes", "PERCENT": "Percent", "FLOAT": "Float", "DURATION": "Duration"}
 
 
-def _stat(stat_type: Any, value: Any) -> dict[str, Any]:
-    if isinstance(value, timedelta):
-        seconds = value // timedelta(seconds=1)
-        value = {"secs": seconds, "nanos": (value - timedelta(seconds=seconds)) // timedelta(microseconds=1) * 1000}
-    return {"type": _STAT_TYPES.get(stat_type.name, stat_type.name.title()), "value": value}
+class _Stats:
+    """An operator's stats as the ``Stats`` event gave them, turned into
+    Daft's JSON (``{name: {type, value}}``, durations as ``{secs, nanos}``)
+    only when a page asks for them."""
+
+    __slots__ = ("stats",)
+
+    def __init__(self, stats: dict[str, tuple[Any, Any]]) -> None:
+        self.stats = stats
+
+    def to_json(self) -> dict[str, Any]:
+        out = {}
+        for name, (stat_type, value) in self.stats.items():
+            if isinstance(value, timedelta):
+                secs = value // timedelta(seconds=1)
+                value = {"secs": secs, "nanos": (value - timedelta(seconds=secs)) // timedelta(microseconds=1) * 1000}
+            out[name] = {"type": _STAT_TYPES.get(stat_type.name, stat_type.name.title()), "value": value}
+        return out
+
+
+def _json_value(value: Any) -> Any:
+    return value.to_json() if isinstance(value, _Stats) else str(value)
 
 
 class DashboardSubscriber(Subscriber):
@@ -90,7 +107,7 @@ class DashboardSubscriber(Subscriber):
             q = self._queries.get(query_id)
             if q is None:
                 return None
-            q = json.loads(json.dumps(q, default=str))
+            q = json.loads(json.dumps(q, default=_json_value))
         q["duration_sec"] = (q["state"].get("end_sec") or time.time()) - q["start_sec"]
         return q
 
@@ -188,7 +205,7 @@ class DashboardSubscriber(Subscriber):
         def change(q: dict[str, Any]) -> None:
             for node_id, stats in event.stats.items():
                 op = self._operator(q, node_id, str(node_id))
-                op["stats"] = {name: _stat(t, v) for name, (t, v) in stats.items()}
+                op["stats"] = _Stats(stats)
 
         self._update(event.query_id, change)
 

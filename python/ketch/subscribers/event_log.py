@@ -51,6 +51,10 @@ def _json_default(obj: object) -> object:
     return str(obj)
 
 
+_ENCODE = json.JSONEncoder(default=_json_default).encode
+"""One encoder for every record (``json.dumps(default=...)`` builds one a call)."""
+
+
 def _mono_ms() -> float:
     return time.monotonic() * 1000
 
@@ -112,7 +116,7 @@ class EventLogSubscriber(Subscriber):
         f = self._file(query_id)
         if f is not None:
             try:
-                f.write(json.dumps(record, default=_json_default) + "\n")
+                f.write(_ENCODE(record) + "\n")
             except OSError:
                 pass
 
