@@ -248,10 +248,10 @@ class QueryObserver:
         """The query ran to completion."""
         if not self.active:
             return
-        ops = self._sample()
         if self.bars is not None:
             self.bars.close()
         if self.subscribers:
+            ops = self._sample()
             if ops is not None:
                 self._finish_operators(ops, only_finished=False)
             self._end(PyQueryResult(QueryEndState.Finished))
@@ -260,10 +260,10 @@ class QueryObserver:
         """The query raised ``error`` (``KeyboardInterrupt``: cancelled)."""
         if not self.active:
             return
-        self._sample()
         if self.bars is not None:
             self.bars.close()
         if self.subscribers:
+            self._sample()
             state = QueryEndState.Canceled if isinstance(error, KeyboardInterrupt) else QueryEndState.Failed
             self._end(PyQueryResult(state, f"{type(error).__name__}: {error}"))
 

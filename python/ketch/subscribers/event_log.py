@@ -213,7 +213,17 @@ _SUBSCRIBER: EventLogSubscriber | None = None
 
 def enable_event_log(log_dir: str | os.PathLike | None = None) -> None:
     """Attaches an :class:`EventLogSubscriber` writing under ``log_dir``
-    (default ``~/.daft/events``), replacing one attached before."""
+    (default ``~/.daft/events``), replacing one attached before.
+
+    >>> import os, tempfile, ketch
+    >>> from ketch.subscribers.event_log import disable_event_log, enable_event_log
+    >>> folder = tempfile.mkdtemp()
+    >>> enable_event_log(folder)
+    >>> _ = ketch.from_pydict({"a": [1, 2]}).where(ketch.col("a") > 1).collect()
+    >>> disable_event_log()
+    >>> len(os.listdir(folder))
+    1
+    """
     global _SUBSCRIBER
     disable_event_log()
     subscriber = EventLogSubscriber(log_dir or DEFAULT_EVENT_LOG_DIR)
