@@ -158,6 +158,36 @@ def azurite(tmp_path_factory):
 
 
 @pytest.fixture
+def chromium(tmp_path):
+    """``chromium(url, *args)`` runs headless Chromium (Debian's, installed by
+    ``make chromium``) on ``url`` with a fresh profile and returns its stdout
+    (e.g. the DOM with ``--dump-dom``); extra ``args`` such as
+    ``--window-size=1280,720``, ``--screenshot=<file>`` or
+    ``--virtual-time-budget=<ms>``."""
+    import shutil
+    import subprocess
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert binary, "make test installs Debian's chromium; run `make chromium`"
+
+    def run(url: str, *args: str) -> str:
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        ]
+        done = subprocess.run([binary, *flags, *args, url], check=True, capture_output=True, text=True, timeout=120)
+        return done.stdout
+
+    return run
+
+
+@pytest.fixture
 def ctrl_c():
     """``ctrl_c(seconds)`` sends SIGINT to the main thread after ``seconds``,
     as a user's Ctrl-C. Python's own handler is installed for the test: a

@@ -9,8 +9,6 @@ import importlib.util
 import io
 import os
 import re
-import shutil
-import subprocess
 
 import numpy as np
 from PIL import Image
@@ -18,11 +16,9 @@ from PIL import Image
 import ketch
 
 DATA = os.path.join(importlib.util.find_spec("skimage").submodule_search_locations[0], "data")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def test_thumbnails_render_in_chromium(tmp_path):
-    assert CHROMIUM, "make test installs Debian's chromium; run `make chromium`"
+def test_thumbnails_render_in_chromium(tmp_path, chromium):
     paths = [os.path.join(DATA, f) for f in ("astronaut.png", "coffee.png", "chelsea.png")]
     df = ketch.from_pydict({"p": paths}).select(ketch.col("p").download().decode_image().alias("img")).collect()
     page = tmp_path / "preview.html"
@@ -33,25 +29,7 @@ def test_thumbnails_render_in_chromium(tmp_path):
         f"{df._repr_html_()}</body></html>"
     )
     shot = tmp_path / "shot.png"
-    subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1200,900",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    chromium(page.as_uri(), "--window-size=1200,900", f"--screenshot={shot}")
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     drawn = pixels.sum(axis=2) < 3 * 250
     # One band of drawn rows per image row of the table.

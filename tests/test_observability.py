@@ -41,7 +41,6 @@ from ketch.subscribers.events import (
     Stats,
 )
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -360,31 +359,6 @@ def _get(url):
     return json.load(urllib.request.urlopen(url, timeout=10))
 
 
-def _chromium(url, tmp_path, *args):
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,720",
-            "--virtual-time-budget=2000",
-            *args,
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.stdout
-
-
 @pytest.fixture
 def dashboard():
     handle = launch(port=0)
@@ -392,8 +366,10 @@ def dashboard():
     handle.shutdown(noop_if_shutdown=True)
 
 
-def test_dashboard_shows_a_running_query_and_its_operators_in_chromium(dashboard, tmp_path):
-    assert CHROMIUM, "make test installs Debian's chromium; run `make chromium`"
+def test_dashboard_shows_a_running_query_and_its_operators_in_chromium(dashboard, tmp_path, chromium):
+    def page(path, *args):
+        return chromium(dashboard.url + path, "--window-size=1280,720", "--virtual-time-budget=2000", *args)
+
     with ketch.execution_config_ctx(default_morsel_size=2):
         df = slow_query(80)
         runner = threading.Thread(target=df.collect)
@@ -413,8 +389,8 @@ def test_dashboard_shows_a_running_query_and_its_operators_in_chromium(dashboard
             else:
                 pytest.fail("the dashboard never saw the query run")
             shot = tmp_path / "dashboard.png"
-            _chromium(f"{dashboard.url}/query/{query_id}", tmp_path, f"--screenshot={shot}")
-            running = _chromium(f"{dashboard.url}/query/{query_id}", tmp_path, "--dump-dom")
+            page(f"/query/{query_id}", f"--screenshot={shot}")
+            running = page(f"/query/{query_id}", "--dump-dom")
         finally:
             runner.join()
     assert query_id in running and "Executing" in running
@@ -427,9 +403,9 @@ def test_dashboard_shows_a_running_query_and_its_operators_in_chromium(dashboard
     if os.environ.get("KETCH_UPDATE_SCREENSHOTS"):
         shutil.copy(shot, os.path.join(ROOT, "docs", "images", "dashboard.png"))
 
-    listing = _chromium(dashboard.url + "/queries", tmp_path, "--dump-dom")
+    listing = page("/queries", "--dump-dom")
     assert query_id in listing and "Finished" in listing
-    done = _chromium(f"{dashboard.url}/query/{query_id}", tmp_path, "--dump-dom")
+    done = page(f"/query/{query_id}", "--dump-dom")
     assert "Finished" in done and ">80<" in done  # rows out of the UDF
     assert df.to_pydict()["y"] == [2 * x for x in range(80)]
 
