@@ -92,6 +92,15 @@ def test_filter_and_aggregate_metrics_count_the_rows_they_pass():
         assert stats["duration"] >= 0
 
 
+def test_csv_scan_reports_bytes_read(tmp_path):
+    # Daft's tests/test_subscribers.py: a CSV source reports bytes.read > 0.
+    path = tmp_path / "input.csv"
+    path.write_text("a,b\n1,2\n3,4\n5,6\n")
+    df = ketch.read_csv(str(path)).where(ketch.col("a") > 1).collect()
+    source = operators(df)["DataSourceExec"]
+    assert source["bytes.read"] == source["bytes.total"] == os.path.getsize(path)
+
+
 def test_parquet_scan_reports_files_and_bytes_read(tmp_path):
     for i in range(3):
         pq.write_table(pa.table({"x": list(range(i * 1000, (i + 1) * 1000))}), tmp_path / f"part-{i}.parquet")
@@ -196,6 +205,7 @@ def test_subscriber_receives_daft_events_in_order():
     assert meta.output_schema.column_names() == ["x"]
     end = rec.of(QueryFinished)[0]
     assert end.result.end_state == QueryEndState.Finished and end.duration_ms >= 0
+    assert end.result.error_message == "Query finished"  # Daft's message
 
 
 def test_subscriber_sees_heartbeats_and_running_stats_of_a_slow_query():
@@ -250,6 +260,7 @@ def test_ctrl_c_cancels_an_observed_query(ctrl_c):
             slow.collect()
     assert rec.of(QueryHeartbeat)
     assert rec.of(QueryFinished)[0].result.end_state == QueryEndState.Canceled
+    assert "Query canceled by the user" in rec.of(QueryFinished)[0].result.error_message
     assert _native.runtime_stats()["alive_tasks"] == 0
 
 

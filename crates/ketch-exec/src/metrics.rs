@@ -102,7 +102,9 @@ pub struct OperatorStats {
 /// now while it runs), `rows.in`, `rows.out`, `bytes.out`, `batches.out`,
 /// `spill.count`, `bytes.spilled`, `rows.spilled`, `memory.peak` (bytes);
 /// for sources what is known of their size and how far they got:
-/// `files.total`, `bytes.total`, `files.read`, `bytes.read` for files,
+/// `files.total`, `bytes.total`, `files.read`, `bytes.read` for files
+/// (Parquet counts the bytes it reads; CSV and JSON report their files'
+/// size once all are processed),
 /// `rows.total` for in-memory data; for UDF projections `udf.calls` and
 /// `udf.rows.failed`; and the operator's other counters and times under
 /// DataFusion's names (times in µs). Operators whose names are in `skip`
@@ -254,6 +256,15 @@ fn collect_rows(
     }
     head.extend(source_size(plan));
     head.extend(stats);
+    // Sources that count no bytes (CSV, JSON) have read their files whole
+    // once every file is processed.
+    let stat = |name: &str| head.iter().find(|(n, _, _)| n == name).map(|(_, v, _)| *v);
+    if stat("bytes.read").is_none()
+        && let (Some(read), Some(total), Some(bytes)) = (stat("files.read"), stat("files.total"), stat("bytes.total"))
+        && read >= total
+    {
+        head.push(("bytes.read".into(), bytes, Some("bytes")));
+    }
     let kind = plan.name().to_string();
     // Blocking: emits only once its input is consumed (DataFusion's
     // emission type says so for the first such operator of a pipeline only).

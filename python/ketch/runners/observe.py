@@ -254,7 +254,7 @@ class QueryObserver:
             ops = self._sample()
             if ops is not None:
                 self._finish_operators(ops, only_finished=False)
-            self._end(PyQueryResult(QueryEndState.Finished))
+            self._end(PyQueryResult(QueryEndState.Finished, "Query finished"))
 
     def failed(self, error: BaseException) -> None:
         """The query raised ``error`` (``KeyboardInterrupt``: cancelled)."""
@@ -264,8 +264,11 @@ class QueryObserver:
             self.bars.close()
         if self.subscribers:
             self._sample()
-            state = QueryEndState.Canceled if isinstance(error, KeyboardInterrupt) else QueryEndState.Failed
-            self._end(PyQueryResult(state, f"{type(error).__name__}: {error}"))
+            # Daft's messages: "Query canceled by the user", or the error.
+            if isinstance(error, KeyboardInterrupt):
+                self._end(PyQueryResult(QueryEndState.Canceled, "Query canceled by the user"))
+            else:
+                self._end(PyQueryResult(QueryEndState.Failed, f"{type(error).__name__}: {error}"))
 
     def _end(self, result: PyQueryResult) -> None:
         now = time.monotonic()

@@ -151,7 +151,7 @@ class EventLogSubscriber(Subscriber):
         duration = event.duration_ms if event.duration_ms is not None else self._elapsed(event.query_id)
         payload: dict[str, Any] = {} if duration is None else {"duration_ms": round(duration)}
         payload["state"] = event.result.end_state.name
-        if event.result.error_message is not None:
+        if event.result.end_state.name != "Finished" and event.result.error_message is not None:
             payload["error"] = event.result.error_message
         self._write(event.query_id, "query_ended", payload)
         for key in [k for k in self._starts if isinstance(k, tuple) and k[1] == event.query_id]:

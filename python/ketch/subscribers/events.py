@@ -56,8 +56,9 @@ class PyQueryMetadata:
 
 @dataclass(frozen=True)
 class PyQueryResult:
-    """How a query ended (Daft's ``PyQueryResult``): ``end_state`` and, for a
-    failed or cancelled query, the error message."""
+    """How a query ended (Daft's ``PyQueryResult``): ``end_state`` and
+    Daft's message: ``"Query finished"``, ``"Query canceled by the user"``,
+    or the error of a failed query."""
 
     end_state: QueryEndState
     error_message: str | None = None
