@@ -26,7 +26,7 @@ def test_default_morsel_size_sets_the_batch_size():
         ketch.set_execution_config(default_morsel_size=None)
     with pytest.raises(ValueError, match="default_morsel_size"):
         ketch.set_execution_config(default_morsel_size=0)
-    with pytest.raises(ValueError, match="unknown execution config"):
+    with pytest.raises(TypeError, match="unknown execution config"):
         ketch.set_execution_config(no_such_option=1)
 
 

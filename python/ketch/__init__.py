@@ -50,7 +50,7 @@ from ketch.context import (
 )
 from ketch.dataframe import DataFrame, GroupedDataFrame
 from ketch.datatype import DataType, TimeUnit
-from ketch.expressions import Expression, col, element, lit
+from ketch.expressions import Expression, col, element, interval, lit
 from ketch.file import File
 from ketch.io import (
     from_arrow,
@@ -142,4 +142,5 @@ __all__ = [
     "set_event_log_config",
     "event_log_ctx",
     "subscribers",
+    "interval",
 ]

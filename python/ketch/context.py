@@ -24,17 +24,57 @@ from ketch._native import PySession, record_udf_failed_rows
 from ketch.exceptions import DaftCoreException
 from ketch.io_config import IOConfig
 
+_MiB = 1024 * 1024
+
 
 @dataclasses.dataclass(frozen=True)
 class ExecutionConfig:
-    """Settings for running queries (Daft's ``PyDaftExecutionConfig`` fields
-    and defaults).
+    """Settings for running queries: every option of Daft 0.7.26's
+    ``PyDaftExecutionConfig`` with Daft's default, plus ketch's own.
 
-    ``default_morsel_size``: rows per batch (None: the engine default, 8192).
-    Writes: a file holds about ``<format>_target_filesize`` bytes on disk,
-    estimated as that many bytes times ``<format>_inflation_factor`` of
-    in-memory (Arrow) data; Parquet row groups likewise hold about
-    ``parquet_target_row_group_size`` bytes.
+    What each does here:
+
+    - ``default_morsel_size``: rows per batch (None: the engine default,
+      8192, measured on this engine; Daft's is 131072).
+    - ``broadcast_join_size_bytes_threshold`` (1 MiB; Daft's is 10 MiB,
+      measured 3% slower here, benchmarks/RESULTS.md): a hash join whose
+      build side is estimated below this reads it whole into every
+      partition instead of hash-partitioning both sides (DataFusion's
+      ``hash_join_single_partition_threshold``).
+    - ``high_cardinality_aggregation_threshold`` (0.8): an aggregation whose
+      first rows make more than this share of distinct groups stops
+      pre-aggregating (DataFusion's
+      ``skip_partial_aggregation_probe_ratio_threshold``).
+    - ``num_preview_rows`` (8): rows a collected DataFrame shows.
+    - Writes: a file holds about ``<format>_target_filesize`` bytes on disk,
+      estimated as that many bytes times ``<format>_inflation_factor`` of
+      in-memory (Arrow) data; Parquet row groups likewise hold about
+      ``parquet_target_row_group_size`` bytes.
+    - ``maintain_order`` (True): ketch always returns rows in the
+      DataFrame's order, which is also a valid answer when ``False`` asks
+      for none.
+    - No effect in ketch, accepted and checked as Daft checks them, because
+      they tune machinery ketch does not have: scan-task splitting and
+      merging (``enable_scan_task_split_and_merge``,
+      ``scan_tasks_min_size_bytes``, ``scan_tasks_max_size_bytes``,
+      ``max_sources_per_scan_task``, ``parquet_split_row_groups_max_files``,
+      ``scantask_max_parallel``: DataFusion splits file scans by byte ranges
+      across the runner's threads itself); the Ray runner's shuffles and
+      sorts (``hash_join_partition_size_leniency``, ``sample_size_for_sort``,
+      ``shuffle_aggregation_default_partitions``, ``shuffle_algorithm``,
+      ``pre_shuffle_merge_threshold``,
+      ``pre_shuffle_merge_partition_threshold``, ``flight_shuffle_dirs``,
+      ``flight_shuffle_compression``, ``enable_multi_glob_path_tasks``,
+      ``actor_udf_ready_timeout``, ``min_cpu_per_task``, deprecated in Daft
+      too); Daft's partial-aggregation row threshold
+      (``partial_aggregation_threshold``: DataFusion decides from
+      ``high_cardinality_aggregation_threshold`` above); the choice of
+      Parquet writer (``native_parquet_writer``: ketch has one writer, the
+      files are the same); ``text_inflation_factor`` and
+      ``read_sql_partition_size_bytes`` (no text writer, no SQL reader yet);
+      dynamic UDF batching (``enable_dynamic_batching``,
+      ``dynamic_batching_strategy``: UDF batches are the morsel size or the
+      UDF's ``batch_size``). None of them changes a result.
 
     ``progress_bar`` (ketch's; Daft reads only ``DAFT_PROGRESS_BAR``): a
     progress bar per running operator. ``None``: shown when stderr is a
@@ -49,19 +89,94 @@ class ExecutionConfig:
     sort-merge join and repartition spill to files under ``spill_dir``
     (``None``: ``KETCH_SPILL_DIR``, else the system's temporary folder) when
     they reach their share; a query that cannot fit raises
-    :class:`ketch.exceptions.MemoryLimitError`."""
+    :class:`ketch.exceptions.MemoryLimitError`.
 
+    >>> import ketch
+    >>> config = ketch.get_context().daft_execution_config
+    >>> config.broadcast_join_size_bytes_threshold, config.shuffle_algorithm, config.maintain_order
+    (1048576, 'auto', True)
+    """
+
+    enable_scan_task_split_and_merge: bool = False
+    scan_tasks_min_size_bytes: int = 96 * _MiB
+    scan_tasks_max_size_bytes: int = 384 * _MiB
+    max_sources_per_scan_task: int = 10
+    broadcast_join_size_bytes_threshold: int = 1 * _MiB
+    parquet_split_row_groups_max_files: int = 10
+    hash_join_partition_size_leniency: float = 0.5
+    sample_size_for_sort: int = 20
+    num_preview_rows: int = 8
+    parquet_target_filesize: int = 512 * _MiB
+    parquet_target_row_group_size: int = 128 * _MiB
+    parquet_inflation_factor: float = 3.0
+    csv_target_filesize: int = 512 * _MiB
+    csv_inflation_factor: float = 0.5
+    json_target_filesize: int = 512 * _MiB
+    json_inflation_factor: float = 0.25
+    text_inflation_factor: float = 1.0
+    shuffle_aggregation_default_partitions: int = 200
+    partial_aggregation_threshold: int = 10_000
+    high_cardinality_aggregation_threshold: float = 0.8
+    read_sql_partition_size_bytes: int = 512 * _MiB
     default_morsel_size: int | None = None
+    shuffle_algorithm: str = "auto"
+    pre_shuffle_merge_threshold: int = 1024 * _MiB
+    pre_shuffle_merge_partition_threshold: int = 200
+    scantask_max_parallel: int = 8
+    native_parquet_writer: bool = True
+    min_cpu_per_task: float = 0.5
+    actor_udf_ready_timeout: int = 120
+    maintain_order: bool = True
+    enable_dynamic_batching: bool = False
+    dynamic_batching_strategy: str = "auto"
+    flight_shuffle_dirs: tuple[str, ...] = ("/tmp",)
+    flight_shuffle_compression: str = "lz4"
+    enable_multi_glob_path_tasks: bool = False
     memory_limit: int | None = None
     spill_dir: str | None = None
-    parquet_target_filesize: int = 512 * 1024 * 1024
-    parquet_target_row_group_size: int = 128 * 1024 * 1024
-    parquet_inflation_factor: float = 3.0
-    csv_target_filesize: int = 512 * 1024 * 1024
-    csv_inflation_factor: float = 0.5
-    json_target_filesize: int = 512 * 1024 * 1024
-    json_inflation_factor: float = 0.25
     progress_bar: bool | None = None
+
+
+# Options checked against a fixed set of values, with Daft's messages.
+_CHOICES = {
+    "shuffle_algorithm": (
+        ("auto", "map_reduce", "pre_shuffle_merge", "flight_shuffle"),
+        "shuffle_algorithm must be 'auto', 'map_reduce', 'pre_shuffle_merge', or 'flight_shuffle'",
+    ),
+    "dynamic_batching_strategy": (
+        ("auto", "latency_constrained"),
+        "dynamic_batching_strategy must be 'auto' or 'latency_constrained'",
+    ),
+}
+
+
+def _check_option(name: str, value: Any) -> Any:
+    """``value`` for execution option ``name``, checked as Daft checks it:
+    ``TypeError`` for a value of the wrong type, ``OverflowError`` for a
+    negative size or count, ``ValueError`` for a value outside the choices."""
+    kind = ExecutionConfig.__dataclass_fields__[name].type
+    if kind == "bool" and not isinstance(value, bool):
+        raise TypeError(f"{name}: '{type(value).__name__}' object is not an instance of 'bool'")
+    if kind in ("int", "int | None"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name}: '{type(value).__name__}' object cannot be interpreted as an integer")
+        if value < 0:
+            raise OverflowError(f"{name}: can't convert negative int to unsigned")
+    if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise TypeError(f"{name}: must be real number, not {type(value).__name__}")
+    if name in _CHOICES and value not in _CHOICES[name][0]:
+        raise ValueError(_CHOICES[name][1])
+    if name == "flight_shuffle_dirs":
+        if isinstance(value, str) or not all(isinstance(d, str) for d in value):
+            raise TypeError(f"flight_shuffle_dirs must be a list of folder paths, got {value!r}")
+        if not value:
+            raise ValueError("flight_shuffle_dirs must not be empty")
+        value = tuple(value)
+    if name == "flight_shuffle_compression" and value not in ("lz4", "zstd", "none"):
+        raise ValueError(f"flight_shuffle_compression must be 'lz4', 'zstd', or 'none' (got '{value}')")
+    if name == "high_cardinality_aggregation_threshold" and not 0 <= value <= 1:
+        raise ValueError(f"high_cardinality_aggregation_threshold must be from 0 to 1, got {value!r}")
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +282,14 @@ class DaftContext:
                 spill_dir = config.spill_dir
                 if spill_dir is None and os.environ.get("KETCH_SPILL_DIR"):
                     spill_dir = _spill_dir(os.environ["KETCH_SPILL_DIR"])
-                self._session = PySession(config.default_morsel_size, self._num_threads, memory_limit, spill_dir)
+                self._session = PySession(
+                    config.default_morsel_size,
+                    self._num_threads,
+                    memory_limit,
+                    spill_dir,
+                    config.broadcast_join_size_bytes_threshold,
+                    config.high_cardinality_aggregation_threshold,
+                )
             return self._session
 
     def _set(self, config: ExecutionConfig | None = None, num_threads: int | None = None) -> None:
@@ -375,14 +497,42 @@ def _spill_dir(path: str | os.PathLike) -> str:
 
 
 def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> DaftContext:
-    """Sets execution options for later queries; keyword arguments override
-    fields of ``config`` (or of the current config). Unknown options raise
-    ``ValueError``."""
+    """Sets execution options for later queries (see :class:`ExecutionConfig`
+    for each and what it does in ketch); keyword arguments override fields of
+    ``config`` (or of the current config); ``None`` leaves an option as it
+    is, as in Daft. Raises ``TypeError`` for an unknown option or a value of
+    the wrong type, ``OverflowError`` for a negative size, ``ValueError`` for
+    a value Daft does not accept; ``min_cpu_per_task`` warns that it is
+    deprecated, as Daft does.
+
+    >>> import ketch
+    >>> with ketch.execution_config_ctx(enable_dynamic_batching=True, maintain_order=False):
+    ...     ketch.get_context().daft_execution_config.enable_dynamic_batching
+    True
+    >>> ketch.set_execution_config(shuffle_algorithm="bogus")
+    Traceback (most recent call last):
+    ...
+    ValueError: shuffle_algorithm must be 'auto', 'map_reduce', 'pre_shuffle_merge', or 'flight_shuffle'
+    """
     base = config or _CONTEXT._config
     names = {f.name for f in dataclasses.fields(ExecutionConfig)}
     unknown = sorted(set(kwargs) - names)
     if unknown:
-        raise ValueError(f"unknown execution config option(s) {unknown}; supported: {sorted(names)}")
+        raise TypeError(f"unknown execution config option(s) {unknown}; supported: {sorted(names)}")
+    # `None` keeps the current value (Daft's signature), except where None
+    # is itself a setting (the engine default, or "decide for me").
+    nullable = {"default_morsel_size", "memory_limit", "spill_dir", "progress_bar"}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None or k in nullable}
+    if kwargs.get("min_cpu_per_task") is not None:
+        warnings.warn(
+            "`min_cpu_per_task` is deprecated as of v0.7.0 and has no effect on distributed scheduling. "
+            "It will be removed from v0.8.0 onwards.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    for name, value in list(kwargs.items()):
+        if value is not None and name not in ("memory_limit", "spill_dir", "progress_bar"):
+            kwargs[name] = _check_option(name, value)
     if kwargs.get("memory_limit") is not None:
         kwargs["memory_limit"] = parse_bytes(kwargs["memory_limit"], "memory_limit")
     if kwargs.get("spill_dir") is not None:
@@ -391,7 +541,7 @@ def set_execution_config(config: ExecutionConfig | None = None, **kwargs) -> Daf
         raise ValueError(f"progress_bar must be a bool or None, got {kwargs['progress_bar']!r}")
     size = kwargs.get("default_morsel_size", base.default_morsel_size)
     if size is not None and (not isinstance(size, int) or size < 1):
-        raise ValueError(f"default_morsel_size must be a positive int, got {size!r}")
+        raise ValueError(f"default_morsel_size must be positive and non-zero, got {size!r}")
     for name, value in kwargs.items():
         if name.endswith(("_filesize", "_size")) and name != "default_morsel_size":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

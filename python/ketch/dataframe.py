@@ -20,7 +20,7 @@ from ketch._native import PyExpr, PyPlan
 from ketch.context import _session, get_context
 from ketch.datatype import DataType
 from ketch.display import THUMBNAIL_SIZE, logical_cells, table_html, table_text
-from ketch.exceptions import APITypeError, DaftCoreException, expect_type
+from ketch.exceptions import APITypeError, DaftCoreException, ExpressionTypeError, expect_type
 from ketch.expressions import Expression, UdfExpression, _expr_or_col, _to_expr, col, lit
 from ketch.io_config import io_config_json
 from ketch.runners import get_or_create_runner
@@ -66,6 +66,8 @@ class DataFrame:
         self._plan = plan
         self._result: pa.Table | None = _materialized
         self._metrics: pa.RecordBatch | None = None
+        # Rows the repr shows: the execution config's, or collect()'s argument.
+        self._num_preview_rows: int | None = get_context().daft_execution_config.num_preview_rows
 
     # --- plan helpers -------------------------------------------------
     def _new(self, plan: PyPlan) -> DataFrame:
@@ -531,7 +533,19 @@ class DataFrame:
 
     # --- execution and output -----------------------------------------
     def collect(self, num_preview_rows: int | None = 8) -> DataFrame:
-        """Runs the query and keeps the result in memory; returns ``self``."""
+        """Runs the query and keeps the result in memory; returns ``self``.
+        Its repr then shows ``num_preview_rows`` rows (``None``: all).
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"a": list(range(20))}).where(ketch.col("a") >= 0).collect(num_preview_rows=3)
+        >>> repr(df).splitlines()[-1]
+        '(Showing first 3 of 20 rows)'
+        """
+        if num_preview_rows is not None and (
+            isinstance(num_preview_rows, bool) or not isinstance(num_preview_rows, int) or num_preview_rows < 0
+        ):
+            raise ValueError(f"num_preview_rows must be a non-negative int or None, got {num_preview_rows!r}")
+        self._num_preview_rows = num_preview_rows
         if self._result is None:
             reader, self._metrics = get_or_create_runner().run_with_metrics(self._plan)
             self._result = reader.read_all()
@@ -841,13 +855,20 @@ class DataFrame:
         head = self._result.slice(0, n)
         return names, dtypes, _preview_columns(head, html), f"(Showing first {min(n, total)} of {total} rows)"
 
+    def _preview_rows(self) -> int:
+        """Rows the repr shows: ``collect``'s ``num_preview_rows`` (``None``:
+        all), by default the execution config's ``num_preview_rows``."""
+        n = self._num_preview_rows
+        return n if n is not None else (self._result.num_rows if self._result is not None else 0)
+
     def __repr__(self) -> str:
-        return table_text(*self._preview(8))
+        return table_text(*self._preview(self._preview_rows()))
 
     def _repr_html_(self) -> str:
-        """The first 8 rows as an HTML table; image cells are inline PNG
-        thumbnails (longer side 128 px), as Daft shows them in notebooks."""
-        return table_html(*self._preview(8, html=True))
+        """The first rows (8 by default, see :meth:`_preview_rows`) as an HTML
+        table; image cells are inline PNG thumbnails (longer side 128 px), as
+        Daft shows them in notebooks."""
+        return table_html(*self._preview(self._preview_rows(), html=True))
 
     def show(
         self,
@@ -935,6 +956,12 @@ class GroupedDataFrame:
     """The result of :meth:`DataFrame.groupby`; aggregate it with :meth:`agg` or a shortcut."""
 
     def __init__(self, df: DataFrame, group_by: list[Expression]) -> None:
+        """Raises ``ExpressionTypeError`` for a key of the Null type, as Daft."""
+        if group_by:
+            keys = df._plan.select([g._expr for g in group_by]).schema()
+            for field, e in zip(keys, group_by):
+                if pa.types.is_null(field.type):
+                    raise ExpressionTypeError(f"Cannot groupby on null type expression: {e}")
         self.df = df
         self.group_by = group_by
 

@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from ketch import logical as _lg
+from ketch.context import _session
 from ketch.logical import ImageMode, mode_of
 
 _UNITS = ("s", "ms", "us", "ns")
@@ -356,6 +357,35 @@ class DataType:
         return cls(arrow_type)
 
     @classmethod
+    def from_sql(cls, sql: str) -> DataType:
+        """The DataType a SQL type name stands for, as Daft reads it: ``int``
+        Int32, ``bigint`` Int64, ``float``/``double`` Float64, ``real``
+        Float32, ``string``/``varchar``/``text`` String, ``INT[]`` a list,
+        ``INT[3]`` a fixed-size list, ``STRUCT<a INT, b STRING>``,
+        ``decimal(10, 2)``, ``timestamp`` (µs), the sized names (``uint32``,
+        ``float32``, ...) and Daft's multimodal types (``image``,
+        ``image(RGB, 28, 28)``, ``tensor(float, 2, 3)``,
+        ``embedding(float, 384)``). Raises ``InvalidSQLException`` for text
+        that is not one data type or a type Daft does not support.
+
+        >>> from ketch import DataType
+        >>> DataType.from_sql("float"), DataType.from_sql("INT[]"), DataType.from_sql("embedding(float, 3)")
+        (Float64, List[Int32], Embedding[Float64; 3])
+        """
+        if not isinstance(sql, str):
+            raise TypeError(f"DataType.from_sql expects a string, got {type(sql).__name__}")
+        arrow_type, metadata = _session().sql_type(sql)
+        return cls._from_field(pa.field("x", arrow_type, metadata=metadata or None))
+
+    @classmethod
+    def _infer(cls, value: Any) -> DataType:
+        """A DataType from a DataType, a SQL type name or a Python type (Daft's
+        ``DataTypeLike``); ``TypeError`` for anything else."""
+        if isinstance(value, (str, DataType, pa.DataType)) or isinstance(value, type):
+            return _as_dtype(value, sql_names=True)
+        raise TypeError("DataType._infer expects a DataType, string, or type")
+
+    @classmethod
     def infer_from_type(cls, t: type) -> DataType:
         """The DataType of a Python type (``int``, ``float``, ``str``, ``bool``, ``bytes``)."""
         return _as_dtype(t)
@@ -630,13 +660,23 @@ class _DaftExtension(pa.ExtensionType):
         return cls(storage_type, json.loads(serialized)["datatype"])
 
 
-def _as_dtype(value: Any) -> DataType:
-    """A DataType from a DataType, a pyarrow type or a Python type."""
+def _as_dtype(value: Any, sql_names: bool = False) -> DataType:
+    """A DataType from a DataType, a pyarrow type or a Python type; with
+    ``sql_names`` also from a SQL type name (``"int"``, see
+    :meth:`DataType.from_sql`), which Daft takes where it takes a
+    ``DataTypeLike`` (``cast``, ``try_cast``)."""
     if isinstance(value, DataType):
         return value
+    if sql_names and isinstance(value, str):
+        return DataType.from_sql(value)
     if isinstance(value, pa.DataType):
         return DataType(value)
     py = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_(), bytes: pa.binary()}
     if isinstance(value, type) and value in py:
         return DataType(py[value])
     raise TypeError(f"expected a DataType, got {value!r} ({type(value).__name__})")
+
+
+DataTypeLike = DataType | type | str
+"""What Daft accepts where it takes a type (``cast``, ``return_dtype``): a
+:class:`DataType`, a Python type or a SQL type name (``"int"``)."""

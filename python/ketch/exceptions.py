@@ -38,6 +38,11 @@ class DaftTransientError(Exception):
     """A transient I/O failure that may succeed when retried."""
 
 
+class ExpressionTypeError(Exception):
+    """An expression of a type the operation cannot take (Daft's
+    ``daft.errors.ExpressionTypeError``), e.g. grouping by a Null column."""
+
+
 class InvalidSQLException(Exception):
     """A SQL statement that cannot be parsed or planned (syntax error, unknown
     table or column, unsupported construct). As in Daft, not a ValueError."""

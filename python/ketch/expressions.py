@@ -69,6 +69,49 @@ def lit(value: Any) -> Expression:
     return Expression(PyExpr.lit(_arrow_literal(value)))
 
 
+def interval(
+    years: int | None = None,
+    months: int | None = None,
+    days: int | None = None,
+    hours: int | None = None,
+    minutes: int | None = None,
+    seconds: int | None = None,
+    millis: int | None = None,
+    nanos: int | None = None,
+) -> Expression:
+    """An interval literal (Daft's ``daft.interval``): Arrow's
+    month-day-nanosecond interval, ``years`` and ``months`` as months,
+    ``days`` as days, the rest as nanoseconds; added to or subtracted from a
+    date or timestamp column as calendar arithmetic (one month after
+    2020-01-31 is 2020-02-29). Each part is an int (negative allowed);
+    anything else raises ``TypeError``, as in Daft.
+
+    >>> import datetime, ketch
+    >>> df = ketch.from_pydict({"d": [datetime.date(2020, 1, 31)]})
+    >>> df.select((ketch.col("d") + ketch.interval(months=1)).alias("next")).to_pydict()
+    {'next': [datetime.date(2020, 2, 29)]}
+    """
+    parts = {
+        "years": years,
+        "months": months,
+        "days": days,
+        "hours": hours,
+        "minutes": minutes,
+        "seconds": seconds,
+        "millis": millis,
+        "nanos": nanos,
+    }
+    for name, value in parts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"interval() {name}: '{type(value).__name__}' object cannot be interpreted as an integer")
+    n = {k: v or 0 for k, v in parts.items()}
+    total_months = n["years"] * 12 + n["months"]
+    seconds_total = n["hours"] * 3600 + n["minutes"] * 60 + n["seconds"]
+    total_nanos = seconds_total * 1_000_000_000 + n["millis"] * 1_000_000 + n["nanos"]
+    value = pa.scalar(pa.MonthDayNano([total_months, n["days"], total_nanos]), type=pa.month_day_nano_interval())
+    return lit(value)
+
+
 def element() -> Expression:
     """The list element inside ``list_map`` / ``list_filter`` (Daft's ``daft.element()``)."""
     return Expression(PyExpr.element())
@@ -253,8 +296,10 @@ class Expression:
             raise ValueError(f"as_py() needs a literal expression, got {self!r}")
         return value.to_pylist()[0]
 
-    def cast(self, dtype: DataType) -> Expression:
-        """Casts to ``dtype``; as in Daft, a value that does not convert becomes null.
+    def cast(self, dtype: DataType | str | type) -> Expression:
+        """Casts to ``dtype`` (a DataType, a SQL type name such as ``"int"``
+        read as :meth:`DataType.from_sql` reads it, or a Python type); as in
+        Daft, a value that does not convert becomes null.
 
         Null on failure covers a string that does not parse as the target
         (number, bool, date, time, timestamp, decimal), a number out of the
@@ -272,12 +317,12 @@ class Expression:
         Casts to multimodal types (``Image``, ``Tensor``, ``Embedding``) follow
         Daft's rules (``ketch_cast`` in the engine); unlike Daft, a cast between
         image modes converts the pixels rather than relabelling them."""
-        dtype = _as_dtype(dtype)
+        dtype = _as_dtype(dtype, sql_names=True)
         return self._cast(dtype, dtype._logical is None and _has_fixed_size(dtype.to_arrow_dtype()))
 
-    def try_cast(self, dtype: DataType) -> Expression:
-        """Casts to ``dtype``; a value that does not convert becomes null."""
-        return self._cast(_as_dtype(dtype), False)
+    def try_cast(self, dtype: DataType | str | type) -> Expression:
+        """Casts to ``dtype`` (as :meth:`cast` takes it); a value that does not convert becomes null."""
+        return self._cast(_as_dtype(dtype, sql_names=True), False)
 
     def _cast(self, dtype: DataType, strict: bool) -> Expression:
         if dtype._logical is not None:

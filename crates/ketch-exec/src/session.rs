@@ -11,7 +11,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// The execution settings a query runs under (Daft's `execution_config` and
 /// `set_runner_native`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecConfig {
     /// Rows per batch (Daft's `default_morsel_size`; DataFusion's `batch_size`).
     pub batch_size: usize,
@@ -23,6 +23,17 @@ pub struct ExecConfig {
     /// The folder spill files go under (the system's temporary folder when
     /// `None`).
     pub spill_dir: Option<std::path::PathBuf>,
+    /// A hash join whose build side is estimated below this many bytes reads
+    /// it whole into every partition instead of hash-partitioning both sides
+    /// (Daft's `broadcast_join_size_bytes_threshold`; DataFusion's
+    /// `hash_join_single_partition_threshold`). Default 1 MiB, DataFusion's:
+    /// Daft's 10 MiB measured 3% slower on TPC-H SF1 (benchmarks/RESULTS.md).
+    pub broadcast_join_threshold: usize,
+    /// An aggregation whose first rows produce more than this share of
+    /// distinct groups stops pre-aggregating (Daft's
+    /// `high_cardinality_aggregation_threshold`, default 0.8; DataFusion's
+    /// `skip_partial_aggregation_probe_ratio_threshold`).
+    pub high_cardinality_aggregation_threshold: f64,
 }
 
 impl Default for ExecConfig {
@@ -33,6 +44,8 @@ impl Default for ExecConfig {
             num_threads: cores,
             memory_limit: crate::memory::default_memory_limit(),
             spill_dir: None,
+            broadcast_join_threshold: 1024 * 1024,
+            high_cardinality_aggregation_threshold: 0.8,
         }
     }
 }
@@ -88,6 +101,8 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.sort_spill_reservation_bytes = crate::memory::sort_spill_reservation(config.memory_limit);
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
+    opts.optimizer.hash_join_single_partition_threshold = config.broadcast_join_threshold;
+    opts.execution.skip_partial_aggregation_probe_ratio_threshold = config.high_cardinality_aggregation_threshold;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(caches)
@@ -105,6 +120,7 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
         .with_default_features()
         .with_optimizer_rules(optimizer_rules())
         .with_query_planner(Arc::new(crate::udf::KetchQueryPlanner))
+        .with_type_planner(Arc::new(ketch_plan::sql_types::DaftTypePlanner))
         .with_physical_optimizer_rules(physical_optimizer_rules())
         .build();
     // Daft functions expand into DataFusion's before type coercion runs.

@@ -15,6 +15,7 @@ pub mod naming;
 pub mod ops;
 pub mod rules;
 pub mod sql;
+pub mod sql_types;
 pub mod udf;
 pub mod write;
 

@@ -51,7 +51,7 @@ fn runtime_stats() -> std::collections::HashMap<&'static str, u64> {
 }
 
 /// Arrow field metadata as Python's `dict[bytes, bytes]`.
-type FieldMetadata = std::collections::HashMap<Vec<u8>, Vec<u8>>;
+pub(crate) type FieldMetadata = std::collections::HashMap<Vec<u8>, Vec<u8>>;
 
 /// The Arrow layout of a Daft logical type (Image, Tensor, Embedding, File,
 /// Python, ...) given as Daft's serde JSON (`{"Image": "RGB"}`): its storage

@@ -209,13 +209,18 @@ impl PySession {
     /// A session: `batch_size` rows per batch, `num_threads` partitions at
     /// once, `memory_limit` bytes for all operators (`None`: the default,
     /// see `ketch_exec::memory`), spill files under `spill_dir` (`None`: the
-    /// system's temporary folder).
-    #[pyo3(signature = (batch_size = None, num_threads = None, memory_limit = None, spill_dir = None))]
+    /// system's temporary folder); `broadcast_join_threshold` (bytes) and
+    /// `high_cardinality_aggregation_threshold` (a share, 0 to 1) as in
+    /// `ketch_exec::ExecConfig` (`None`: its defaults).
+    #[pyo3(signature = (batch_size = None, num_threads = None, memory_limit = None, spill_dir = None,
+        broadcast_join_threshold = None, high_cardinality_aggregation_threshold = None))]
     fn new(
         batch_size: Option<usize>,
         num_threads: Option<usize>,
         memory_limit: Option<usize>,
         spill_dir: Option<std::path::PathBuf>,
+        broadcast_join_threshold: Option<usize>,
+        high_cardinality_aggregation_threshold: Option<f64>,
     ) -> PyResult<Self> {
         let mut config = ExecConfig::default();
         if let Some(b) = batch_size {
@@ -237,6 +242,17 @@ impl PySession {
             config.memory_limit = m;
         }
         config.spill_dir = spill_dir;
+        if let Some(bytes) = broadcast_join_threshold {
+            config.broadcast_join_threshold = bytes;
+        }
+        if let Some(share) = high_cardinality_aggregation_threshold {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(PyValueError::new_err(format!(
+                    "high_cardinality_aggregation_threshold must be from 0 to 1, got {share}"
+                )));
+            }
+            config.high_cardinality_aggregation_threshold = share;
+        }
         let ctx = new_session(&config).py_err()?;
         let codec =
             KetchCodec::new(Arc::new(crate::udf::PythonUdfDecoder), Arc::new(crate::python_scan::PythonSources));
@@ -443,6 +459,18 @@ impl PySession {
             }
             SqlOutcome::Use(name) => ("use".into(), name.into_pyobject(py)?.into_any()),
         })
+    }
+
+    /// The Arrow type and field metadata (`dict[bytes, bytes]`, Daft's
+    /// multimodal types) of the SQL type name `sql`, as Daft's
+    /// `DataType.from_sql` reads it (`ketch_plan::sql_types`); errors raise
+    /// `InvalidSQLException`.
+    fn sql_type<'py>(&self, py: Python<'py>, sql: String) -> PyResult<(Bound<'py, PyAny>, crate::FieldMetadata)> {
+        let state = self.ctx.state();
+        let field =
+            wait_with(py, async move { ketch_plan::sql_types::sql_type(&state, &sql).await }, to_sql_err, None, None)?;
+        let metadata = field.metadata().iter().map(|(k, v)| (k.clone().into_bytes(), v.clone().into_bytes())).collect();
+        Ok((field.data_type().to_pyarrow(py)?, metadata))
     }
 
     /// A SQL expression with unresolved columns (`ketch.sql_expr`).
