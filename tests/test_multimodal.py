@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import pathlib
 
 import daft
 import numpy as np
@@ -493,8 +494,14 @@ def test_from_glob_path_matches_daft():
     assert [repr(f.dtype) for f in k.schema()] == [repr(f.dtype) for f in d.schema()]
     kv, dv = k.to_pydict(), d.to_pydict()
     assert sorted(zip(kv["path"], kv["size"])) == sorted(zip(dv["path"], dv["size"]))
-    with pytest.raises(FileNotFoundError, match="nothing_here"):
-        ketch.from_glob_path("/tmp/nothing_here/*.png")
+    # Nothing matching: an empty table with the schema and a warning naming
+    # the pattern (Daft logs the same message, then fails internally).
+    empty = ketch.from_glob_path(["/tmp/nothing_here/*.png", os.path.join(DATA, "coffee.png")])
+    with pytest.warns(UserWarning, match="nothing_here"):
+        assert empty.to_pydict()["path"] == [pathlib.Path(DATA, "coffee.png").as_uri()]
+    blobs = ketch.read_blob("/tmp/nothing_here/*.png")
+    with pytest.warns(UserWarning, match="nothing_here"):
+        assert blobs.to_pydict() == {"path": [], "size": [], "content": []}
 
 
 # --- display -------------------------------------------------------------------

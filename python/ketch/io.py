@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import os
 import pathlib
+import warnings
 from typing import Any
 
 import numpy as np
@@ -201,7 +202,9 @@ def read_text(
             f"DaftError::ValueError Unsupported text encoding: {encoding}. Only UTF-8 is currently supported."
         )
     # An empty file holds no lines (and no whole text, as in Daft).
-    files = from_glob_path(path, io_config=io_config).where(col("size") > 0)
+    # Listed now, as Daft's text scan does: nothing matching raises here.
+    listed = _listed_files(_patterns(path), io_config_json(io_config), missing="raise")
+    files = _from_table(listed).where(col("size") > 0)
     # The strict cast raises on invalid UTF-8 (``cast`` would give null), as Daft's read_text does.
     text = col("path").download(io_config=io_config)._cast(DataType.string(), True)
     extra = []
@@ -295,27 +298,59 @@ def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1
     return _from_table(pa.concat_tables(tables), len(tables))
 
 
+_GLOB_SCHEMA = pa.schema([("path", pa.string()), ("size", pa.int64()), ("num_rows", pa.int64())])
+
+
+def _patterns(path: str | os.PathLike | list) -> list[str]:
+    patterns = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    return [p if "://" in p else os.path.expanduser(p) for p in map(os.fspath, patterns)]
+
+
+def _listed_files(patterns: list[str], config: str | None, missing: str) -> pa.Table:
+    """The files ``patterns`` match, as :func:`from_glob_path`'s table; a
+    pattern matching nothing raises ``FileNotFoundError`` naming it
+    (``missing="raise"``) or warns (``"warn"``)."""
+    files: list[tuple[str, int]] = []
+    for p in patterns:
+        try:
+            files += _session().glob_files(p, io_config=config)
+        except FileNotFoundError:
+            if missing == "raise":
+                raise
+            warnings.warn(f"No matching file found by glob paths: {p!r}", stacklevel=1)
+    columns = {
+        "path": pa.array([f for f, _ in files], pa.string()),
+        "size": pa.array([n for _, n in files], pa.int64()),
+        "num_rows": pa.nulls(len(files), pa.int64()),
+    }
+    return pa.table(columns, schema=_GLOB_SCHEMA)
+
+
 def from_glob_path(path: str | list[str], io_config: Any = None) -> DataFrame:
     """One row per file matching ``path`` (a glob pattern, a directory or a file,
     local or on an object store; or a list of them): ``path`` (String: the
     file's URL, ``file:///...`` for local files), ``size`` (Int64, bytes) and
     ``num_rows`` (null Int64), as Daft. A directory lists the files directly
-    in it; ``**`` matches any depth. Nothing matching is a
-    ``FileNotFoundError`` naming the pattern."""
+    in it; ``**`` matches any depth. Lazy, as in Daft: the files are listed
+    when the DataFrame runs. A pattern that matches nothing adds no rows and
+    warns (``UserWarning``) naming it; Daft logs the same message and then
+    fails with an internal error, ketch returns the rows of the other
+    patterns, or an empty table with the schema.
+
+    >>> import tempfile, warnings, ketch
+    >>> folder = tempfile.mkdtemp()
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     ketch.from_glob_path(folder + "/*.jpg").to_pydict()
+    {'path': [], 'size': [], 'num_rows': []}
+    """
     config = io_config_json(io_config)
-    patterns = [path] if isinstance(path, str) else list(path)
-    files = []
-    for p in patterns:
-        p = os.fspath(p)
-        files += _session().glob_files(p if "://" in p else os.path.expanduser(p), io_config=config)
-    table = pa.table(
-        {
-            "path": pa.array([f for f, _ in files], pa.string()),
-            "size": pa.array([n for _, n in files], pa.int64()),
-            "num_rows": pa.nulls(len(files), pa.int64()),
-        }
-    )
-    return _from_table(table)
+    patterns = _patterns(path)
+
+    def list_files(columns: list[str], filters: list[str], limit: int | None) -> pa.Table:
+        return _listed_files(patterns, config, missing="warn")
+
+    return DataFrame(_session().scan_python(_GLOB_SCHEMA, list_files, "GlobScan"))
 
 
 def read_blob(
