@@ -24,6 +24,11 @@ def _cases(mod):
         "running_min": col("x").min().over(w.rows_between(W.unbounded_preceding, W.current_row)),
         "max_min_periods": col("x").max().over(w.rows_between(-2, 0, min_periods=2)),
         "range_sum": col("x").sum().over(w.range_between(-1.5, 0.0)),
+        # Daft's range offsets are in the column's values, also descending.
+        "range_desc": col("y").sum().over(W().partition_by("g").order_by("y", desc=True).range_between(-2.0, 0.0)),
+        "range_desc_following": col("y")
+        .sum()
+        .over(W().partition_by("g").order_by("y", desc=True).range_between(-1.0, 2.0)),
         "row_number": F.row_number().over(w),
         "rank_desc": F.rank().over(wd),
         "dense_rank_desc": F.dense_rank().over(wd),
@@ -75,3 +80,12 @@ def test_window_in_sql_and_with_columns():
     assert got == [3, 4, 2, 4, 7, 4]
     out = df.with_column("rn", ketch.functions.row_number().over(ketch.Window().partition_by("g").order_by("y")))
     assert out.sort("y").to_pydict()["rn"] == [1, 2, 1, 3, 2, 1]
+
+
+def test_range_frame_descending_counts_offsets_in_values():
+    # Daft's semantics (value space), where its own answer for an unbounded
+    # start is wrong (null maxima): the values up to v + 1 in each group.
+    W = ketch.Window
+    w = W().partition_by("g").order_by("y", desc=True).range_between(W.unbounded_preceding, 1.0)
+    out = ketch.from_pydict(DATA).select("g", "y", ketch.col("y").max().over(w).alias("r")).sort(["g", "y"])
+    assert out.to_pydict()["r"] == [2.0, 2.0, 4.0, 3.0, 5.0, 6.0]

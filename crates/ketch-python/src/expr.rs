@@ -229,20 +229,34 @@ impl PyExpr {
                         )));
                     }
                 };
-                let bound = |b: Option<PyRef<'_, PyExpr>>, start: bool| -> PyResult<WindowFrameBound> {
-                    let Some(b) = b else {
+                let literal = |b: Option<PyRef<'_, PyExpr>>| -> PyResult<Option<ScalarValue>> {
+                    match b.as_deref().map(|b| &b.expr) {
+                        None => Ok(None),
+                        Some(Expr::Literal(v, _)) => Ok(Some(v.clone())),
+                        Some(_) => Err(PyValueError::new_err("a window frame bound must be a literal offset")),
+                    }
+                };
+                let (mut start, mut end) = (literal(start)?, literal(end)?);
+                // Daft's range offsets are in the order-by column's values
+                // (`range_between(-2, 0)` is the values from v-2 to v), also
+                // when it sorts descending, where SQL's PRECEDING means
+                // larger values: swap and negate them for DataFusion.
+                let descending = order_by.len() == 1 && order_by[0].1;
+                if units == WindowFrameUnits::Range && descending {
+                    let negate = |v: Option<ScalarValue>| v.map(|v| v.arithmetic_negate()).transpose();
+                    (start, end) = (negate(end).py_err()?, negate(start).py_err()?);
+                }
+                let bound = |b: Option<ScalarValue>, start: bool| -> PyResult<WindowFrameBound> {
+                    let Some(v) = b else {
                         return Ok(if start {
                             WindowFrameBound::Preceding(ScalarValue::Null)
                         } else {
                             WindowFrameBound::Following(ScalarValue::Null)
                         });
                     };
-                    let Expr::Literal(v, _) = &b.expr else {
-                        return Err(PyValueError::new_err("a window frame bound must be a literal offset"));
-                    };
                     let zero_value = ScalarValue::new_zero(&v.data_type()).py_err()?;
                     let negative = matches!(v.partial_cmp(&zero_value), Some(std::cmp::Ordering::Less));
-                    let zero = *v == zero_value;
+                    let zero = v == zero_value;
                     let magnitude = if negative { v.arithmetic_negate().py_err()? } else { v.clone() };
                     let magnitude = if units == WindowFrameUnits::Rows {
                         magnitude.cast_to(&DataType::UInt64).py_err()?
