@@ -48,3 +48,18 @@ def test_datatype_like_names_what_cast_takes():
     for t in (ketch.DataType.int32(), "int", int):
         assert isinstance(t, DataTypeLike)
         assert df.select(ketch.col("a").cast(t)).to_pydict()["a"][0] == 1
+
+
+def test_concat_as_daft():
+    def run(mod):
+        a = mod.from_pydict({"a": [1, 2], "b": ["x", "y"]})
+        b = mod.from_pydict({"a": [3], "b": ["z"]}).where(mod.col("a") > 0)
+        return mod.concat([a, b, a]).to_pydict()
+
+    assert run(ketch) == run(daft)
+    with pytest.raises(ValueError, match="at least one"):
+        ketch.concat([])
+    with pytest.raises(ValueError, match="index 1 has a different schema"):
+        ketch.concat([ketch.from_pydict({"a": [1]}), ketch.from_pydict({"a": ["x"]})])
+    with pytest.raises(TypeError, match="DataFrame"):
+        ketch.concat([ketch.from_pydict({"a": [1]}), 3])

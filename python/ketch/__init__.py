@@ -48,7 +48,7 @@ from ketch.context import (
     set_planning_config,
     with_subscriber,
 )
-from ketch.dataframe import DataFrame, GroupedDataFrame
+from ketch.dataframe import DataFrame, GroupedDataFrame, concat
 from ketch.datatype import DataType, TimeUnit
 from ketch.expressions import Expression, col, element, interval, lit
 from ketch.file import File
@@ -143,4 +143,5 @@ __all__ = [
     "event_log_ctx",
     "subscribers",
     "interval",
+    "concat",
 ]

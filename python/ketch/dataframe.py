@@ -924,6 +924,34 @@ class DataFrame:
         return None
 
 
+def concat(dfs: Iterable[DataFrame]) -> DataFrame:
+    """The rows of each DataFrame in ``dfs``, in order (Daft's
+    ``daft.concat``). All must have exactly the same schema. Raises
+    ``ValueError`` for no DataFrames or a schema that differs (naming its
+    index), ``TypeError`` for something that is not a DataFrame.
+
+    >>> import ketch
+    >>> a, b = ketch.from_pydict({"x": [1, 2]}), ketch.from_pydict({"x": [3]})
+    >>> ketch.concat([a, b]).to_pydict()
+    {'x': [1, 2, 3]}
+    """
+    frames = list(dfs)
+    if not frames:
+        raise ValueError("daft.concat requires at least one DataFrame")
+    for i, df in enumerate(frames):
+        expect_type("concat", f"dfs[{i}]", df, DataFrame, "DataFrame")
+    expected = frames[0].schema()
+    for i, df in enumerate(frames[1:], start=1):
+        if df.schema() != expected:
+            raise ValueError(
+                f"DataFrame at index {i} has a different schema.\nExpected:\n{expected}\n\nReceived:\n{df.schema()}"
+            )
+    result = frames[0]
+    for df in frames[1:]:
+        result = result.concat(df)
+    return result
+
+
 def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
     """A DataFrame over ``table`` (already materialized), in ``num_partitions`` partitions."""
     return DataFrame(_session().scan_arrow(table, num_partitions), _materialized=table)
