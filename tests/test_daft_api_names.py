@@ -63,3 +63,61 @@ def test_concat_as_daft():
         ketch.concat([ketch.from_pydict({"a": [1]}), ketch.from_pydict({"a": ["x"]})])
     with pytest.raises(TypeError, match="DataFrame"):
         ketch.concat([ketch.from_pydict({"a": [1]}), 3])
+
+
+def _types(mod):
+    T = mod.DataType
+    return [
+        T.int64(),
+        T.string(),
+        T.bool(),
+        T.float32(),
+        T.list(T.int64()),
+        T.binary(),
+        T.date(),
+        T.null(),
+        T.struct({"x": T.int8()}),
+        T.fixed_size_list(T.int32(), 3),
+        T.decimal128(10, 2),
+    ]
+
+
+def test_schema_methods_match_daft(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for mine, theirs in zip(_types(ketch), _types(daft)):
+        ours = ketch.Schema.from_field_name_and_types([("x", mine)]).estimate_row_size_bytes()
+        assert ours == daft.Schema.from_field_name_and_types([("x", theirs)]).estimate_row_size_bytes(), repr(mine)
+
+    def methods(mod):
+        T, S = mod.DataType, mod.Schema
+        a = S.from_field_name_and_types([("a", T.int64()), ("b", T.string())])
+        b = S.from_field_name_and_types([("c", T.float64())])
+        hinted = a.apply_hints(S.from_field_name_and_types([("b", T.int32()), ("z", T.bool())]))
+        return (
+            a.union(b).column_names(),
+            [repr(f.dtype) for f in hinted],
+            a.to_name_set(),
+            a.min_estimated_size_column(),
+            S.from_field_name_and_types([]).min_estimated_size_column(),
+            a.display_with_metadata(),
+        )
+
+    assert methods(ketch) == methods(daft)
+    a = ketch.Schema.from_field_name_and_types([("a", ketch.DataType.int64())])
+    with pytest.raises(ketch.exceptions.DaftCoreException, match="overlapping keys"):
+        a.union(a)
+    with pytest.raises(ValueError, match="Expected Schema"):
+        a.union(3)
+
+    pq.write_table(pa.table({"a": [1], "b": ["x"]}), tmp_path / "f.parquet")
+    (tmp_path / "f.csv").write_text("a,b\n1,x\n")
+    (tmp_path / "f.json").write_text('{"a": 1, "b": "x"}\n')
+    for reader in ("from_parquet", "from_csv", "from_json"):
+        path = str(tmp_path / f"f.{reader.split('_')[1]}")
+        ours = getattr(ketch.Schema, reader)(path)
+        theirs = getattr(daft.Schema, reader)(path)
+        assert [(f.name, repr(f.dtype)) for f in ours] == [(f.name, repr(f.dtype)) for f in theirs]
+    with pytest.raises(FileNotFoundError):
+        ketch.Schema.from_parquet(str(tmp_path / "missing.parquet"))
