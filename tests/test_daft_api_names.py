@@ -121,3 +121,47 @@ def test_schema_methods_match_daft(tmp_path):
         assert [(f.name, repr(f.dtype)) for f in ours] == [(f.name, repr(f.dtype)) for f in theirs]
     with pytest.raises(FileNotFoundError):
         ketch.Schema.from_parquet(str(tmp_path / "missing.parquet"))
+
+
+def _series_results(mod):
+    S = mod.Series
+    s = S.from_pylist([1.0, 4.0, None, 9.0])
+    ints = S.from_pylist([3, 1, None, 2])
+    return [
+        s.sqrt().to_pylist(),
+        s.ceil().to_pylist(),
+        s.log(2).to_pylist(),
+        s.is_null().to_pylist(),
+        s.round(1).to_pylist(),
+        ints.argsort().to_pylist(),
+        ints.sort(descending=True).to_pylist(),
+        ints.sort(nulls_first=True).to_pylist(),
+        S.from_pylist([1, 2, 3]).sum().to_pylist(),
+        S.from_pylist([1, 2, None]).count().to_pylist(),
+        S.from_pylist([1.0, 2.0, 4.0]).stddev().to_pylist(),
+        S.from_pylist([1, 2, 3]).max().to_pylist(),
+        S.from_pylist([1, 2, 3]).mean().to_pylist(),
+        S.from_pylist([1, 2, 3]).filter(S.from_pylist([True, False, True])).to_pylist(),
+        S.from_pylist([1, 2, 3]).take(S.from_pylist([2, 0])).to_pylist(),
+        S.concat([S.from_pylist([1]), S.from_pylist([2, 3])]).to_pylist(),
+        S.from_pylist([1, None]).fill_null(S.from_pylist([0, 0])).to_pylist(),
+        S.from_pylist([True, False]).if_else(S.from_pylist([1, 2]), S.from_pylist([3, 4])).to_pylist(),
+        S.from_pylist([1, 5]).clip(S.from_pylist([2, 2]), S.from_pylist([3, 3])).to_pylist(),
+        S.from_pylist([1, 2]).arctan2(S.from_pylist([1, 1])).to_pylist(),
+        S.from_pylist([1, 2]).shift_left(S.from_pylist([1, 2])).to_pylist(),
+        S.from_pylist(["ab", "cd"]).str.upper().to_pylist(),
+        S.from_pylist(["ab", "cd"]).str.length().to_pylist(),
+        S.from_pylist([[1, 2], [3]]).list.length().to_pylist(),
+        S.from_pylist([1.0, float("nan")]).float.is_nan().to_pylist(),
+        S.from_pylist([[1, 2, 3], [4, 5]]).slice(0, 1).to_pylist(),
+    ]
+
+
+def test_series_methods_match_daft():
+    for i, (ours, theirs) in enumerate(zip(_series_results(ketch), _series_results(daft))):
+        assert ours == theirs, i
+    with pytest.raises(ValueError, match="expected another Series"):
+        ketch.Series.from_pylist([1, None]).fill_null(0)
+    with pytest.raises(AttributeError, match="no function"):
+        ketch.Series.from_pylist(["a"]).str.no_such_function()
+    assert ketch.Series.from_pylist([1, 2, 3]).size_bytes() > 0

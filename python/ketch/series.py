@@ -108,6 +108,156 @@ class Series:
         out = _from_table(pa.table({self._name: self._array})).select(fn(col(self._name)).alias(self._name))._run()
         return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
 
+    def _apply_with(self, others: dict[str, Series], fn: Any) -> Series:
+        """``fn(col, {name: col})`` over this Series and ``others`` (same
+        length) as columns of one table, evaluated by the engine."""
+        columns = {"__self": self._array}
+        for key, other in others.items():
+            if not isinstance(other, Series):
+                raise ValueError(f"expected another Series but got {type(other)}")
+            if len(other) != len(self) and len(other) != 1:
+                raise ValueError(f"{key}: expected a Series of length {len(self)} or 1, got {len(other)}")
+            array = other._array
+            if len(array) == 1 and len(self) != 1:
+                array = pa.concat_arrays([array] * len(self)) if len(self) else array.slice(0, 0)
+            columns[f"__{key}"] = array
+        cols = {key: col(f"__{key}") for key in others}
+        out = _from_table(pa.table(columns)).select(fn(col("__self"), cols).alias(self._name))._run()
+        return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
+
+    def _aggregate(self, fn: Any) -> Series:
+        """A one-value Series: the aggregation ``fn(col)`` over the values."""
+        out = _from_table(pa.table({self._name: self._array})).agg(fn(col(self._name)).alias(self._name))._run()
+        return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
+
+    # Aggregations: a Series of one value, as Daft.
+    def count(self, mode: Any = "valid") -> Series:
+        """The number of values (``mode``: ``valid``, ``null`` or ``all``), as a one-value UInt64 Series."""
+        return self._aggregate(lambda e: e.count(mode))
+
+    def sum(self) -> Series:
+        return self._aggregate(lambda e: e.sum())
+
+    def mean(self) -> Series:
+        return self._aggregate(lambda e: e.mean())
+
+    def min(self) -> Series:
+        return self._aggregate(lambda e: e.min())
+
+    def max(self) -> Series:
+        return self._aggregate(lambda e: e.max())
+
+    def product(self) -> Series:
+        return self._aggregate(lambda e: e.product())
+
+    def stddev(self, ddof: int = 1) -> Series:
+        return self._aggregate(lambda e: e.stddev(ddof=ddof))
+
+    # Element-wise with other Series.
+    def arctan2(self, other: Series) -> Series:
+        return self._apply_with({"other": other}, lambda e, c: e.arctan2(c["other"]))
+
+    def shift_left(self, bits: Series) -> Series:
+        return self._apply_with({"bits": bits}, lambda e, c: e.shift_left(c["bits"]))
+
+    def shift_right(self, bits: Series) -> Series:
+        return self._apply_with({"bits": bits}, lambda e, c: e.shift_right(c["bits"]))
+
+    def clip(self, min: Series, max: Series) -> Series:
+        return self._apply_with({"min": min, "max": max}, lambda e, c: e.clip(c["min"], c["max"]))
+
+    def fill_null(self, fill_value: Series) -> Series:
+        """Nulls replaced by ``fill_value``'s values (a Series, as Daft requires)."""
+        return self._apply_with({"fill": fill_value}, lambda e, c: e.fill_null(c["fill"]))
+
+    def if_else(self, if_true: Series, if_false: Series) -> Series:
+        """``if_true`` where this (Boolean) Series is true, else ``if_false``."""
+        return self._apply_with({"t": if_true, "f": if_false}, lambda e, c: e.if_else(c["t"], c["f"]))
+
+    def hash(self, seed: Series | None = None) -> Series:
+        if seed is None:
+            return self._apply(lambda e: e.hash())
+        return self._apply_with({"seed": seed}, lambda e, c: e.hash(seed=c["seed"]))
+
+    # Rows: order, selection, concatenation.
+    def argsort(self, descending: bool = False, nulls_first: bool | None = None) -> Series:
+        """The row indices (UInt64) that sort the values (nulls last unless
+        ``nulls_first``; by default first when ``descending``, as Daft)."""
+        nulls_first = descending if nulls_first is None else nulls_first
+        order = "descending" if descending else "ascending"
+        placement = "at_start" if nulls_first else "at_end"
+        idx = pc.array_sort_indices(self._array, order=order, null_placement=placement)
+        return Series._make(idx, self._name)
+
+    def sort(self, descending: bool = False, nulls_first: bool | None = None) -> Series:
+        """The values in sorted order (see :meth:`argsort`)."""
+        return self.take(self.argsort(descending, nulls_first))
+
+    def filter(self, mask: Series) -> Series:
+        """The values where ``mask`` (Boolean, same length) is true."""
+        if not isinstance(mask, Series) or not pa.types.is_boolean(mask._array.type):
+            raise ValueError(f"filter expects a Boolean Series, got {mask!r}")
+        return Series._make(self._array.filter(mask._array), self._name)
+
+    def take(self, idx: Series) -> Series:
+        """The values at the row indices ``idx`` (an integer Series)."""
+        if not isinstance(idx, Series):
+            raise ValueError(f"expected another Series but got {type(idx)}")
+        return Series._make(self._array.take(idx._array), self._name)
+
+    def slice(self, start: int, end: int) -> Series:
+        """Rows ``start`` (inclusive) to ``end`` (exclusive)."""
+        if start < 0 or end < 0:
+            raise ValueError(f"slice bounds must be non-negative, got {start}, {end}")
+        return Series._make(self._array.slice(start, max(end - start, 0)), self._name)
+
+    @staticmethod
+    def concat(series: list[Series]) -> Series:
+        """The values of each Series in turn (the first one's name)."""
+        if not series:
+            raise ValueError("Need at least 1 series to perform concat")
+        arrays = [s._array for s in series]
+        return Series._make(pa.concat_arrays(arrays), series[0]._name)
+
+    def size_bytes(self) -> int:
+        """The bytes the values take in memory."""
+        return self._array.nbytes
+
+    def try_cast(self, dtype: Any) -> Series:
+        """The values cast to ``dtype``, null where they do not convert."""
+        dtype = _as_dtype(dtype, sql_names=True)
+        return self._apply(lambda e: e.try_cast(dtype))
+
+    @property
+    def str(self) -> _SeriesNamespace:
+        """String functions, as the Expression methods of the same names."""
+        return _SeriesNamespace(self, "str")
+
+    @property
+    def dt(self) -> _SeriesNamespace:
+        """Date and time functions, as the Expression methods of the same names."""
+        return _SeriesNamespace(self, "dt")
+
+    @property
+    def list(self) -> _SeriesNamespace:
+        """List functions (``list_*`` Expression methods)."""
+        return _SeriesNamespace(self, "list")
+
+    @property
+    def map(self) -> _SeriesNamespace:
+        """Map functions (``map_*`` Expression methods)."""
+        return _SeriesNamespace(self, "map")
+
+    @property
+    def float(self) -> _SeriesNamespace:
+        """Float functions (``is_nan``, ``is_inf``, ``not_nan``, ``fill_nan``)."""
+        return _SeriesNamespace(self, "float")
+
+    @property
+    def partitioning(self) -> _SeriesNamespace:
+        """Partition transforms (``partitioning_*`` Expression methods)."""
+        return _SeriesNamespace(self, "partitioning")
+
     @property
     def image(self) -> SeriesImageNamespace:
         """Image functions over an image (or binary, for ``decode``) Series."""
@@ -174,6 +324,28 @@ class Series:
         return self._binary(other, pc.greater_equal)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _SeriesNamespace:
+    """``Series.str``/``dt``/``list``/``map``/``float``/``partitioning``:
+    ``series.<ns>.f(...)`` is the Expression method ``<ns>_f`` or ``f``
+    evaluated by the engine over the Series (other Series arguments are not
+    taken here)."""
+
+    def __init__(self, series: Series, prefix: str) -> None:
+        self._series, self._prefix = series, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        probe = col("x")
+        found = [c for c in (f"{self._prefix}_{name}", name) if callable(getattr(probe, c, None))]
+        if name.startswith("_") or not found:
+            raise AttributeError(f"Series.{self._prefix} has no function {name!r}")
+        method = found[0]
+
+        def call(*args: Any, **kwargs: Any) -> Series:
+            return self._series._apply(lambda e: getattr(e, method)(*args, **kwargs))
+
+        return call
 
 
 class SeriesImageNamespace:
@@ -246,3 +418,21 @@ def _coerce_one(value: Any, arrow_type: pa.DataType) -> Any:
         return pa.scalar(value).cast(arrow_type, safe=False).as_py()
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
         return None
+
+
+def _unary(name: str) -> Any:
+    def method(self: Series, *args: Any, **kwargs: Any) -> Series:
+        return self._apply(lambda e: getattr(e, name)(*args, **kwargs))
+
+    method.__name__ = name
+    method.__doc__ = f"The Expression method ``{name}`` over the values, evaluated by the engine."
+    return method
+
+
+# Daft's element-wise Series methods that are Expression methods of the same name.
+for _name in (
+    "arccos arccosh arcsin arcsinh arctan arctanh cbrt ceil cos cosh cot csc degrees exp expm1 floor "
+    "is_null not_null ln log log10 log1p log2 negate pow power radians round sec sign sin sinh sqrt tan tanh "
+    "minhash regexp_count"
+).split():
+    setattr(Series, _name, _unary(_name))
