@@ -165,3 +165,31 @@ def test_series_methods_match_daft():
     with pytest.raises(AttributeError, match="no function"):
         ketch.Series.from_pylist(["a"]).str.no_such_function()
     assert ketch.Series.from_pylist([1, 2, 3]).size_bytes() > 0
+
+
+def test_skip_existing_drops_rows_already_written(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    done = tmp_path / "done"
+    done.mkdir()
+    pq.write_table(pa.table({"id": [1, 3], "k": ["a", "c"]}), done / "part-0.parquet")
+    (tmp_path / "done.csv").write_text("id,k\n4,d\n")
+    df = ketch.from_pydict({"id": [1, 2, 3, 4, None], "k": ["a", "b", "c", "d", "e"]})
+    out = df.skip_existing(str(done), key_column="id", file_format="parquet").sort("id").to_pydict()
+    assert out["id"] == [2, 4, None]
+    both = df.skip_existing(str(done), key_column=["id", "k"], file_format="parquet")
+    assert sorted(both.to_pydict()["k"]) == ["b", "d", "e"]
+    csv = df.skip_existing(str(tmp_path / "done.csv"), key_column="id", file_format="CSV")
+    assert sorted(csv.to_pydict()["k"]) == ["a", "b", "c", "e"]
+    with pytest.warns(UserWarning, match="No existing data"):
+        assert df.skip_existing(str(tmp_path / "nope"), key_column="id", file_format="parquet") is df
+    with pytest.warns(UserWarning, match="not found"):
+        some = df.skip_existing([str(done), str(tmp_path / "nope")], key_column="id", file_format="parquet")
+    assert sorted(x for x in some.to_pydict()["id"] if x is not None) == [2, 4]
+    with pytest.raises(ValueError, match="Unsupported format"):
+        df.skip_existing(str(done), key_column="id", file_format="avro")
+    with pytest.raises(ValueError, match="key_column"):
+        df.skip_existing(str(done), key_column=[], file_format="parquet")
+    with pytest.raises(ValueError, match="num_workers"):
+        df.skip_existing(str(done), key_column="id", file_format="parquet", num_workers=0)

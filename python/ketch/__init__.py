@@ -26,7 +26,8 @@ DataFusion.
 # Where a lower module must hand off to a higher one at run time, the higher
 # one sets a hook of the lower one when it is imported (``import ketch`` always
 # imports them all): ketch.context sets ``io_config._default_io_config``,
-# ketch.io ``file._read_remote``, ketch.window ``expressions._over_window``,
+# ketch.io ``file._read_remote`` and ``dataframe._file_readers``
+# (skip_existing), ketch.window ``expressions._over_window``,
 # ketch.udf.legacy ``expressions._apply_udf`` and ketch.table_formats
 # ``dataframe._table_writers`` (Delta Lake, Iceberg and Lance writers).
 

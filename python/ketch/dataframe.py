@@ -897,6 +897,79 @@ class DataFrame:
         render = table_html if format == "html" else table_text
         print(render(names, dtypes, columns_, footer))
 
+    def skip_existing(
+        self,
+        existing_path: str | os.PathLike | list[str | os.PathLike],
+        key_column: str | list[str],
+        file_format: str,
+        io_config: Any = None,
+        num_workers: int = 4,
+        cpus_per_worker: float = 0.5,
+        keys_load_batch_size: int = 100000,
+        max_concurrency_per_worker: int = 1,
+        filter_batch_size: int = 10000,
+        **reader_args: Any,
+    ) -> DataFrame:
+        """The rows whose ``key_column`` value(s) are not already in the data
+        at ``existing_path`` (Daft's ``skip_existing``, for pipelines that
+        resume): the existing files (``parquet``, ``csv``, ``json``/
+        ``jsonl``/``ndjson``, read with ``reader_args``) are anti-joined on
+        the keys. A missing path is skipped with a warning; when none exists,
+        the DataFrame is returned unchanged. ``num_workers``,
+        ``cpus_per_worker``, ``keys_load_batch_size``,
+        ``max_concurrency_per_worker`` and ``filter_batch_size`` size Daft's
+        Ray actors; they are checked and have no effect here (ketch filters
+        with one hash anti join). Raises ``ValueError`` for an unknown
+        format, empty paths or keys, or a setting out of range.
+
+        >>> import ketch, tempfile, pyarrow as pa, pyarrow.parquet as pq
+        >>> folder = tempfile.mkdtemp()
+        >>> pq.write_table(pa.table({"id": [1, 3]}), folder + "/part-0.parquet")
+        >>> df = ketch.from_pydict({"id": [1, 2, 3, 4], "value": ["a", "b", "c", "d"]})
+        >>> sorted(df.skip_existing(folder, key_column="id", file_format="parquet").to_pydict()["id"])
+        [2, 4]
+        """
+        fmt = str(file_format).strip().lower()
+        fmt = {"jsonl": "json", "ndjson": "json"}.get(fmt, fmt)
+        if fmt not in ("parquet", "csv", "json"):
+            raise ValueError(f"[skip_existing] Unsupported format: {file_format}")
+        paths = [os.fspath(p) for p in existing_path] if isinstance(existing_path, list) else [os.fspath(existing_path)]
+        if not paths or any(p == "" for p in paths):
+            raise ValueError("[skip_existing] existing_path must be a non-empty list of non-empty paths")
+        keys = key_column if isinstance(key_column, list) else [key_column]
+        if not keys or any(not isinstance(k, str) or k == "" for k in keys):
+            raise ValueError("[skip_existing] key_column must be a non-empty list of non-empty column names")
+        for name, value in (
+            ("num_workers", num_workers),
+            ("keys_load_batch_size", keys_load_batch_size),
+            ("max_concurrency_per_worker", max_concurrency_per_worker),
+            ("filter_batch_size", filter_batch_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"[skip_existing] {name} must be a positive int, got {value!r}")
+        if not cpus_per_worker > 0:
+            raise ValueError(f"[skip_existing] cpus_per_worker must be positive, got {cpus_per_worker!r}")
+        found, missing = [], []
+        config = io_config_json(io_config)
+        for p in paths:
+            local = p if "://" in p else os.path.expanduser(p)
+            try:
+                _session().glob_files(local, io_config=config)
+                found.append(local)
+            except FileNotFoundError:
+                missing.append(p)
+        if not found:
+            warnings.warn(f"[skip_existing] No existing data found at {paths}, processing all rows.", stacklevel=2)
+            return self
+        if missing:
+            warnings.warn(
+                f"[skip_existing] Some existing data paths were not found at {missing}; "
+                f"continuing with existing paths {found}.",
+                stacklevel=2,
+            )
+        existing = _file_readers[fmt](found, io_config=io_config, **reader_args)
+        return self.join(existing.select(*keys).distinct(), on=keys, how="anti")
+
     def explain_analyze(self, file: Any = None) -> None:
         """Runs the query and prints the executed physical plan with each
         operator's metrics, aggregated over its partitions (DataFusion's
@@ -961,6 +1034,10 @@ def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
 # :mod:`ketch.table_formats` (a higher module: its readers build DataFrames)
 # when it is imported; keyed ``deltalake``, ``iceberg``, ``lance``.
 _table_writers: dict[str, Callable[..., DataFrame]] = {}
+
+# ``DataFrame.skip_existing``'s readers (``parquet``, ``csv``, ``json``): set
+# by :mod:`ketch.io` (a higher module) when it is imported.
+_file_readers: dict[str, Callable[..., DataFrame]] = {}
 
 
 def _aggregate(df: DataFrame, group_by: list[Expression], aggs: list) -> DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ketch import dataframe as _dataframe
 from ketch import file as _file
 from ketch import functions as F
 from ketch.context import _session
@@ -375,3 +376,6 @@ def _read_remote_file(url: str, io_config: Any, fn: str) -> Any:
 
 
 _file._read_remote = _read_remote_file
+
+
+_dataframe._file_readers.update(parquet=read_parquet, csv=read_csv, json=read_json)
