@@ -193,3 +193,20 @@ def test_skip_existing_drops_rows_already_written(tmp_path):
         df.skip_existing(str(done), key_column=[], file_format="parquet")
     with pytest.raises(ValueError, match="num_workers"):
         df.skip_existing(str(done), key_column="id", file_format="parquet", num_workers=0)
+
+
+def test_shuffle_reorders_rows_reproducibly_with_a_seed():
+    df = ketch.from_pydict({"x": list(range(50))}).where(ketch.col("x") >= 0)
+    first, second = df.shuffle().to_pydict()["x"], df.shuffle().to_pydict()["x"]
+    assert sorted(first) == list(range(50)) and first != second and first != list(range(50))
+    assert df.shuffle(seed=1).to_pydict() == df.shuffle(seed=1).to_pydict() != df.shuffle(seed=2).to_pydict()
+    assert df.shuffle().schema().column_names() == ["x"]
+    with pytest.raises(TypeError, match="seed"):
+        df.shuffle(seed="a")
+
+
+def test_random_int_of_a_range_too_wide_is_an_error_not_a_panic():
+    df = ketch.from_pydict({"x": [1]})
+    with pytest.raises(ketch.exceptions.DaftCoreException, match="below 2"):
+        df.select(ketch.functions.random_int(-(2**62), 2**62)).collect()
+    assert 0 <= df.select(ketch.functions.random_int(0, 2**62).alias("r")).to_pydict()["r"][0] <= 2**62

@@ -897,6 +897,29 @@ class DataFrame:
         render = table_html if format == "html" else table_text
         print(render(names, dtypes, columns_, footer))
 
+    def shuffle(self, seed: int | None = None) -> DataFrame:
+        """The rows in a random order (Daft's ``shuffle``: a global sort on a
+        random key, expensive). With ``seed`` the order is the same on every
+        run over the same input (the key is a seeded hash of each row's
+        position), though not Daft's order; ``None`` gives a new order each
+        run. Raises ``TypeError`` for a seed that is not an int.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"x": list(range(5))})
+        >>> sorted(df.shuffle(seed=3).to_pydict()["x"]) == list(range(5))
+        True
+        >>> df.shuffle(seed=3).to_pydict() == df.shuffle(seed=3).to_pydict()
+        True
+        """
+        if seed is None:
+            key = F.random_int(0, 2**53)
+        elif isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"shuffle: seed must be an int or None, got {seed!r}")
+        else:
+            key = F.monotonically_increasing_id().hash(seed=seed)
+        name = "__ketch_shuffle_key"
+        return self.with_column(name, key).sort(name).exclude(name)
+
     def skip_existing(
         self,
         existing_path: str | os.PathLike | list[str | os.PathLike],

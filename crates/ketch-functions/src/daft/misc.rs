@@ -130,8 +130,12 @@ fn random_int(a: &Args) -> Result<Expr> {
     if !a.is_none(2) {
         return a.type_error("seed=None (a seeded random_int cannot reproduce Daft's generator)");
     }
-    let span = (high - low + 1) as f64;
-    Ok(cast(call("floor", vec![call("random", vec![])? * lit(span)])?, DataType::Int64) + lit(low))
+    // The span must fit an Int64 (so must each `low + offset`, which is at
+    // most `high`); a wider range is an error, never an overflow.
+    let Some(span) = high.checked_sub(low).and_then(|d| d.checked_add(1)) else {
+        return a.type_error("high - low below 2^63 - 1");
+    };
+    Ok(cast(call("floor", vec![call("random", vec![])? * lit(span as f64)])?, DataType::Int64) + lit(low))
 }
 
 pub fn functions() -> Vec<DaftFunction> {
