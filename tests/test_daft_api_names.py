@@ -210,3 +210,17 @@ def test_random_int_of_a_range_too_wide_is_an_error_not_a_panic():
     with pytest.raises(ketch.exceptions.DaftCoreException, match="below 2"):
         df.select(ketch.functions.random_int(-(2**62), 2**62)).collect()
     assert 0 <= df.select(ketch.functions.random_int(0, 2**62).alias("r")).to_pydict()["r"][0] <= 2**62
+
+
+def test_numpy_array_literal_is_a_tensor_as_in_daft():
+    import numpy as np
+
+    def run(mod):
+        df = mod.from_pydict({"x": [1, 2]}).select(
+            mod.lit(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)).alias("v"),
+            mod.lit(np.array([1, 2, 3])).alias("w"),
+        )
+        d = df.to_pydict()
+        return [repr(f.dtype) for f in df.schema()], [a.tolist() for a in d["v"]], [a.tolist() for a in d["w"]]
+
+    assert run(ketch) == run(daft)

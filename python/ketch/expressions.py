@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ketch._native import PyExpr, function_names
@@ -63,10 +64,28 @@ def lit(value: Any) -> Expression:
     """A literal value: int -> Int64, float -> Float64, str -> String, bool,
     None -> Null, date, datetime -> Timestamp[us], time -> Time[us],
     timedelta -> Duration[us], Decimal -> Decimal(38, scale), bytes -> Binary,
-    list -> List."""
+    list -> List, a numeric numpy array -> Tensor[dtype] (as Daft).
+
+    >>> import numpy as np, ketch
+    >>> df = ketch.from_pydict({"x": [1]}).select(ketch.lit(np.array([[1, 2], [3, 4]])).alias("t"))
+    >>> df.schema()["t"].dtype, df.to_pydict()["t"][0].tolist()
+    (Tensor[Int64], [[1, 2], [3, 4]])
+    """
     if isinstance(value, Expression):
         return value
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return _tensor_literal(value)
     return Expression(PyExpr.lit(_arrow_literal(value)))
+
+
+def _tensor_literal(value: np.ndarray) -> Expression:
+    """A numeric numpy array as Daft makes it a literal: a ``Tensor[dtype]``
+    value (its data and shape)."""
+    dtype = DataType.tensor(DataType.from_numpy_dtype(value.dtype))
+    storage = pa.array([{"data": value.ravel().tolist(), "shape": list(value.shape)}], dtype._field("literal").type)
+    # Tagged with the type by a cast, which travels with plans (a literal's
+    # field metadata does not survive serialization).
+    return Expression(PyExpr.lit(storage))._cast(dtype, True)
 
 
 def interval(

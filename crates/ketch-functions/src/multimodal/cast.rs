@@ -138,6 +138,9 @@ fn allowed(from: Option<&Logical>, from_type: &DataType, to: &Logical) -> bool {
     use Logical as L;
     match (from, to) {
         (Some(a), b) if a == b => true,
+        // Values already in the type's Arrow layout (e.g. a literal built
+        // from a numpy array) take on the type as they are.
+        (None, b) if *from_type == b.storage() => true,
         (None, L::Embedding(..) | L::FixedShapeTensor(..)) => is_list(from_type) || from_type.is_null(),
         (None, _) => from_type.is_null(),
         (Some(L::Embedding(..)), L::Embedding(..) | L::FixedShapeTensor(..)) => true,
@@ -157,7 +160,7 @@ fn allowed(from: Option<&Logical>, from_type: &DataType, to: &Logical) -> bool {
 
 fn run_cast(from: Option<Logical>, array: &ArrayRef, to: &Logical) -> Result<ArrayRef> {
     use Logical as L;
-    if from.as_ref() == Some(to) {
+    if from.as_ref() == Some(to) || (from.is_none() && *array.data_type() == to.storage()) {
         return Ok(array.clone());
     }
     let nulls = || array.logical_nulls();
