@@ -438,3 +438,14 @@ def test_dashboard_lifecycle_as_daft(dashboard):
         launch(port=70000)
     # The subscriber left with the server: queries run without it.
     ketch.from_pydict({"x": [1]}).where(ketch.col("x") > 0).collect()
+
+
+def test_runner_default_explain_analyze_lists_operators():
+    # The Runner base class's explain_analyze, for runners without an
+    # annotated plan: one line per operator from run_with_metrics.
+    from ketch.runners.runner import Runner
+
+    runner = ketch.get_or_create_runner()
+    plan = ketch.from_pydict({"a": list(range(10))}).where(ketch.col("a") > 6)._plan
+    text = Runner.explain_analyze(runner, plan)
+    assert "Filter (Intermediate)" in text and "rows.out=3" in text

@@ -55,9 +55,18 @@ class Runner(abc.ABC):
         """The number of partitions the plan produces on this runner."""
 
     def explain_analyze(self, plan: PyPlan) -> str:
-        """Runs ``plan`` and returns the executed plan with each operator's
-        metrics. Raises ``NotImplementedError`` on a runner that reports none."""
-        raise NotImplementedError(f"explain_analyze is not supported on the {self.name} runner")
+        """Runs ``plan`` and returns what each operator did, one line per
+        operator (from :meth:`run_with_metrics`; the native runner gives
+        DataFusion's annotated plan instead). Raises ``ValueError`` on a
+        runner that reports no metrics."""
+        _, metrics = self.run_with_metrics(plan)
+        if metrics is None:
+            raise ValueError(f"the {self.name} runner reports no metrics to explain")
+        lines = []
+        for row in metrics.to_pylist():
+            stats = ", ".join(f"{name}={stat['value']:g}" for name, stat in row["stats"])
+            lines.append(f"{row['id']}: {row['name']} ({row['category']}): {stats}")
+        return "\n".join(lines)
 
     @abc.abstractmethod
     def explain(self, plan: PyPlan, physical: bool = True) -> str:
