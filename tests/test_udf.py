@@ -122,6 +122,22 @@ def test_generator_repeats_other_columns_and_keeps_empty_rows():
     assert _both(build)[0]["n"] == [0, 2, 2, 1, 3, 3, 3]
 
 
+def test_generator_of_structs_with_unnest():
+    """A generator UDF with `unnest=True`: one row per yielded struct, its fields as columns."""
+
+    def build(mod, df):
+        dtype = mod.DataType.struct({"a": mod.DataType.int64(), "b": mod.DataType.string()})
+
+        @mod.func(return_dtype=dtype, unnest=True)
+        def gen(n: int):
+            for i in range(n):
+                yield {"a": i, "b": str(i)}
+
+        return df.select("n", gen(mod.col("n")))
+
+    assert _both(build)[0]["a"] == [None, 0, 1, 0, 0, 1, 2]
+
+
 @pytest.mark.parametrize("kind", ["list", "numpy", "arrow", "series", "broadcast"])
 def test_batch_function_returns(kind):
     def build(mod, df):

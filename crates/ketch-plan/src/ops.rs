@@ -122,8 +122,20 @@ pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
     let mut out = Vec::with_capacity(exprs.len());
     let mut exploded = Vec::new();
     let mut ignore_empty = false;
+    // `unnest(explode(x))` (a generator UDF with `unnest=True`): `x` is
+    // exploded under a temporary name, whose struct fields become columns
+    // in a projection after the explode.
+    let mut unnest_after: Vec<String> = Vec::new();
     for e in resolve_lambdas(&plan, exprs)? {
-        if let Some(args) = marker(&e, "unnest") {
+        if let Some(inner) = marker(&e, "unnest").and_then(|args| marker(&args[0], "explode")) {
+            let name = format!("__ketch_unnest_{}", unnest_after.len());
+            if let Some(Expr::Literal(ScalarValue::Boolean(Some(true)), _)) = inner.get(1) {
+                ignore_empty = true;
+            }
+            out.push(inner[0].clone().alias(name.clone()));
+            exploded.push(name.clone());
+            unnest_after.push(name);
+        } else if let Some(args) = marker(&e, "unnest") {
             let DataType::Struct(fields) = args[0].get_type(plan.schema())? else {
                 return plan_err!("unnest() expects a struct input");
             };
@@ -147,7 +159,27 @@ pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
     check_comparisons(&plan, &out)?;
     check_unique_names(&out)?;
     let projected = project(plan, out)?;
-    if exploded.is_empty() { Ok(projected) } else { explode(projected, exploded, ignore_empty) }
+    let exploded = if exploded.is_empty() { projected } else { explode(projected, exploded, ignore_empty)? };
+    if unnest_after.is_empty() {
+        return Ok(exploded);
+    }
+    let mut columns = Vec::new();
+    for name in field_names(&exploded) {
+        if !unnest_after.contains(&name) {
+            columns.push(column(&name));
+            continue;
+        }
+        let DataType::Struct(fields) = exploded.schema().field_with_unqualified_name(&name)?.data_type().clone() else {
+            return plan_err!("unnest() expects a struct input");
+        };
+        for f in fields.iter() {
+            let value = builtin("get_field")?.call(vec![column(&name), lit(f.name().as_str())]);
+            let null = Expr::Literal(ScalarValue::try_from(f.data_type())?, None);
+            columns.push(when(column(&name).is_null(), null).otherwise(value)?.alias(f.name()));
+        }
+    }
+    check_unique_names(&columns)?;
+    LogicalPlanBuilder::from(exploded).project(columns)?.build()
 }
 
 /// `SELECT exprs`, computing window functions (`expr.over(window)`) in a
