@@ -540,6 +540,26 @@ for _name, (_group, _params, _is_method) in _SIGNATURES.items():
     globals()[_name] = _generate(_name, _params, f"Daft's ``daft.functions.{_name}`` ({_group}); see the Daft docs.")
 
 
+# Where Daft's Expression method names a parameter differently from its
+# daft.functions function (``col("a").pow(exp=2)`` is ``pow(col("a"), expr=2)``).
+_METHOD_KEYWORDS = {
+    **{
+        n: {"other": "right"}
+        for n in (
+            "bitwise_and bitwise_or bitwise_xor concat cosine_distance cosine_similarity damerau_levenshtein_distance "
+            "dot_product eq_null_safe euclidean_distance hamming_distance hamming_distance_str jaccard_similarity "
+            "jaro_similarity jaro_winkler_similarity levenshtein_distance"
+        ).split()
+    },
+    "arctan2": {"other": "x"},
+    "get": {"index": "key"},
+    "pow": {"exp": "expr"},
+    "power": {"exp": "expr"},
+    "shift_left": {"other": "num_bits"},
+    "shift_right": {"other": "num_bits"},
+}
+
+
 def _method(name: str, fn: Any) -> Any:
     if name == "date_trunc":
 
@@ -547,8 +567,12 @@ def _method(name: str, fn: Any) -> Any:
             return fn(interval, self, relative_to)
 
     else:
+        renames = _METHOD_KEYWORDS.get(name, {})
 
         def method(self: Expression, *args: Any, **kwargs: Any) -> Expression:
+            for method_name, function_name in renames.items():
+                if method_name in kwargs:
+                    kwargs[function_name] = kwargs.pop(method_name)
             return fn(self, *args, **kwargs)
 
     method.__name__ = name

@@ -29,6 +29,7 @@ from ketch.io_config import S3Config as S3Config
 from ketch.io_config import S3Credentials as S3Credentials
 from ketch.io_config import io_config_json
 from ketch.logical_values import _normalize_column
+from ketch.series import Series
 from ketch.table_formats import read_deltalake as read_deltalake
 from ketch.table_formats import read_iceberg as read_iceberg
 from ketch.table_formats import read_lance as read_lance
@@ -247,10 +248,11 @@ def from_arrow(data: Any) -> DataFrame:
 
 
 def from_pydict(data: dict[str, Any]) -> DataFrame:
-    """A DataFrame from ``{column name: list | numpy array | pyarrow array}``."""
+    """A DataFrame from ``{column name: list | numpy array | pyarrow array | Series}``
+    (a Series keeps its dtype, as in Daft)."""
     if not isinstance(data, dict):
         raise TypeError(f"from_pydict() expects a dict, got {type(data).__name__}")
-    columns = {k: _normalize_column(k, v) for k, v in data.items()}
+    columns = {k: _normalize_column(k, v.to_arrow() if isinstance(v, Series) else v) for k, v in data.items()}
     lengths = {k: len(a) for k, (a, _) in columns.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"from_pydict: columns have different lengths: {lengths}")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -86,8 +87,17 @@ class Series:
     def to_arrow(self) -> pa.Array:
         return self._array
 
-    def to_pylist(self) -> list:
-        return column_values(self._array)
+    def to_pylist(self, maps_as_pydicts: str | None = None) -> list:
+        """The values as Python objects. Map values are lists of ``(key, value)``
+        tuples, or with ``maps_as_pydicts="lossy"`` (last duplicate key wins, with a
+        warning) or ``"strict"`` (a duplicate key raises) dicts, as in Daft."""
+        if maps_as_pydicts is None:
+            return column_values(self._array)
+        if maps_as_pydicts not in ("lossy", "strict"):
+            raise ValueError(f"maps_as_pydicts must be None, 'lossy' or 'strict', got {maps_as_pydicts!r}")
+        if logical.of_type(self._array.type)[1] is not None:
+            return column_values(self._array)
+        return self._array.to_pylist(maps_as_pydicts=maps_as_pydicts)
 
     def to_numpy(self) -> Any:
         """The values as a numpy array (nulls become NaN or None, as pyarrow converts them)."""
@@ -110,17 +120,18 @@ class Series:
 
     def _apply_with(self, others: dict[str, Series], fn: Any) -> Series:
         """``fn(col, {name: col})`` over this Series and ``others`` (same
-        length) as columns of one table, evaluated by the engine."""
-        columns = {"__self": self._array}
+        length, or one value that broadcasts) as columns of one table, evaluated
+        by the engine. Raises ValueError for other lengths."""
+        n = max([len(self), *(len(o) for o in others.values() if isinstance(o, Series))])
+        if len(self) not in (n, 1):
+            raise ValueError(f"expected Series of length {len(self)} or 1, got one of length {n}")
+        columns = {"__self": _broadcast(self._array, n)}
         for key, other in others.items():
             if not isinstance(other, Series):
                 raise ValueError(f"expected another Series but got {type(other)}")
-            if len(other) != len(self) and len(other) != 1:
-                raise ValueError(f"{key}: expected a Series of length {len(self)} or 1, got {len(other)}")
-            array = other._array
-            if len(array) == 1 and len(self) != 1:
-                array = pa.concat_arrays([array] * len(self)) if len(self) else array.slice(0, 0)
-            columns[f"__{key}"] = array
+            if len(other) != n and len(other) != 1:
+                raise ValueError(f"{key}: expected a Series of length {n} or 1, got {len(other)}")
+            columns[f"__{key}"] = _broadcast(other._array, n)
         cols = {key: col(f"__{key}") for key in others}
         out = _from_table(pa.table(columns)).select(fn(col("__self"), cols).alias(self._name))._run()
         return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
@@ -288,42 +299,55 @@ class Series:
             "Series don't have a truth value. If you reached this error using `and` / `or`, use `&` / `|` instead."
         )
 
-    def _binary(self, other: Any, fn: Any) -> Series:
+    def _binary(self, other: Any, op: Any) -> Series:
+        """``op(self, other)`` on the two Series' values as Expressions, evaluated by
+        the engine (Daft's type promotion and null rules); a one-value ``other``
+        broadcasts. Raises TypeError if ``other`` is not a Series, as Daft does."""
         if not isinstance(other, Series):
             raise TypeError(f"expected another Series but got {type(other)}")
-        return Series._make(fn(self._array, other._array), self._name)
+        return self._apply_with({"other": other}, lambda a, c: op(a, c["other"]))
 
-    def __add__(self, other: Any) -> Series:
-        return self._binary(other, pc.add)
+    def minhash(self, num_hashes: int, ngram_size: int, seed: int = 1, hash_function: str = "murmurhash3") -> Series:
+        """MinHash signatures of the strings (a list of ``num_hashes`` UInt32 per value), as
+        ``Expression.minhash``; Daft's Series takes the arguments positionally too.
 
-    def __sub__(self, other: Any) -> Series:
-        return self._binary(other, pc.subtract)
+        Raises ValueError when ``num_hashes`` or ``ngram_size`` is not positive."""
+        if num_hashes <= 0:
+            raise ValueError(f"num_hashes must be positive: {num_hashes}")
+        if ngram_size <= 0:
+            raise ValueError(f"ngram_size must be positive: {ngram_size}")
+        return self._apply(
+            lambda e: e.minhash(num_hashes=num_hashes, ngram_size=ngram_size, seed=seed, hash_function=hash_function)
+        )
 
-    def __mul__(self, other: Any) -> Series:
-        return self._binary(other, pc.multiply)
+    def __arrow_c_array__(self, requested_schema: Any = None) -> Any:
+        return self._array.__arrow_c_array__(requested_schema)
 
-    def __truediv__(self, other: Any) -> Series:
-        return self._binary(other, lambda a, b: pc.divide(a.cast(pa.float64()), b.cast(pa.float64())))
+    def __arrow_c_schema__(self) -> Any:
+        return self._array.type.__arrow_c_schema__()
 
-    def __eq__(self, other: object) -> Series:  # type: ignore[override]
-        return self._binary(other, pc.equal)
+    def __abs__(self) -> Series:
+        return self._apply(abs)
 
-    def __ne__(self, other: object) -> Series:  # type: ignore[override]
-        return self._binary(other, pc.not_equal)
-
-    def __lt__(self, other: Any) -> Series:
-        return self._binary(other, pc.less)
-
-    def __le__(self, other: Any) -> Series:
-        return self._binary(other, pc.less_equal)
-
-    def __gt__(self, other: Any) -> Series:
-        return self._binary(other, pc.greater)
-
-    def __ge__(self, other: Any) -> Series:
-        return self._binary(other, pc.greater_equal)
+    def __invert__(self) -> Series:
+        return self._apply(operator.invert)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _binary_operator(name: str) -> Any:
+    op = getattr(operator, name)
+
+    def method(self: Series, other: Any) -> Series:
+        return self._binary(other, op)
+
+    method.__name__ = f"__{name.rstrip('_')}__"
+    method.__doc__ = f"``operator.{name}(self, other)`` element by element, evaluated by the engine (Daft's semantics)."
+    return method
+
+
+for _name in "add sub mul truediv floordiv mod eq ne lt le gt ge and_ or_ xor lshift rshift".split():
+    setattr(Series, f"__{_name.rstrip('_')}__", _binary_operator(_name))
 
 
 class _SeriesNamespace:
@@ -337,7 +361,10 @@ class _SeriesNamespace:
 
     def __getattr__(self, name: str) -> Any:
         probe = col("x")
-        found = [c for c in (f"{self._prefix}_{name}", name) if callable(getattr(probe, c, None))]
+        # Where Daft's Series namespace and Expression method names differ.
+        renamed = {"partitioning": f"partition_{name}", "dt": "date_trunc" if name == "truncate" else name}
+        candidates = (f"{self._prefix}_{name}", renamed.get(self._prefix, name), name)
+        found = [c for c in candidates if callable(getattr(probe, c, None))]
         if name.startswith("_") or not found:
             raise AttributeError(f"Series.{self._prefix} has no function {name!r}")
         method = found[0]
@@ -375,6 +402,13 @@ class SeriesImageNamespace:
     def to_tensor(self) -> Series:
         """Images as ``Tensor[UInt8]`` / ``FixedShapeTensor`` (height, width, channel)."""
         return self._series._apply(lambda e: e.image_to_tensor())
+
+
+def _broadcast(array: pa.Array, n: int) -> pa.Array:
+    """``array`` repeated to ``n`` values when it has one (Daft's broadcast of a one-value Series)."""
+    if len(array) != 1 or n == 1:
+        return array
+    return pa.concat_arrays([array] * n) if n else array.slice(0, 0)
 
 
 def _with_field(array: pa.Array, field: pa.Field) -> pa.Array:
@@ -433,6 +467,6 @@ def _unary(name: str) -> Any:
 for _name in (
     "arccos arccosh arcsin arcsinh arctan arctanh cbrt ceil cos cosh cot csc degrees exp expm1 floor "
     "is_null not_null ln log log10 log1p log2 negate pow power radians round sec sign sin sinh sqrt tan tanh "
-    "minhash regexp_count"
+    "regexp_count"
 ).split():
     setattr(Series, _name, _unary(_name))

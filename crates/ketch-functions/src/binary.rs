@@ -5,7 +5,8 @@
 //!   (`1 / 2 == 0.5`); decimals keep decimal arithmetic.
 //! - `floor_divide` (`//`): integers divide as integers truncating toward zero
 //!   (Daft: `-7 // 2 == -3`); floats give `floor(a / b)` as `Float64`.
-//! - `xor` (`^`): logical on booleans, bitwise on integers.
+//! - `xor` (`^`), `and` (`&`), `or` (`|`): logical (Kleene) on booleans,
+//!   bitwise on integers (Daft: `col("a") & 3`).
 //! - `add` (`+`): numeric addition, string concatenation when either side
 //!   is a string (Daft: `col("a") + "x"`), and date + duration.
 //!
@@ -17,7 +18,7 @@
 use arrow::array::{ArrayRef, AsArray};
 use arrow::compute::kernels::cmp::neq;
 use arrow::compute::kernels::numeric::div;
-use arrow::compute::{cast, unary};
+use arrow::compute::{and_kleene, cast, or_kleene, unary};
 use arrow::datatypes::{DataType, Float64Type, IntervalUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
@@ -34,6 +35,20 @@ pub enum BinaryKind {
     FloorDivide,
     Xor,
     Add,
+    And,
+    Or,
+}
+
+impl BinaryKind {
+    /// Every kind, for registration.
+    pub const ALL: [BinaryKind; 6] = [
+        BinaryKind::TrueDivide,
+        BinaryKind::FloorDivide,
+        BinaryKind::Xor,
+        BinaryKind::Add,
+        BinaryKind::And,
+        BinaryKind::Or,
+    ];
 }
 
 /// A type-dependent Daft binary operator (see the module docs).
@@ -80,6 +95,18 @@ impl DaftBinary {
             BinaryKind::FloorDivide => "floor divide",
             BinaryKind::Xor => "xor",
             BinaryKind::Add => "add",
+            BinaryKind::And => "and",
+            BinaryKind::Or => "or",
+        }
+    }
+
+    /// The logical operator on booleans and the bitwise one on integers.
+    fn logical_and_bitwise(&self) -> Option<(Operator, Operator)> {
+        match self.kind {
+            BinaryKind::Xor => Some((Operator::NotEq, Operator::BitwiseXor)),
+            BinaryKind::And => Some((Operator::And, Operator::BitwiseAnd)),
+            BinaryKind::Or => Some((Operator::Or, Operator::BitwiseOr)),
+            _ => None,
         }
     }
 
@@ -89,12 +116,13 @@ impl DaftBinary {
             BinaryKind::Add if is_date(l) && is_duration(r) => Ok(l.clone()),
             BinaryKind::Add if is_duration(l) && is_date(r) => Ok(r.clone()),
             BinaryKind::Add => BinaryTypeCoercer::new(l, &Operator::Plus, r).get_result_type(),
-            BinaryKind::Xor => match (l, r) {
+            BinaryKind::Xor | BinaryKind::And | BinaryKind::Or => match (l, r) {
                 (DataType::Boolean | DataType::Null, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
-                _ if l.is_integer() && r.is_integer() => {
-                    BinaryTypeCoercer::new(l, &Operator::BitwiseXor, r).get_result_type()
+                _ if both_integer(l, r) => {
+                    let bitwise = self.logical_and_bitwise().map(|(_, b)| b).unwrap_or(Operator::BitwiseXor);
+                    BinaryTypeCoercer::new(l, &bitwise, r).get_result_type()
                 }
-                _ => plan_err!("Cannot xor types: {l}, {r}"),
+                _ => plan_err!("Cannot {} types: {l}, {r}", self.op_name()),
             },
             _ if !numeric(l) || !numeric(r) => plan_err!("Cannot {} types: {l}, {r}", self.op_name()),
             BinaryKind::TrueDivide if is_decimal(l) || is_decimal(r) => {
@@ -116,6 +144,8 @@ impl ScalarUDFImpl for DaftBinary {
             BinaryKind::FloorDivide => "floor_divide",
             BinaryKind::Xor => "xor",
             BinaryKind::Add => "add",
+            BinaryKind::And => "and",
+            BinaryKind::Or => "or",
         }
     }
     fn signature(&self) -> &Signature {
@@ -145,14 +175,28 @@ impl ScalarUDFImpl for DaftBinary {
         let as_utf8 = |e: Expr, t: &DataType| if is_string(t) { e } else { cast_expr(e, DataType::Utf8) };
         let expr = match self.kind {
             BinaryKind::Add if is_string(&lt) || is_string(&rt) => {
-                coerced(as_utf8(left, &lt), Operator::StringConcat, as_utf8(right, &rt))?
+                // Daft's string type is Utf8 whichever string layouts meet.
+                let concat = coerced(as_utf8(left, &lt), Operator::StringConcat, as_utf8(right, &rt))?;
+                if info.get_data_type(&concat)? == DataType::Utf8 { concat } else { cast_expr(concat, DataType::Utf8) }
             }
             // DataFusion adds intervals, not durations, to dates.
             BinaryKind::Add if is_date(&lt) && is_duration(&rt) => coerced(left, Operator::Plus, as_interval(right))?,
             BinaryKind::Add if is_duration(&lt) && is_date(&rt) => coerced(right, Operator::Plus, as_interval(left))?,
             BinaryKind::Add => coerced(left, Operator::Plus, right)?,
-            BinaryKind::Xor if lt.is_integer() && rt.is_integer() => coerced(left, Operator::BitwiseXor, right)?,
-            BinaryKind::Xor => coerced(left, Operator::NotEq, right)?,
+            BinaryKind::Xor | BinaryKind::And | BinaryKind::Or => {
+                let (logical, bitwise) = self.logical_and_bitwise().unwrap_or((Operator::NotEq, Operator::BitwiseXor));
+                if both_integer(&lt, &rt) {
+                    coerced(left, bitwise, right)?
+                } else if self.kind == BinaryKind::Xor {
+                    coerced(left, logical, right)?
+                } else {
+                    // Boolean or null operands: And/Or take them as they are.
+                    let as_bool = |e: Expr, t: &DataType| {
+                        if t == &DataType::Boolean { e } else { cast_expr(e, DataType::Boolean) }
+                    };
+                    binary_expr(as_bool(left, &lt), logical, as_bool(right, &rt))
+                }
+            }
             BinaryKind::TrueDivide if is_decimal(&lt) || is_decimal(&rt) => coerced(left, Operator::Divide, right)?,
             BinaryKind::TrueDivide => binary_expr(as_f64(left), Operator::Divide, as_f64(right)),
             BinaryKind::FloorDivide if both_integer(&lt, &rt) => coerced(left, Operator::Divide, right)?,
@@ -175,6 +219,15 @@ impl ScalarUDFImpl for DaftBinary {
                 match (l.as_boolean_opt(), r.as_boolean_opt()) {
                     (Some(l), Some(r)) => std::sync::Arc::new(neq(l, r)?),
                     _ => return exec_err!("xor: operands did not cast to Boolean"),
+                }
+            }
+            (BinaryKind::And | BinaryKind::Or, DataType::Boolean) => {
+                let l = cast(&arrays[0], &DataType::Boolean)?;
+                let r = cast(&arrays[1], &DataType::Boolean)?;
+                match (l.as_boolean_opt(), r.as_boolean_opt()) {
+                    (Some(l), Some(r)) if self.kind == BinaryKind::And => std::sync::Arc::new(and_kleene(l, r)?),
+                    (Some(l), Some(r)) => std::sync::Arc::new(or_kleene(l, r)?),
+                    _ => return exec_err!("{}: operands did not cast to Boolean", self.op_name()),
                 }
             }
             (BinaryKind::TrueDivide | BinaryKind::FloorDivide, DataType::Float64) => {
@@ -211,7 +264,7 @@ mod tests {
 
     async fn eval(sql: &str) -> Result<Arc<dyn Array>> {
         let ctx = SessionContext::new();
-        for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
+        for kind in BinaryKind::ALL {
             ctx.register_udf(ScalarUDF::new_from_impl(DaftBinary::new(kind)));
         }
         let batches = ctx.sql(sql).await?.collect().await?;

@@ -86,7 +86,7 @@ fn registry() -> &'static Registry {
             }
             scalars.insert(udf.name().to_string(), udf);
         }
-        for kind in [BinaryKind::TrueDivide, BinaryKind::FloorDivide, BinaryKind::Xor, BinaryKind::Add] {
+        for kind in BinaryKind::ALL {
             let udf = Arc::new(ScalarUDF::new_from_impl(DaftBinary::new(kind)));
             scalars.insert(udf.name().to_string(), udf);
         }

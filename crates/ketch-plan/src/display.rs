@@ -7,7 +7,10 @@ use datafusion::logical_expr::{Expr, Operator};
 fn is_infix(e: &Expr) -> bool {
     match e {
         Expr::BinaryExpr(_) => true,
-        Expr::ScalarFunction(f) => matches!(f.func.name(), "true_divide" | "floor_divide" | "xor" | "add"),
+        Expr::ScalarFunction(f) => matches!(
+            f.func.name(),
+            "true_divide" | "floor_divide" | "xor" | "add" | "and" | "or" | "shift_left" | "shift_right"
+        ),
         _ => false,
     }
 }
@@ -85,6 +88,10 @@ pub fn display(expr: &Expr) -> String {
                 "floor_divide" => Some("//"),
                 "xor" => Some("^"),
                 "add" => Some("+"),
+                "and" => Some("&"),
+                "or" => Some("|"),
+                "shift_left" => Some("<<"),
+                "shift_right" => Some(">>"),
                 _ => None,
             };
             match infix {

@@ -76,7 +76,8 @@ const SUFFIXED: &[(&str, &str)] = &[
 ];
 
 /// Operators ketch plans as functions: named after their left operand, literal or not.
-const OPERATORS: &[&str] = &["add", "true_divide", "floor_divide", "xor", "power", "pow"];
+const OPERATORS: &[&str] =
+    &["add", "true_divide", "floor_divide", "xor", "and", "or", "shift_left", "shift_right", "power", "pow"];
 
 /// The name of a function call: its first non-literal argument's (so
 /// `date_trunc("1 day", col("ts"))` is `ts`), with Daft's exceptions above.

@@ -4,6 +4,7 @@
 
 use arrow::datatypes::DataType;
 use datafusion::common::Result;
+use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::logical_expr::{Expr, Operator, binary_expr, when};
 
 use super::{call, cast, expect, is_float, is_numeric, lit, same};
@@ -99,7 +100,12 @@ pub fn functions() -> Vec<DaftFunction> {
             expect(a, 0, is_numeric, "a numeric input")?;
             Ok(lit(1.0) / call("cos", vec![f64(a.arg(0))])?)
         }),
-        DaftFunction::new("arctan2", 2, |a| call("atan2", vec![f64(a.arg(0)), f64(a.arg(1))])),
+        DaftFunction::new("arctan2", 2, |a| {
+            if !(a.ty(0).is_numeric() && a.ty(1).is_numeric()) {
+                return a.type_error("numeric inputs");
+            }
+            call("atan2", vec![f64(a.arg(0)), f64(a.arg(1))])
+        }),
         DaftFunction::new("pow", 2, power),
         DaftFunction::new("power", 2, power),
         DaftFunction::new("hypot", 2, |a| call("spark.hypot", vec![f64(a.arg(0)), f64(a.arg(1))])),
@@ -131,14 +137,32 @@ pub fn functions() -> Vec<DaftFunction> {
             call("nanvl", vec![a.arg(0), a.arg(1)])
         }),
         DaftFunction::new("clip", 3, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
-            let x = a.arg(0);
+            // Daft: numeric input, numeric or null bounds; the result has the
+            // three types' supertype (UInt8 clipped by Int64 bounds is Int64).
+            if !a.ty(0).is_numeric() {
+                return a.type_error("a numeric input");
+            }
+            expect(a, 1, is_numeric, "numeric or null bounds")?;
+            expect(a, 2, is_numeric, "numeric or null bounds")?;
+            let mut out = a.ty(0).clone();
+            for i in [1, 2] {
+                // A float keeps its type against a decimal bound (a SQL literal such as 1.0).
+                let decimal_against_float =
+                    is_float(&out) && matches!(a.ty(i), DataType::Decimal128(..) | DataType::Decimal256(..));
+                if !a.ty(i).is_null() && !decimal_against_float {
+                    let Some(t) = comparison_coercion(&out, a.ty(i)) else {
+                        return a.type_error("bounds with a common type with the input");
+                    };
+                    out = t;
+                }
+            }
+            let x = cast(a.arg(0), out.clone());
             // DataFusion orders NaN above every number; Daft leaves NaN as it is.
             let not_nan = |c: Expr| -> Result<Expr> {
-                Ok(if is_float(a.ty(0)) { c.and(Expr::Not(Box::new(call("isnan", vec![x.clone()])?))) } else { c })
+                Ok(if is_float(&out) { c.and(Expr::Not(Box::new(call("isnan", vec![x.clone()])?))) } else { c })
             };
             let mut branches: Vec<(Expr, Expr)> = vec![];
-            let bound = |i: usize| cast(a.arg(i), a.ty(0).clone());
+            let bound = |i: usize| cast(a.arg(i), out.clone());
             if !a.is_none(1) {
                 branches.push((not_nan(x.clone().lt(bound(1)))?, bound(1)));
             }
@@ -153,7 +177,7 @@ pub fn functions() -> Vec<DaftFunction> {
                     for (c, v) in it {
                         b = b.when(c, v);
                     }
-                    Ok(cast(b.otherwise(x)?, a.ty(0).clone()))
+                    Ok(cast(b.otherwise(x)?, out.clone()))
                 }
             }
         }),
@@ -165,10 +189,18 @@ pub fn functions() -> Vec<DaftFunction> {
         DaftFunction::new("bitwise_and", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseAnd, a.arg(1)))),
         DaftFunction::new("bitwise_or", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseOr, a.arg(1)))),
         DaftFunction::new("bitwise_xor", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseXor, a.arg(1)))),
-        DaftFunction::new("shift_left", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseShiftLeft, a.arg(1)))),
-        DaftFunction::new("shift_right", 2, |a| Ok(binary_expr(a.arg(0), Operator::BitwiseShiftRight, a.arg(1)))),
+        DaftFunction::new("shift_left", 2, |a| shift(a, Operator::BitwiseShiftLeft)),
+        DaftFunction::new("shift_right", 2, |a| shift(a, Operator::BitwiseShiftRight)),
     ]);
     v
+}
+
+/// `<<` / `>>`: both operands integers (Daft), then DataFusion's operator.
+fn shift(a: &crate::function::Args, op: Operator) -> Result<Expr> {
+    if !(a.ty(0).is_integer() && a.ty(1).is_integer()) {
+        return a.type_error("integer inputs");
+    }
+    Ok(binary_expr(a.arg(0), op, a.arg(1)))
 }
 
 /// `ceil`/`floor`: integers unchanged with their own type, floats and decimals by DataFusion.
