@@ -38,8 +38,10 @@ def test_type_mismatch_names_both_types(df):
 
 
 def test_aggregation_outside_agg_is_rejected(df):
+    # As in Daft, a select of aggregations only is a global aggregation; mixed with columns it is an error.
+    assert df.select(col("a").sum()).to_pydict() == {"a": [sum(v for v in df.to_pydict()["a"] if v is not None)]}
     with pytest.raises(DaftCoreException, match=r"sum\(col\(a\)\) is not allowed in select\(\)"):
-        df.select(col("a").sum())
+        df.select(col("a").sum(), col("a").alias("b"))
     with pytest.raises(DaftCoreException, match="not allowed in where"):
         df.where(col("a").sum() > 1)
 

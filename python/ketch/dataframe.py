@@ -205,9 +205,18 @@ class DataFrame:
         ignore_empty_and_null: bool = False,
     ) -> DataFrame:
         """One row per list element of ``columns`` (zipped when several); a null
-        or empty list gives one row with a null unless ``ignore_empty_and_null``."""
+        or empty list gives one row with a null unless ``ignore_empty_and_null``.
+        ``index_column`` (a name) adds a last UInt64 column: each element's
+        position in its list (null for a null or empty list).
+
+        >>> import ketch
+        >>> ketch.from_pydict({"a": [[1, 2], [3]]}).explode("a", index_column="i").to_pydict()
+        {'a': [1, 2, 3], 'i': [0, 1, 0]}
+        """
         if index_column is not None:
-            raise ValueError("explode(index_column=...) is not supported yet")
+            index_column = _exprs([index_column])[0].column_name()
+            if index_column is None:
+                raise ValueError("explode(index_column=...) takes a column name")
         names = []
         for c in _exprs(columns):
             name = c.column_name()
@@ -216,7 +225,7 @@ class DataFrame:
             names.append(name)
         if not names:
             raise ValueError("explode() needs at least one column")
-        return self._new(self._plan.explode(names, ignore_empty_and_null))
+        return self._new(self._plan.explode(names, ignore_empty_and_null, index_column))
 
     def sample(
         self,
@@ -225,14 +234,57 @@ class DataFrame:
         with_replacement: bool = False,
         seed: int | None = None,
     ) -> DataFrame:
-        """Keeps each row with probability ``fraction`` (Bernoulli sampling)."""
-        if size is not None or with_replacement or seed is not None:
-            raise ValueError("sample() supports fraction= without size, with_replacement or seed for now")
-        if fraction is None or not 0.0 <= fraction <= 1.0:
-            raise ValueError(f"sample() fraction must be between 0 and 1, got {fraction!r}")
-        return self._new(self._plan.sample(float(fraction)))
+        """A random sample of the rows, as Daft samples: ``fraction`` keeps
+        ``ceil(n * fraction)`` rows of each batch of ``n`` rows, ``size`` exactly
+        ``size`` rows (one pass, memory for ``size`` rows); ``with_replacement``
+        draws rows independently (they may repeat); ``seed`` (an int) makes the
+        sample the same on every run over the same input.
+
+        Raises ValueError when neither or both of ``fraction`` and ``size`` are
+        given, for a fraction outside [0, 1] or a negative size, and when the
+        query runs, for a ``size`` larger than the input without replacement.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"x": list(range(10))})
+        >>> len(df.sample(fraction=0.25, seed=1).to_pydict()["x"])
+        3
+        >>> len(df.sample(size=12, with_replacement=True, seed=1).to_pydict()["x"])
+        12
+        """
+        if fraction is not None and size is not None:
+            raise ValueError("Must specify either `fraction` or `size`, but not both")
+        if fraction is None and size is None:
+            raise ValueError("Must specify either `fraction` or `size`")
+        if fraction is not None and not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction should be between 0.0 and 1.0, but got {fraction}")
+        if size is not None:
+            expect_type("DataFrame.sample", "size", size, int, "int | None")
+            if size < 0:
+                raise ValueError(f"size should be non-negative, but got {size}")
+        if seed is not None:
+            expect_type("DataFrame.sample", "seed", seed, int, "int | None")
+        seed = None if seed is None else seed % 2**64
+        fraction = None if fraction is None else float(fraction)
+        return self._new(self._plan.sample(fraction, size, bool(with_replacement), seed))
 
     # --- partitions ---------------------------------------------------
+    def into_batches(self, batch_size: int) -> DataFrame:
+        """The rows, in order, regrouped into batches of exactly ``batch_size`` rows
+        (the last one holds the rest): small batches are coalesced, large ones
+        split, so a batch UDF after it sees batches of that size (Daft's
+        ``into_batches``; Daft aims at 0.8-1x ``batch_size``). Raises ValueError for
+        a ``batch_size`` below 1 and TypeError for one that is not an int.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"x": list(range(10))}).into_batches(4)
+        >>> [len(b) for b in df.to_arrow_iter()]
+        [4, 4, 2]
+        """
+        expect_type("DataFrame.into_batches", "batch_size", batch_size, int, "int")
+        if batch_size <= 0:
+            raise ValueError("batch_size must be greater than 0")
+        return self._new(self._plan.into_batches(batch_size))
+
     def repartition(self, num: int | None, *partition_by: Expression | str) -> DataFrame:
         """Redistributes rows into ``num`` partitions (by hash of ``partition_by`` when given)."""
         if num is None:
@@ -870,6 +922,17 @@ class DataFrame:
         Daft shows them in notebooks."""
         return table_html(*self._preview(self._preview_rows(), html=True))
 
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None) -> dict:
+        """Jupyter's rich display: ``text/plain`` (the repr) and ``text/html``,
+        filtered by ``include``/``exclude`` as in Daft."""
+        include_set = set(include) if include is not None else None
+        exclude_set = set(exclude) if exclude is not None else set()
+        bundle: dict[str, str] = {}
+        for mime, render in (("text/plain", self.__repr__), ("text/html", self._repr_html_)):
+            if (include_set is None or mime in include_set) and mime not in exclude_set:
+                bundle[mime] = render()
+        return bundle
+
     def show(
         self,
         n: int = 8,
@@ -952,7 +1015,7 @@ class DataFrame:
         >>> sorted(df.skip_existing(folder, key_column="id", file_format="parquet").to_pydict()["id"])
         [2, 4]
         """
-        fmt = str(file_format).strip().lower()
+        fmt = str(getattr(file_format, "name", file_format)).strip().lower()  # also Daft's FileFormat.Csv
         fmt = {"jsonl": "json", "ndjson": "json"}.get(fmt, fmt)
         if fmt not in ("parquet", "csv", "json"):
             raise ValueError(f"[skip_existing] Unsupported format: {file_format}")

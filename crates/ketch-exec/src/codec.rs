@@ -10,6 +10,8 @@
 //!   every output expression and name.
 //! - `Write` (logical) and `WriteExec` (physical): the write's options as
 //!   JSON ([`write_options_to_json`]).
+//! - `Sample` (logical) and `SampleExec` (physical): the options, 19 bytes
+//!   (see `encode_sample`); `IntoBatches`/`IntoBatchesExec`: the batch size (u64 LE).
 //! - In-memory tables (`MemTable`): each partition as Arrow IPC stream bytes.
 //!   Their physical scans are DataFusion's `MemorySourceConfig`, which
 //!   `datafusion-proto` serializes itself.
@@ -46,13 +48,17 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf;
 use ketch_io::formats::WriteFormat;
 use ketch_io::sink::{WriteMode, WriteOptions};
+use ketch_plan::batches::IntoBatches;
+use ketch_plan::sample::{Sample, SampleAmount, SampleOptions};
 use ketch_plan::udf::node::UdfProject;
 use ketch_plan::udf::{ExternalUdf, UdfDecoder};
 use ketch_plan::write::Write;
 use prost::Message;
 
+use crate::batches::IntoBatchesExec;
 use crate::host_scan::{HostScanExec, HostStream};
 use crate::morsel::MorselExec;
+use crate::sample::SampleExec;
 use crate::udf::UdfProjectExec;
 use crate::write::WriteExec;
 
@@ -268,6 +274,13 @@ impl LogicalExtensionCodec for KetchCodec {
             let node = Write::try_new(Arc::new(input.clone()), write_options_from_json(buf)?)?;
             return Ok(Extension { node: Arc::new(node) });
         }
+        if *tag == SAMPLE_TAG {
+            return Ok(Extension { node: Arc::new(Sample::new(Arc::new(input.clone()), decode_sample(buf)?)) });
+        }
+        if *tag == INTO_BATCHES_TAG {
+            let rows = buf.try_into().map(u64::from_le_bytes).map_err(|e| decode_err("IntoBatches", e))?;
+            return Ok(Extension { node: Arc::new(IntoBatches::try_new(Arc::new(input.clone()), rows as usize)?) });
+        }
         if *tag != UDF_PROJECT_TAG {
             return internal_err!("cannot decode a ketch plan node tagged {tag}");
         }
@@ -288,6 +301,16 @@ impl LogicalExtensionCodec for KetchCodec {
         if let Some(write) = node.node.as_any().downcast_ref::<Write>() {
             buf.push(WRITE_TAG);
             buf.extend(write_options_to_json(&write.options).into_bytes());
+            return Ok(());
+        }
+        if let Some(sample) = node.node.as_any().downcast_ref::<Sample>() {
+            buf.push(SAMPLE_TAG);
+            encode_sample(&sample.options, buf);
+            return Ok(());
+        }
+        if let Some(batches) = node.node.as_any().downcast_ref::<IntoBatches>() {
+            buf.push(INTO_BATCHES_TAG);
+            buf.extend((batches.batch_size as u64).to_le_bytes());
             return Ok(());
         }
         let Some(node) = node.node.as_any().downcast_ref::<UdfProject>() else {
@@ -360,8 +383,39 @@ const UDF_PROJECT_TAG: u8 = 0;
 const MORSEL_TAG: u8 = 1;
 const WRITE_TAG: u8 = 2;
 const HOST_SCAN_TAG: u8 = 3;
+const SAMPLE_TAG: u8 = 4;
+const INTO_BATCHES_TAG: u8 = 5;
 const MEM_TABLE_TAG: u8 = 0;
 const HOST_TABLE_TAG: u8 = 1;
+
+/// A sample's options: amount kind (0 fraction, 1 size) and value (u64 LE:
+/// the fraction's bits or the size), with_replacement (0/1), seed (u64 LE,
+/// or u64::MAX with a 0 flag byte before it when none).
+fn encode_sample(options: &SampleOptions, buf: &mut Vec<u8>) {
+    let (kind, value) = match options.amount {
+        SampleAmount::FractionBits(bits) => (0u8, bits),
+        SampleAmount::Size(size) => (1u8, size),
+    };
+    buf.push(kind);
+    buf.extend(value.to_le_bytes());
+    buf.push(options.with_replacement as u8);
+    buf.push(options.seed.is_some() as u8);
+    buf.extend(options.seed.unwrap_or(u64::MAX).to_le_bytes());
+}
+
+fn decode_sample(buf: &[u8]) -> Result<SampleOptions> {
+    let word = |at: usize| -> Result<u64> {
+        let bytes = buf.get(at..at + 8).ok_or_else(|| decode_err("a sample", "too short"))?;
+        Ok(u64::from_le_bytes(bytes.try_into().map_err(|e| decode_err("a sample", e))?))
+    };
+    let (Some(&kind), Some(&replace), Some(&has_seed)) = (buf.first(), buf.get(9), buf.get(10)) else {
+        return internal_err!("cannot decode a sample: {} bytes", buf.len());
+    };
+    let value = word(1)?;
+    let amount = if kind == 0 { SampleAmount::FractionBits(value) } else { SampleAmount::Size(value) };
+    let seed = if has_seed == 1 { Some(word(11)?) } else { None };
+    Ok(SampleOptions { amount, with_replacement: replace == 1, seed })
+}
 
 /// Each partition's batches as an Arrow IPC stream, length-prefixed (u64 LE),
 /// after the partition count (u32 LE).
@@ -596,6 +650,13 @@ impl PhysicalExtensionCodec for KetchCodec {
             let schema = write_result_schema(&input.schema(), &options)?;
             return Ok(Arc::new(WriteExec::new(input.clone(), options, schema)));
         }
+        if *tag == SAMPLE_TAG {
+            return Ok(Arc::new(SampleExec::new(input.clone(), decode_sample(buf)?)));
+        }
+        if *tag == INTO_BATCHES_TAG {
+            let rows = buf.try_into().map(u64::from_le_bytes).map_err(|e| decode_err("IntoBatchesExec", e))?;
+            return Ok(Arc::new(IntoBatchesExec::new(input.clone(), rows as usize)));
+        }
         if *tag == MORSEL_TAG {
             let rows = buf.try_into().map(u64::from_le_bytes).map_err(|e| decode_err("MorselExec", e))?;
             return Ok(Arc::new(MorselExec::new(input.clone(), rows as usize)));
@@ -629,6 +690,16 @@ impl PhysicalExtensionCodec for KetchCodec {
         if let Some(write) = node.downcast_ref::<WriteExec>() {
             buf.push(WRITE_TAG);
             buf.extend(write_options_to_json(write.options()).into_bytes());
+            return Ok(());
+        }
+        if let Some(sample) = node.downcast_ref::<SampleExec>() {
+            buf.push(SAMPLE_TAG);
+            encode_sample(sample.options(), buf);
+            return Ok(());
+        }
+        if let Some(batches) = node.downcast_ref::<IntoBatchesExec>() {
+            buf.push(INTO_BATCHES_TAG);
+            buf.extend((batches.batch_size() as u64).to_le_bytes());
             return Ok(());
         }
         if let Some(scan) = node.downcast_ref::<HostScanExec>() {

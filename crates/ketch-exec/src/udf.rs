@@ -273,8 +273,9 @@ impl ExecutionPlan for UdfProjectExec {
     }
 }
 
-/// Plans `UDFProject` nodes as [`UdfProjectExec`] and `Write` nodes as
-/// [`crate::write::WriteExec`].
+/// Plans `UDFProject` nodes as [`UdfProjectExec`], `Write` nodes as
+/// [`crate::write::WriteExec`], `Sample` nodes as [`crate::sample::SampleExec`]
+/// and `IntoBatches` nodes as [`crate::batches::IntoBatchesExec`].
 #[derive(Debug, Default)]
 pub struct UdfPlanner;
 
@@ -293,6 +294,14 @@ impl ExtensionPlanner for UdfPlanner {
             let Some(input) = physical_inputs.first() else { return internal_err!("Write takes one input") };
             let schema = Arc::new(node.schema().as_arrow().clone());
             return Ok(Some(Arc::new(crate::write::WriteExec::new(input.clone(), write.options.clone(), schema))));
+        }
+        if let Some(node) = node.as_any().downcast_ref::<ketch_plan::batches::IntoBatches>() {
+            let Some(input) = physical_inputs.first() else { return internal_err!("IntoBatches takes one input") };
+            return Ok(Some(Arc::new(crate::batches::IntoBatchesExec::new(input.clone(), node.batch_size))));
+        }
+        if let Some(sample) = node.as_any().downcast_ref::<ketch_plan::sample::Sample>() {
+            let Some(input) = physical_inputs.first() else { return internal_err!("Sample takes one input") };
+            return Ok(Some(Arc::new(crate::sample::SampleExec::new(input.clone(), sample.options))));
         }
         let Some(node) = node.as_any().downcast_ref::<UdfProject>() else { return Ok(None) };
         let (Some(logical), Some(input)) = (logical_inputs.first(), physical_inputs.first()) else {

@@ -9,11 +9,13 @@
 
 pub mod aggregate;
 pub mod asof;
+pub mod batches;
 pub mod display;
 pub mod join;
 pub mod naming;
 pub mod ops;
 pub mod rules;
+pub mod sample;
 pub mod sql;
 pub mod sql_types;
 pub mod udf;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, Result, ScalarValue, UnnestOptions, plan_err};
 use datafusion::logical_expr::expr::Sort;
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, lit, when};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Partitioning, cast, lit, when};
 
 use crate::naming::{named, output_name};
 
@@ -119,6 +119,20 @@ fn resolve_lambdas(plan: &LogicalPlan, exprs: Vec<Expr>) -> Result<Vec<Expr>> {
 /// is `unnest(struct)` becomes one column per field; columns that are
 /// `explode(list)` are exploded after the projection (zipped when several).
 pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    // Daft: a select of aggregations only is a global aggregation.
+    fn is_agg(e: &Expr) -> bool {
+        match e {
+            Expr::AggregateFunction(_) => true,
+            // ketch wraps some aggregations to give Daft's result type.
+            Expr::Alias(a) => is_agg(&a.expr),
+            Expr::Cast(c) => is_agg(&c.expr),
+            Expr::TryCast(c) => is_agg(&c.expr),
+            _ => false,
+        }
+    }
+    if !exprs.is_empty() && exprs.iter().all(is_agg) {
+        return crate::aggregate::aggregate(plan, vec![], exprs);
+    }
     let mut out = Vec::with_capacity(exprs.len());
     let mut exploded = Vec::new();
     let mut ignore_empty = false;
@@ -314,6 +328,18 @@ pub fn drop_nan(plan: LogicalPlan, columns: Vec<Expr>) -> Result<LogicalPlan> {
 /// null or empty list yields one row with a null; with
 /// `ignore_empty_and_null` such rows are dropped.
 pub fn explode(plan: LogicalPlan, columns: Vec<String>, ignore_empty_and_null: bool) -> Result<LogicalPlan> {
+    explode_with_index(plan, columns, ignore_empty_and_null, None)
+}
+
+/// [`explode`], plus (when `index_column` names one) a last UInt64 column of
+/// each element's position in its list (null where the list was null or
+/// empty), as Daft's `explode(index_column=...)`.
+pub fn explode_with_index(
+    plan: LogicalPlan,
+    columns: Vec<String>,
+    ignore_empty_and_null: bool,
+    index_column: Option<String>,
+) -> Result<LogicalPlan> {
     let schema = plan.schema().clone();
     let mut exprs = Vec::new();
     for f in schema.fields() {
@@ -339,11 +365,26 @@ pub fn explode(plan: LogicalPlan, columns: Vec<String>, ignore_empty_and_null: b
             return plan_err!("Column '{c}' not found; available columns: {}", field_names(&plan).join(", "));
         }
     }
+    let mut unnested: Vec<Column> = columns.iter().map(Column::new_unqualified).collect();
+    if let Some(index) = &index_column {
+        if schema.field_with_unqualified_name(index).is_ok() {
+            return plan_err!("index_column '{index}' is already a column of the DataFrame");
+        }
+        let Some(first) = columns.first() else { return plan_err!("explode() needs at least one column") };
+        let len = builtin("array_length")?.call(vec![column(first)]);
+        let positions = builtin("range")?.call(vec![lit(0i64), cast(len.clone(), DataType::Int64)]);
+        let null = Expr::Literal(ScalarValue::try_from(positions.get_type(&schema)?)?, None);
+        exprs.push(when(len.eq(lit(0u64)), null).otherwise(positions)?.alias(index));
+        unnested.push(Column::new_unqualified(index));
+    }
     let options = UnnestOptions::new().with_preserve_nulls(!ignore_empty_and_null);
-    LogicalPlanBuilder::from(plan)
-        .project(exprs)?
-        .unnest_columns_with_options(columns.iter().map(Column::new_unqualified).collect(), options)?
-        .build()
+    let out = LogicalPlanBuilder::from(plan).project(exprs)?.unnest_columns_with_options(unnested, options)?.build()?;
+    let Some(index) = index_column else { return Ok(out) };
+    let typed: Vec<Expr> = field_names(&out)
+        .iter()
+        .map(|n| if *n == index { cast(column(n), DataType::UInt64).alias(n) } else { column(n) })
+        .collect();
+    LogicalPlanBuilder::from(out).project(typed)?.build()
 }
 
 /// Appends `other` below `plan`; both must have the same column names.
@@ -460,10 +501,9 @@ pub fn repartition(plan: LogicalPlan, num: usize, by: Vec<Expr>) -> Result<Logic
     LogicalPlanBuilder::from(plan).repartition(scheme)?.build()
 }
 
-/// Keeps each row with probability `fraction` (Bernoulli sampling).
-pub fn sample(plan: LogicalPlan, fraction: f64) -> Result<LogicalPlan> {
-    let random = builtin("random")?;
-    LogicalPlanBuilder::from(plan).filter(random.call(vec![]).lt(lit(fraction)))?.build()
+/// Daft's `sample` (see [`crate::sample`]).
+pub fn sample(plan: LogicalPlan, options: crate::sample::SampleOptions) -> Result<LogicalPlan> {
+    Ok(crate::sample::Sample::new(std::sync::Arc::new(plan), options).into_plan())
 }
 
 /// The names of the plan's output columns, for error messages.

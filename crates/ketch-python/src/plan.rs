@@ -175,8 +175,9 @@ impl PyPlan {
         Ok(plan.py_err()?.into())
     }
 
-    fn explode(&self, columns: Vec<String>, ignore_empty_and_null: bool) -> R {
-        Ok(ops::explode(self.plan.clone(), columns, ignore_empty_and_null).py_err()?.into())
+    #[pyo3(signature = (columns, ignore_empty_and_null, index_column=None))]
+    fn explode(&self, columns: Vec<String>, ignore_empty_and_null: bool, index_column: Option<String>) -> R {
+        Ok(ops::explode_with_index(self.plan.clone(), columns, ignore_empty_and_null, index_column).py_err()?.into())
     }
 
     fn unpivot(
@@ -201,8 +202,18 @@ impl PyPlan {
         Ok(ops::repartition(self.plan.clone(), num, exprs(by)).py_err()?.into())
     }
 
-    fn sample(&self, fraction: f64) -> R {
-        Ok(ops::sample(self.plan.clone(), fraction).py_err()?.into())
+    /// Daft's `into_batches`: the rows regrouped into batches of `batch_size`.
+    fn into_batches(&self, batch_size: usize) -> R {
+        let node = ketch_plan::batches::IntoBatches::try_new(std::sync::Arc::new(self.plan.clone()), batch_size);
+        Ok(node.py_err()?.into_plan().into())
+    }
+
+    /// Daft's `sample`: `fraction` or `size` rows, optionally with
+    /// replacement and a seed (checked here; see `ketch_plan::sample`).
+    #[pyo3(signature = (fraction, size, with_replacement, seed))]
+    fn sample(&self, fraction: Option<f64>, size: Option<u64>, with_replacement: bool, seed: Option<u64>) -> R {
+        let options = ketch_plan::sample::SampleOptions::try_new(fraction, size, with_replacement, seed).py_err()?;
+        Ok(ops::sample(self.plan.clone(), options).py_err()?.into())
     }
 
     /// The unoptimized logical plan as an indented tree.
