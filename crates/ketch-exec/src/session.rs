@@ -101,6 +101,10 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     opts.execution.sort_spill_reservation_bytes = crate::memory::sort_spill_reservation(config.memory_limit);
     // Daft keeps hive partition columns inside the written files too.
     opts.execution.keep_partition_by_columns = true;
+    // Each scan partition reads its own files in order, so a DataFrame's rows
+    // come in file order on every run (Daft's order); DataFusion's sibling
+    // work stealing hands files to whichever partition is idle first.
+    opts.execution.enable_file_stream_work_stealing = false;
     opts.optimizer.hash_join_single_partition_threshold = config.broadcast_join_threshold;
     opts.execution.skip_partial_aggregation_probe_ratio_threshold = config.high_cardinality_aggregation_threshold;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);

@@ -298,7 +298,11 @@ pub async fn scan(session: &dyn Session, paths: &[String], format: &Format, opts
         }
     }
 
-    let single_scan = opts.file_path_column.is_none() && (partition_cols.is_empty() || listed.len() == 1);
+    // DataFusion reads a table's files in path order; paths given in another
+    // order are read in the user's order (Daft's), one scan per file.
+    let in_path_order = files.windows(2).all(|w| w[0] <= w[1]);
+    let single_scan =
+        opts.file_path_column.is_none() && in_path_order && (partition_cols.is_empty() || listed.len() == 1);
     if single_scan {
         let table_urls = if partition_cols.is_empty() { file_urls } else { vec![listed[0].0.clone()] };
         let listing = listing.with_table_partition_cols(partition_cols.clone());

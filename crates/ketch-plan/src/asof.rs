@@ -12,15 +12,17 @@
 //!    the `on` key (cast to the left key's type), the `by` keys and the right
 //!    row id (null on left rows).
 //! 3. A window partitioned by the `by` keys and ordered by `on` carries the
-//!    matching right row id to each left row: `last_value(id)` ignoring nulls
+//!    matching right row (a struct of its columns and `on` value, null on
+//!    left rows) to each left row: `last_value(row)` ignoring nulls
 //!    over the rows up to the current one (right rows sort before left rows
 //!    of the same key; among equal right keys the first right row wins) for
-//!    `backward`, `first_value(id)` over the rows from the current one for
+//!    `backward`, `first_value(row)` over the rows from the current one for
 //!    `forward`; `nearest` computes both and keeps the one with the smaller
 //!    gap (the forward one on ties). A left row with a null key matches
 //!    nothing.
-//! 4. The left rows are joined back to the right side on the id for the right
-//!    columns.
+//! 4. The right columns are the carried struct's fields. (The right side is
+//!    read once: a join back on a row id would number rows twice, and two
+//!    readings of an unordered input may number them differently.)
 //!
 //! Column naming follows Daft: the left columns, then the right columns
 //! except the `on`/`by` keys that are plain columns named as a left key
@@ -37,7 +39,6 @@ use datafusion::logical_expr::{
     Expr, ExprSchemable, LogicalPlan, WindowFrame, WindowFrameBound, WindowFrameUnits, lit, try_cast, when,
 };
 
-use crate::join::join;
 use crate::naming::output_name;
 use crate::ops::{column, concat, filter, select, with_columns};
 
@@ -47,6 +48,9 @@ const RID: &str = "__ketch_rid";
 const BACK: &str = "__ketch_back";
 const FWD: &str = "__ketch_fwd";
 const MATCH: &str = "__ketch_match";
+const PAYLOAD: &str = "__ketch_row";
+/// The payload struct's field holding the right row's `on` value.
+const PAYLOAD_ON: &str = "on";
 
 /// Which right row an as-of join picks for a left row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +99,13 @@ fn row_id() -> Result<Expr> {
     Ok(try_cast(rn - lit(1i64), DataType::UInt64))
 }
 
-/// `first_value`/`last_value` of the right row id over a window of the
-/// stacked table, ignoring nulls (the left rows).
-fn carried_id(name: &str, partition_by: &[Expr], order_by: Vec<Sort>, frame: WindowFrame) -> Result<Expr> {
+/// `first_value`/`last_value` of the right row (its payload struct) over a
+/// window of the stacked table, ignoring nulls (the left rows).
+fn carried_row(name: &str, partition_by: &[Expr], order_by: Vec<Sort>, frame: WindowFrame) -> Result<Expr> {
     let Some(f) = ketch_functions::window(name) else {
         return plan_err!("window function '{name}' is not registered");
     };
-    let mut w = WindowFunction::new(f, vec![column(RID)]);
+    let mut w = WindowFunction::new(f, vec![column(PAYLOAD)]);
     w.params.partition_by = partition_by.to_vec();
     w.params.order_by = order_by;
     w.params.window_frame = frame;
@@ -147,17 +151,40 @@ pub fn join_asof(
         .collect();
     let bys: Vec<String> = (0..left_by.len()).map(|i| format!("__ketch_by{i}")).collect();
 
-    // The right side with a row id; rows whose keys are null never match.
+    // Right columns to bring: all but the on/by keys that share a left key's name.
+    let taken: HashSet<&String> = left_names.iter().collect();
+    let (prefix, suffix) = match (prefix, suffix) {
+        (None, None) => ("right.".to_string(), String::new()),
+        (p, s) => (p.unwrap_or_default(), s.unwrap_or_default()),
+    };
+    let brought: Vec<(String, String)> = right_names
+        .iter()
+        .filter(|n| !same_keys.contains(*n))
+        .map(|n| (n.clone(), if taken.contains(n) { format!("{prefix}{n}{suffix}") } else { n.clone() }))
+        .collect();
+
+    // The right side with a row id (the tie-break among equal keys); rows whose keys are null never match.
     let r = with_columns(right, vec![(RID.to_string(), row_id()?)])?;
     let usable = right_by.iter().fold(right_on.clone().is_not_null(), |acc, e| acc.and(e.clone().is_not_null()));
     let r = filter(r, usable)?;
 
     let on_type = left_on.get_type(left.schema())?;
+    // The matched right row travels whole, as one struct (its columns and its
+    // `on` value): the right side is read once, so ids and rows always agree.
+    let mut fields = vec![lit(PAYLOAD_ON), try_cast(right_on.clone(), on_type.clone())];
+    for (i, (name, _)) in brought.iter().enumerate() {
+        fields.push(lit(format!("p{i}")));
+        fields.push(column(name));
+    }
+    let payload = crate::ops::builtin("named_struct")?.call(fields);
+    let payload_type = payload.get_type(r.schema())?;
+
     let mut left_rows: Vec<Expr> = left_names.iter().map(|n| column(n)).collect();
     left_rows.push(lit(1i64).alias(SIDE));
     left_rows.push(try_cast(left_on, on_type.clone()).alias(KEY));
     left_rows.extend(left_by.iter().zip(&bys).map(|(e, b)| e.clone().alias(b)));
     left_rows.push(null_of(&DataType::UInt64).alias(RID));
+    left_rows.push(null_of(&payload_type).alias(PAYLOAD));
     let left_rows = select(left, left_rows)?;
 
     let mut right_rows: Vec<Expr> = left_rows
@@ -171,7 +198,8 @@ pub fn join_asof(
     right_rows.push(try_cast(right_on.clone(), on_type.clone()).alias(KEY));
     right_rows.extend(right_by.iter().zip(&bys).map(|(e, b)| e.clone().alias(b)));
     right_rows.push(column(RID));
-    let right_rows = select(r.clone(), right_rows)?;
+    right_rows.push(payload.alias(PAYLOAD));
+    let right_rows = select(r, right_rows)?;
     let both = concat(left_rows, right_rows)?;
 
     let partition: Vec<Expr> = bys.iter().map(|b| column(b)).collect();
@@ -186,7 +214,7 @@ pub fn join_asof(
             WindowFrameBound::Preceding(ScalarValue::Null),
             WindowFrameBound::CurrentRow,
         );
-        carried.push((BACK, carried_id("last_value", &partition, order, frame)?));
+        carried.push((BACK, carried_row("last_value", &partition, order, frame)?));
     }
     if matches!(strategy, Strategy::Forward | Strategy::Nearest) {
         let order = vec![sort(KEY, false), sort(SIDE, true), sort(RID, false)];
@@ -195,54 +223,34 @@ pub fn join_asof(
             WindowFrameBound::CurrentRow,
             WindowFrameBound::Following(ScalarValue::Null),
         );
-        carried.push((FWD, carried_id("first_value", &partition, order, frame)?));
+        carried.push((FWD, carried_row("first_value", &partition, order, frame)?));
     }
     // A left row with a null key matches nothing.
     let carried = carried
         .into_iter()
-        .map(|(name, m)| Ok((name.to_string(), when(column(KEY).is_null(), null_of(&DataType::UInt64)).otherwise(m)?)))
+        .map(|(name, m)| Ok((name.to_string(), when(column(KEY).is_null(), null_of(&payload_type)).otherwise(m)?)))
         .collect::<Result<Vec<_>>>()?;
     let matched = filter(with_columns(both, carried)?, column(SIDE).eq(lit(1i64)))?;
 
-    let with_match = match strategy {
-        Strategy::Backward => with_columns(matched, vec![(MATCH.to_string(), column(BACK))])?,
-        Strategy::Forward => with_columns(matched, vec![(MATCH.to_string(), column(FWD))])?,
+    let field = |row: &str, name: &str| -> Result<Expr> {
+        Ok(crate::ops::builtin("get_field")?.call(vec![column(row), lit(name)]))
+    };
+    let pick = match strategy {
+        Strategy::Backward => column(BACK),
+        Strategy::Forward => column(FWD),
         Strategy::Nearest => {
-            // The `on` value of each carried id, to compare the two gaps.
-            let on_of = |id: &str, on: &str| {
-                select(r.clone(), vec![column(RID).alias(id), try_cast(right_on.clone(), on_type.clone()).alias(on)])
-            };
-            let (bon, fon) = ("__ketch_bon", "__ketch_fon");
-            let left_join =
-                |plan, other, key: &str| join(plan, other, vec![column(key)], vec![column(key)], "left", None, None);
-            let matched = left_join(matched, on_of(BACK, bon)?, BACK)?;
-            let matched = left_join(matched, on_of(FWD, fon)?, FWD)?;
-            let back_gap = try_cast(column(KEY) - column(bon), DataType::Float64);
-            let fwd_gap = try_cast(column(fon) - column(KEY), DataType::Float64);
+            let back_gap = try_cast(column(KEY) - field(BACK, PAYLOAD_ON)?, DataType::Float64);
+            let fwd_gap = try_cast(field(FWD, PAYLOAD_ON)? - column(KEY), DataType::Float64);
             let closer = when(fwd_gap.lt_eq(back_gap), column(FWD)).otherwise(column(BACK))?;
-            let pick = when(column(FWD).is_null(), column(BACK))
-                .when(column(BACK).is_null(), column(FWD))
-                .otherwise(closer)?;
-            with_columns(matched, vec![(MATCH.to_string(), pick)])?
+            when(column(FWD).is_null(), column(BACK)).when(column(BACK).is_null(), column(FWD)).otherwise(closer)?
         }
     };
-
-    // Right columns to bring: all but the on/by keys that share a left key's name.
-    let taken: HashSet<&String> = left_names.iter().collect();
-    let (prefix, suffix) = match (prefix, suffix) {
-        (None, None) => ("right.".to_string(), String::new()),
-        (p, s) => (p.unwrap_or_default(), s.unwrap_or_default()),
-    };
-    let mut payload = vec![column(RID).alias(MATCH)];
+    let with_match = with_columns(matched, vec![(MATCH.to_string(), pick)])?;
     let mut out: Vec<Expr> = left_names.iter().map(|n| column(n)).collect();
-    for name in right_names.iter().filter(|n| !same_keys.contains(*n)) {
-        let renamed = if taken.contains(name) { format!("{prefix}{name}{suffix}") } else { name.clone() };
-        payload.push(column(name).alias(&renamed));
-        out.push(column(&renamed));
+    for (i, (_, renamed)) in brought.iter().enumerate() {
+        out.push(field(MATCH, &format!("p{i}"))?.alias(renamed));
     }
-    let right_cols = select(r, payload)?;
-    let joined = join(with_match, right_cols, vec![column(MATCH)], vec![column(MATCH)], "left", None, None)?;
-    select(joined, out)
+    select(with_match, out)
 }
 
 /// The names of the keys that are plain column references.
