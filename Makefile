@@ -13,7 +13,7 @@ export PYO3_PYTHON := $(abspath $(PY))
 SF          ?= 0.1
 DATA        := data/tpch-sf$(SF)
 
-.PHONY: all venv develop build demo test test-rust test-python chromium azurite nginx lint fmt bench bench-memory bench-observe bench-wheel bench-udf bench-images
+.PHONY: all venv develop build demo test test-rust test-python conformance chromium azurite nginx lint fmt bench bench-memory bench-observe bench-wheel bench-udf bench-images
 
 all: test
 
@@ -61,18 +61,30 @@ test-python: develop chromium azurite
 	$(PY) -m pytest -q tests
 	$(PY) -m pytest -q --doctest-modules python/ketch
 
-test: test-rust test-python
+# Daft's own tests (../shared/daft-tests, tag v0.7.24) with `daft` resolving to
+# ketch (conformance/shim.py); conformance/expected_failures.txt lists, with a
+# reason, each test ketch is expected to fail. A listed test that passes, an
+# unlisted failure or a stale entry fails the run (conformance/plugin.py).
+DAFT_TESTS  ?= $(abspath ../shared/daft-tests)
+CONFORMANCE_DIRS := dataframe sql window expressions functions series udf io catalog cookbook recordbatch
+conformance: develop
+	cd $(DAFT_TESTS) && DAFT_RUNNER=native DAFT_PROGRESS_BAR=0 PYTHONDONTWRITEBYTECODE=1 \
+		PYTHONPATH=$(CURDIR)/conformance $(abspath $(PY)) -m pytest -p shim -p plugin -p no:cacheprovider \
+		-q --timeout=300 --continue-on-collection-errors --tb=short -p no:warnings \
+		$(addprefix tests/,$(CONFORMANCE_DIRS))
+
+test: test-rust test-python conformance
 
 lint: venv
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests examples benchmarks
-	$(VENV)/bin/ruff format --check python tests examples benchmarks
+	$(VENV)/bin/ruff check python tests examples benchmarks conformance
+	$(VENV)/bin/ruff format --check python tests examples benchmarks conformance
 
 fmt: venv
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests examples benchmarks
-	$(VENV)/bin/ruff check --fix python tests examples benchmarks
+	$(VENV)/bin/ruff format python tests examples benchmarks conformance
+	$(VENV)/bin/ruff check --fix python tests examples benchmarks conformance
 
 # TPC-H side by side (benchmarks/tpch/run.py): a release build of ketch and the
 # peers (daft 0.7.26, DuckDB, Polars, datafusion) in their own venv.

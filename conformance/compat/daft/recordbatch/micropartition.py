@@ -1,0 +1,3 @@
+from daft.recordbatch import MicroPartition
+
+__all__ = ["MicroPartition"]

@@ -1,0 +1,3 @@
+from daft.recordbatch import RecordBatch
+
+__all__ = ["RecordBatch"]
