@@ -165,8 +165,13 @@ def pytest_sessionfinish(session, exitstatus):
         outcomes = {n: [o, c, STATE.messages.get(n, "")] for n, (o, c) in STATE.outcomes.items()}
         Path(os.environ["KETCH_CONFORMANCE_OUTCOMES"]).write_text(json.dumps(outcomes, indent=0))
     session.config._conformance_table = table
-    if stale and session.exitstatus == 0:
+    # The verdict is the list's: pytest also counts listed files that cannot
+    # be imported as failures (its own collect-report hook runs before ours).
+    unexpected = any(o in ("failed", "xpassed") for o, _ in STATE.outcomes.values())
+    if stale or unexpected:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -71,7 +71,10 @@ fn aggregate_puts_keys_first_and_counts_are_named_after_input() -> Result<()> {
 #[test]
 fn aggregations_are_rejected_outside_agg() -> Result<()> {
     use datafusion::functions_aggregate::expr_fn::sum;
-    let err = ops::select(right()?, vec![sum(col("w"))]).err().map(|e| e.to_string()).unwrap_or_default();
+    // Daft: a select of aggregations only is a global aggregation; mixed with columns, an error.
+    let global = ops::select(right()?, vec![sum(col("w"))])?;
+    assert_eq!(names(&global), ["w"]);
+    let err = ops::select(right()?, vec![sum(col("w")), col("v")]).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("not allowed in select()"), "{err}");
     Ok(())
 }
