@@ -203,7 +203,8 @@ impl PyPlan {
     }
 
     /// Daft's `into_batches`: the rows regrouped into batches of `batch_size`.
-    fn into_batches(&self, batch_size: usize) -> R {
+    #[pyo3(name = "into_batches")]
+    fn batched(&self, batch_size: usize) -> R {
         let node = ketch_plan::batches::IntoBatches::try_new(std::sync::Arc::new(self.plan.clone()), batch_size);
         Ok(node.py_err()?.into_plan().into())
     }
