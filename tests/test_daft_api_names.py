@@ -162,8 +162,14 @@ def test_series_methods_match_daft():
         assert ours == theirs, i
     with pytest.raises(ValueError, match="expected another Series"):
         ketch.Series.from_pylist([1, None]).fill_null(0)
-    with pytest.raises(AttributeError, match="no function"):
+    with pytest.raises(AttributeError, match="no_such_function"):
         ketch.Series.from_pylist(["a"]).str.no_such_function()
+    # The namespaces are Daft's classes: methods Daft's tests take unbound.
+    from ketch.series import SeriesStringNamespace
+
+    s = ketch.Series.from_pylist(["hello world", None])
+    assert SeriesStringNamespace.to_camel_case(s.str).to_pylist() == ["helloWorld", None]
+    assert s.str.split(ketch.Series.from_pylist([" "])).to_pylist() == [["hello", "world"], None]
     assert ketch.Series.from_pylist([1, 2, 3]).size_bytes() > 0
 
 

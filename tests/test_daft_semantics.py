@@ -158,3 +158,120 @@ def test_files_listed_out_of_path_order_are_read_in_the_given_order(tmp_path):
         return m.read_parquet([str(tmp_path / "b.parquet"), str(tmp_path / "a.parquet")]).to_pydict()
 
     assert _both(build) == {"x": [1, 2, 3, 4]}
+
+
+def _outcome(m, df, build):
+    """The result of ``df.select(build(m))`` as (values, dtype), or the error class and Daft's message text."""
+    try:
+        out = df.select(build(m).alias("r")).collect()
+    except ValueError as e:  # DaftCoreException: a ValueError in both
+        message = str(e)
+        for text in ("Cannot subtract types", "Cannot perform comparison", "Cannot perform logic", "Cannot add"):
+            if text in message:
+                return "error", text
+        return "error", type(e).__name__
+    return out.to_pydict()["r"], str(out.schema()["r"].dtype)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda m: m.col("i") - m.col("n"),  # Daft: Cannot subtract types: Int64, Null
+        lambda m: m.col("b") - m.col("b"),  # booleans are not numbers in arithmetic
+        lambda m: m.col("b") + m.col("i"),  # ... but add as the number's type
+        lambda m: m.col("i") == m.col("b"),  # and compare as numbers
+        lambda m: m.col("i") < m.col("d"),  # Int64 vs Date: no common type
+        lambda m: m.col("n") & m.col("n"),  # logic needs a boolean or an integer
+        lambda m: m.col("i") & True,
+        lambda m: m.col("i8") - m.col("u64"),  # signed with UInt64: Float64
+        lambda m: m.col("i8") + m.col("u64"),
+        lambda m: m.functions.when(m.col("b"), m.col("i8")).otherwise(m.col("u64")),
+        lambda m: m.functions.when(m.col("b"), m.col("b")).otherwise(m.col("i8")),
+        lambda m: m.col("i8").fill_null(m.col("b")),
+        lambda m: m.col("bin") + m.col("bin"),  # binary concatenates
+    ],
+)
+def test_operand_types_follow_daft(build):
+    import datetime
+
+    def run(m):
+        df = m.from_arrow(
+            pa.table(
+                {
+                    "i": pa.array([1, 2, None]),
+                    "n": pa.array([None, None, None], pa.null()),
+                    "b": [True, False, None],
+                    "d": [datetime.date(2020, 1, 1)] * 3,
+                    "i8": pa.array([1, -2, None], pa.int8()),
+                    "u64": pa.array([1, 2, None], pa.uint64()),
+                    "bin": pa.array([b"a", b"b", None]),
+                }
+            )
+        )
+        return _outcome(m, df, build)
+
+    _both(run)
+
+
+def test_schema_states_the_coerced_types():
+    # The schema before collect is the schema of the rows (a CASE of Int8 and Int16 is Int16).
+    df = ketch.from_arrow(
+        pa.table({"p": [True, False], "a": pa.array([1, 2], pa.int8()), "b": pa.array([3, 4], pa.int16())})
+    )
+    out = df.select(ketch.functions.when(ketch.col("p"), ketch.col("a")).otherwise(ketch.col("b")).alias("x"))
+    assert out.schema()["x"].dtype == ketch.DataType.int16()
+    assert out.collect().schema()["x"].dtype == ketch.DataType.int16()
+
+
+def test_string_functions_take_strings_and_integers_only():
+    def build(m):
+        df = m.from_pydict({"s": ["a,b", "c"], "i": [1, 2], "f": [1.0, 2.0]})
+        return [
+            _outcome(m, df, lambda m: m.functions.split(m.col("s"), m.col("i"))),
+            _outcome(m, df, lambda m: m.functions.left(m.col("s"), m.col("f"))),
+            _outcome(m, df, lambda m: m.functions.left(m.col("s"), m.col("i"))),
+            _outcome(m, df, lambda m: m.functions.split(m.col("s"), ",")),
+        ]
+
+    got = _both(build)
+    assert got[0][0] == "error" and got[3][0] == [["a", "b"], ["c"]]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+def test_tensor_arithmetic(op):
+    import operator
+
+    import numpy as np
+
+    fn = getattr(operator, op)
+
+    def build(m):
+        x = np.arange(12, dtype=np.int16).reshape(3, 2, 2)
+        y = np.arange(1, 13, dtype=np.float32).reshape(3, 2, 2)
+        df = m.from_pydict({"x": x, "y": y})
+        df = df.with_columns(
+            {
+                "x": df["x"].cast(m.DataType.tensor(m.DataType.int16(), (2, 2))),
+                "y": df["y"].cast(m.DataType.tensor(m.DataType.float32(), (2, 2))),
+            }
+        )
+        df = df.with_column("z", fn(df["x"], df["y"])).collect()
+        return [v.tolist() for v in df.to_pydict()["z"]], str(df.schema()["z"].dtype)
+
+    _both(build)
+
+
+def test_series_namespaces_are_daft_classes():
+    def build(m):
+        s = m.Series.from_pylist(["hello_world", None, "a b"])
+        p = m.Series.from_pylist([True, False, None])
+        return [
+            s.str.to_camel_case().to_pylist(),
+            s.str.split(m.Series.from_pylist(["_"])).to_pylist(),
+            s.str.left(m.Series.from_pylist([3])).to_pylist(),
+            p.if_else(m.Series.from_pylist([1, 2, 3]), m.Series.from_pylist([4, 5, 6])).to_pylist(),
+            m.Series.from_pylist([1, 2, 3]).filter(m.Series.from_pylist([False])).to_pylist(),
+            s.size_bytes(),
+        ]
+
+    _both(build)

@@ -660,6 +660,19 @@ class _DaftExtension(pa.ExtensionType):
         return cls(storage_type, json.loads(serialized)["datatype"])
 
 
+def get_super_ext_type() -> type[pa.ExtensionType]:
+    """The ``pyarrow.ExtensionType`` class of Daft's logical types in Arrow
+    (``daft.super_extension``): the type of an embedding, image or tensor
+    column in ``to_arrow()`` results (Daft's ``daft.datatype.get_super_ext_type``).
+
+    >>> import pyarrow as pa
+    >>> t = DataType.embedding(DataType.float32(), 2).to_arrow_dtype()
+    >>> isinstance(t, get_super_ext_type())
+    True
+    """
+    return _DaftExtension
+
+
 def _as_dtype(value: Any, sql_names: bool = False) -> DataType:
     """A DataType from a DataType, a pyarrow type or a Python type; with
     ``sql_names`` also from a SQL type name (``"int"``, see

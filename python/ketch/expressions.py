@@ -155,6 +155,18 @@ class Expression:
     def __init__(self, native: PyExpr) -> None:
         self._expr = native
 
+    def __copy__(self) -> Expression:
+        return Expression(self._expr)
+
+    def __deepcopy__(self, memo: dict) -> Expression:
+        """A copy (``copy.deepcopy``): expressions are immutable, so it shares the native tree.
+
+        >>> import copy
+        >>> repr(copy.deepcopy(col("a") + 1))
+        'col(a) + lit(1)'
+        """
+        return Expression(self._expr)
+
     # --- helpers ------------------------------------------------------
     def _bin(self, op: str, other: Any) -> Expression:
         return Expression(self._expr.binary(op, _to_expr(other)._expr))

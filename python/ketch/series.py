@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ketch import logical, logical_values
+from ketch import functions, logical, logical_values
 from ketch.dataframe import _from_table
 from ketch.datatype import DataType, _as_dtype
 from ketch.expressions import col
@@ -182,8 +182,18 @@ class Series:
         return self._apply_with({"fill": fill_value}, lambda e, c: e.fill_null(c["fill"]))
 
     def if_else(self, if_true: Series, if_false: Series) -> Series:
-        """``if_true`` where this (Boolean) Series is true, else ``if_false``."""
-        return self._apply_with({"t": if_true, "f": if_false}, lambda e, c: e.if_else(c["t"], c["f"]))
+        """``if_true`` where this (Boolean) Series is true, ``if_false`` where it
+        is false, and null where it is null (Daft's ``Series.if_else``).
+
+        >>> p = Series.from_pylist([True, False, None])
+        >>> p.if_else(Series.from_pylist([1]), Series.from_pylist([2])).to_pylist()
+        [1, 2, None]
+        """
+
+        def pick(e: Any, c: dict) -> Any:
+            return functions.when(e.is_null(), None).when(e, c["t"]).otherwise(c["f"])
+
+        return self._apply_with({"t": if_true, "f": if_false}, pick)
 
     def hash(self, seed: Series | None = None) -> Series:
         if seed is None:
@@ -205,10 +215,11 @@ class Series:
         return self.take(self.argsort(descending, nulls_first))
 
     def filter(self, mask: Series) -> Series:
-        """The values where ``mask`` (Boolean, same length) is true."""
+        """The values where ``mask`` (Boolean, of the same length or one value
+        that broadcasts) is true."""
         if not isinstance(mask, Series) or not pa.types.is_boolean(mask._array.type):
             raise ValueError(f"filter expects a Boolean Series, got {mask!r}")
-        return Series._make(self._array.filter(mask._array), self._name)
+        return Series._make(self._array.filter(_broadcast(mask._array, len(self))), self._name)
 
     def take(self, idx: Series) -> Series:
         """The values at the row indices ``idx`` (an integer Series)."""
@@ -231,8 +242,17 @@ class Series:
         return Series._make(pa.concat_arrays(arrays), series[0]._name)
 
     def size_bytes(self) -> int:
-        """The bytes the values take in memory."""
-        return self._array.nbytes
+        """The bytes the values take in Daft's in-memory layout: the Arrow
+        buffers, with 64-bit offsets for strings, binary and lists (Daft holds
+        them as Arrow's large types), as Daft's ``Series.size_bytes``.
+
+        >>> Series.from_pylist(["ab", None]).size_bytes()  # validity + 3 int64 offsets + 2 bytes
+        27
+        """
+        array = self._array.storage if isinstance(self._array, pa.ExtensionArray) else self._array
+        # A slice counts the bytes it references; a whole array its buffers.
+        held = array.nbytes if array.offset else sum(buf.size for buf in array.buffers() if buf is not None)
+        return held + _offset_widening(array)
 
     def try_cast(self, dtype: Any) -> Series:
         """The values cast to ``dtype``, null where they do not convert."""
@@ -240,39 +260,74 @@ class Series:
         return self._apply(lambda e: e.try_cast(dtype))
 
     @property
-    def str(self) -> _SeriesNamespace:
-        """String functions, as the Expression methods of the same names."""
-        return _SeriesNamespace(self, "str")
+    def str(self) -> SeriesStringNamespace:
+        """String functions (Daft's ``Series.str``)."""
+        return SeriesStringNamespace.from_series(self)
 
     @property
-    def dt(self) -> _SeriesNamespace:
-        """Date and time functions, as the Expression methods of the same names."""
-        return _SeriesNamespace(self, "dt")
+    def dt(self) -> SeriesDateNamespace:
+        """Date and time functions (Daft's ``Series.dt``)."""
+        return SeriesDateNamespace.from_series(self)
 
     @property
-    def list(self) -> _SeriesNamespace:
-        """List functions (``list_*`` Expression methods)."""
-        return _SeriesNamespace(self, "list")
+    def list(self) -> SeriesListNamespace:
+        """List functions (Daft's ``Series.list``)."""
+        return SeriesListNamespace.from_series(self)
 
     @property
-    def map(self) -> _SeriesNamespace:
-        """Map functions (``map_*`` Expression methods)."""
-        return _SeriesNamespace(self, "map")
+    def map(self) -> SeriesMapNamespace:
+        """Map functions (Daft's ``Series.map``)."""
+        return SeriesMapNamespace.from_series(self)
 
     @property
-    def float(self) -> _SeriesNamespace:
+    def float(self) -> SeriesFloatNamespace:
         """Float functions (``is_nan``, ``is_inf``, ``not_nan``, ``fill_nan``)."""
-        return _SeriesNamespace(self, "float")
+        return SeriesFloatNamespace.from_series(self)
 
     @property
-    def partitioning(self) -> _SeriesNamespace:
-        """Partition transforms (``partitioning_*`` Expression methods)."""
-        return _SeriesNamespace(self, "partitioning")
+    def partitioning(self) -> SeriesPartitioningNamespace:
+        """Partition transforms (Daft's ``Series.partitioning``)."""
+        return SeriesPartitioningNamespace.from_series(self)
 
     @property
     def image(self) -> SeriesImageNamespace:
         """Image functions over an image (or binary, for ``decode``) Series."""
-        return SeriesImageNamespace(self)
+        return SeriesImageNamespace.from_series(self)
+
+    def _eval_expressions(self, func_name: str, *args: Any, **kwargs: Any) -> Series:
+        """``func_name(self, *args, **kwargs)`` evaluated by the engine, named as
+        this Series (Daft's ``Series._eval_expressions``).
+
+        ``func_name`` is a :mod:`ketch.functions` name or Daft's registry name
+        for one (``utf8_contains``, ``regexp_match``, ...). Series arguments
+        become columns of one table (each of this Series' length, or one value
+        that broadcasts); other values are literals; keyword arguments that are
+        None are left out, as in Daft. Raises ValueError for an unknown
+        function or Series of other lengths.
+
+        >>> s = Series.from_pylist(["ab", "cd"])
+        >>> s._eval_expressions("upper").to_pylist()
+        ['AB', 'CD']
+        """
+        name = _DAFT_REGISTRY_NAMES.get(func_name, func_name)
+        fn = name if callable(name) else getattr(functions, name, None)
+        if not callable(fn):
+            raise ValueError(f"{func_name} not found in function registry")
+        n = max([len(self), *(len(a) for a in (*args, *kwargs.values()) if isinstance(a, Series))])
+        columns: dict[str, pa.Array] = {}
+
+        def column(value: Any) -> Any:
+            if not isinstance(value, Series):
+                return value
+            if len(value) not in (n, 1):
+                raise ValueError(f"expected Series of length {n} or 1, got {value.name()!r} of length {len(value)}")
+            key = f"__arg{len(columns)}"
+            columns[key] = _broadcast(value._array, n)
+            return col(key)
+
+        expr = fn(column(self), *map(column, args), **{k: column(v) for k, v in kwargs.items() if v is not None})
+        out = _from_table(pa.table(columns)).select(expr.alias(self._name))._run()
+        return Series._make(_with_field(out.column(0).combine_chunks(), out.schema.field(0)), self._name)
 
     def __len__(self) -> int:
         return len(self._array)
@@ -350,58 +405,262 @@ for _name in "add sub mul truediv floordiv mod eq ne lt le gt ge and_ or_ xor ls
     setattr(Series, f"__{_name.rstrip('_')}__", _binary_operator(_name))
 
 
-class _SeriesNamespace:
-    """``Series.str``/``dt``/``list``/``map``/``float``/``partitioning``:
-    ``series.<ns>.f(...)`` is the Expression method ``<ns>_f`` or ``f``
-    evaluated by the engine over the Series (other Series arguments are not
-    taken here)."""
-
-    def __init__(self, series: Series, prefix: str) -> None:
-        self._series, self._prefix = series, prefix
-
-    def __getattr__(self, name: str) -> Any:
-        probe = col("x")
-        # Where Daft's Series namespace and Expression method names differ.
-        renamed = {"partitioning": f"partition_{name}", "dt": "date_trunc" if name == "truncate" else name}
-        candidates = (f"{self._prefix}_{name}", renamed.get(self._prefix, name), name)
-        found = [c for c in candidates if callable(getattr(probe, c, None))]
-        if name.startswith("_") or not found:
-            raise AttributeError(f"Series.{self._prefix} has no function {name!r}")
-        method = found[0]
-
-        def call(*args: Any, **kwargs: Any) -> Series:
-            return self._series._apply(lambda e: getattr(e, method)(*args, **kwargs))
-
-        return call
+# Daft's function-registry names where ketch.functions names them otherwise
+# (or the function, where the arguments differ too).
+_DAFT_REGISTRY_NAMES: dict[str, Any] = {
+    "utf8_contains": "contains",
+    "regexp_match": "regexp",
+    "ends_with": "endswith",
+    "starts_with": "startswith",
+    # Daft's `truncate(expr, relative_to, interval=)`; ketch's `date_trunc(interval, expr, relative_to)`.
+    "truncate": lambda expr, relative_to=None, *, interval: functions.date_trunc(interval, expr, relative_to),
+    "image_decode": "decode_image",
+    "image_encode": "encode_image",
+    "image_resize": "resize",
+    "to_mode": "convert_image",
+    "to_tensor": "image_to_tensor",
+}
 
 
-class SeriesImageNamespace:
-    """``Series.image``: Daft 0.7.26's image functions on a Series, each run by
-    the engine as the expression method of the same meaning."""
+class SeriesNamespace:
+    """The base of ``Series.str``/``dt``/``list``/``map``/``float``/
+    ``partitioning``/``image``: each method runs a :mod:`ketch.functions`
+    function over the Series (see :meth:`Series._eval_expressions`)."""
 
-    def __init__(self, series: Series) -> None:
-        self._series = series
+    _series: Series
 
-    def decode(self, on_error: str = "raise", mode: Any = None) -> Series:
-        """Encoded bytes (``Binary``) -> ``Image[mode]``; see :func:`ketch.functions.decode_image`."""
-        mode = ImageMode.RGB if mode is None else mode
-        return self._series._apply(lambda e: e.decode_image(on_error=on_error, mode=mode))
+    def __init__(self) -> None:
+        raise NotImplementedError("We do not support creating a SeriesNamespace via __init__ ")
 
-    def encode(self, image_format: Any) -> Series:
-        """``Image`` -> encoded bytes (``Binary``) in ``image_format``."""
-        return self._series._apply(lambda e: e.encode_image(image_format))
+    @classmethod
+    def from_series(cls, series: Series) -> Any:
+        ns = cls.__new__(cls)
+        ns._series = series
+        return ns
 
-    def resize(self, w: int, h: int) -> Series:
-        """Each image resized to ``w`` x ``h`` (bilinear)."""
-        return self._series._apply(lambda e: e.resize(w, h))
+    def _eval_expressions(self, func_name: str, *args: Any, **kwargs: Any) -> Series:
+        return self._series._eval_expressions(func_name, *args, **kwargs)
+
+
+def _namespace(cls: type, methods: str) -> type:
+    """Adds to ``cls`` one method per line of ``methods``: ``name(params) -> call``,
+    where ``call`` is the ``_eval_expressions`` argument list (Daft's signatures
+    and function names, daft/series.py)."""
+    for line in filter(None, (m.strip() for m in methods.splitlines())):
+        head, call = (part.strip() for part in line.split("->"))
+        name, params = head.split("(", 1)
+        params = params.rstrip(")")
+        scope: dict[str, Any] = {"ImageMode": ImageMode}
+        code = f"def {name}(self{', ' if params else ''}{params}):\n    return self._eval_expressions({call})\n"
+        exec(code, scope)  # noqa: S102 - a method with Daft's exact signature
+        fn = scope[name]
+        fn.__doc__ = f"Daft's ``Series.{cls._prefix}.{name}``: ``_eval_expressions({call})`` over the values."
+        fn.__qualname__ = f"{cls.__name__}.{name}"
+        setattr(cls, name, fn)
+    return cls
+
+
+class SeriesStringNamespace(SeriesNamespace):
+    """``Series.str``: Daft 0.7.26's string functions on a Series."""
+
+    _prefix = "str"
+
+    def concat(self, other: Series) -> Series:
+        """The strings joined with ``other``'s (a Series): ``self + other``."""
+        if not isinstance(other, Series):
+            raise ValueError(f"expected another Series but got {type(other)}")
+        return self._series + other
+
+    def normalize(
+        self,
+        *,
+        remove_punct: bool = False,
+        lowercase: bool = False,
+        nfd_unicode: bool = False,
+        white_space: bool = False,
+    ) -> Series:
+        """The strings normalized (see :func:`ketch.functions.normalize`)."""
+        flags = {"lowercase": lowercase, "nfd_unicode": nfd_unicode, "white_space": white_space}
+        return self._eval_expressions("normalize", remove_punct=remove_punct, **flags)
+
+    def count_matches(self, patterns: Any, *, whole_words: bool = False, case_sensitive: bool = True) -> Series:
+        """How many times ``patterns`` (a string or a list of them) occur in each string."""
+        return self._eval_expressions(
+            "count_matches", patterns=patterns, whole_words=whole_words, case_sensitive=case_sensitive
+        )
+
+
+_namespace(
+    SeriesStringNamespace,
+    """
+    endswith(suffix) -> "endswith", suffix
+    startswith(prefix) -> "startswith", prefix
+    contains(pattern) -> "contains", pattern
+    match(pattern) -> "regexp", pattern
+    split(pattern) -> "split", pattern
+    regexp_split(pattern) -> "regexp_split", pattern
+    extract(pattern, index=0) -> "regexp_extract", pattern, index=index
+    extract_all(pattern, index=0) -> "regexp_extract_all", pattern, index=index
+    replace(pattern, replacement, regex=False) -> "regexp_replace" if regex else "replace", pattern, replacement
+    length() -> "length"
+    length_bytes() -> "length_bytes"
+    lower() -> "lower"
+    upper() -> "upper"
+    lstrip() -> "lstrip"
+    rstrip() -> "rstrip"
+    strip() -> "strip"
+    reverse() -> "reverse"
+    capitalize() -> "capitalize"
+    to_camel_case() -> "to_camel_case"
+    to_upper_camel_case() -> "to_upper_camel_case"
+    to_snake_case() -> "to_snake_case"
+    to_upper_snake_case() -> "to_upper_snake_case"
+    to_kebab_case() -> "to_kebab_case"
+    to_upper_kebab_case() -> "to_upper_kebab_case"
+    to_title_case() -> "to_title_case"
+    left(nchars) -> "left", nchars
+    right(nchars) -> "right", nchars
+    find(substr) -> "find", substr
+    rpad(length, pad) -> "rpad", length, pad
+    lpad(length, pad) -> "lpad", length, pad
+    repeat(n) -> "repeat", n
+    like(pattern) -> "like", pattern
+    ilike(pattern) -> "ilike", pattern
+    to_date(format) -> "to_date", format=format
+    to_datetime(format, timezone=None) -> "to_datetime", format=format, timezone=timezone
+    substr(start, length=None) -> "substr", start, length
+    """,
+)
+
+
+class SeriesDateNamespace(SeriesNamespace):
+    """``Series.dt``: Daft 0.7.26's date and time functions on a Series."""
+
+    _prefix = "dt"
+
+
+_namespace(
+    SeriesDateNamespace,
+    "\n".join(
+        f"{f}() -> {f!r}"
+        for f in (
+            "date day hour minute second millisecond microsecond nanosecond unix_date time month quarter year "
+            "day_of_week day_of_month day_of_year week_of_year total_seconds total_milliseconds "
+            "total_microseconds total_nanoseconds total_minutes total_hours total_days"
+        ).split()
+    )
+    + """
+    truncate(interval, relative_to=None) -> "truncate", relative_to, interval=interval
+    to_unix_epoch(time_unit=None) -> "to_unix_epoch", time_unit=time_unit
+    strftime(fmt=None) -> "strftime", format=fmt
+    convert_time_zone(to_timezone, from_timezone=None) -> "convert_time_zone", to_timezone, from_timezone
+    replace_time_zone(timezone=None) -> "replace_time_zone", timezone
+    """,
+)
+
+
+class SeriesFloatNamespace(SeriesNamespace):
+    """``Series.float``: NaN and infinity tests on a float Series."""
+
+    _prefix = "float"
+
+
+_namespace(
+    SeriesFloatNamespace,
+    """
+    is_nan() -> "is_nan"
+    is_inf() -> "is_inf"
+    not_nan() -> "not_nan"
+    fill_nan(fill_value) -> "fill_nan", fill_value
+    """,
+)
+
+
+class SeriesListNamespace(SeriesNamespace):
+    """``Series.list``: Daft 0.7.26's list functions on a Series."""
+
+    _prefix = "list"
+
+
+_namespace(
+    SeriesListNamespace,
+    """
+    length() -> "list_count", mode="all"
+    get(idx, default) -> "get", idx, default=default
+    sort(desc=False, nulls_first=None) -> "list_sort", desc=desc, nulls_first=nulls_first
+    flatten() -> "list_flatten"
+    contains(item) -> "list_contains", item
+    """,
+)
+
+
+class SeriesMapNamespace(SeriesNamespace):
+    """``Series.map``: the value of a key in each map."""
+
+    _prefix = "map"
+
+
+_namespace(SeriesMapNamespace, 'get(key) -> "map_get", key')
+
+
+class SeriesPartitioningNamespace(SeriesNamespace):
+    """``Series.partitioning``: Iceberg-style partition transforms on a Series."""
+
+    _prefix = "partitioning"
+
+
+_namespace(
+    SeriesPartitioningNamespace,
+    """
+    days() -> "partition_days"
+    hours() -> "partition_hours"
+    months() -> "partition_months"
+    years() -> "partition_years"
+    iceberg_bucket(n) -> "partition_iceberg_bucket", n
+    iceberg_truncate(w) -> "partition_iceberg_truncate", w
+    """,
+)
+
+
+class SeriesImageNamespace(SeriesNamespace):
+    """``Series.image``: Daft 0.7.26's image functions on a Series."""
+
+    _prefix = "image"
 
     def to_mode(self, mode: Any) -> Series:
-        """Each image converted to ``mode``."""
-        return self._series._apply(lambda e: e.convert_image(mode))
+        """Each image converted to ``mode`` (an ImageMode or its name). Raises
+        ValueError for anything else."""
+        if isinstance(mode, str):
+            mode = ImageMode.from_mode_string(mode.upper())
+        if not isinstance(mode, ImageMode):
+            raise ValueError(f"mode must be a string or ImageMode variant, but got: {mode}")
+        return self._eval_expressions("convert_image", mode=mode)
 
-    def to_tensor(self) -> Series:
-        """Images as ``Tensor[UInt8]`` / ``FixedShapeTensor`` (height, width, channel)."""
-        return self._series._apply(lambda e: e.image_to_tensor())
+
+_namespace(
+    SeriesImageNamespace,
+    """
+    decode(on_error="raise", mode=ImageMode.RGB) -> "decode_image", on_error=on_error, mode=mode
+    encode(image_format) -> "encode_image", image_format=image_format
+    resize(w, h) -> "resize", w=w, h=h
+    to_tensor() -> "image_to_tensor"
+    """,
+)
+
+
+def _offset_widening(array: pa.Array) -> int:
+    """The bytes ``array``'s 32-bit offsets (strings, binary, lists, at any
+    depth) grow by as 64-bit offsets: 4 per offset, one more offset than values."""
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_binary(t):
+        return (len(array) + 1) * 4
+    if pa.types.is_list(t):
+        return (len(array) + 1) * 4 + _offset_widening(array.values)
+    if pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _offset_widening(array.values)
+    if pa.types.is_struct(t):
+        return sum(_offset_widening(array.field(i)) for i in range(t.num_fields))
+    return 0
 
 
 def _broadcast(array: pa.Array, n: int) -> pa.Array:

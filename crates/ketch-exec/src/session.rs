@@ -129,6 +129,8 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
         .build();
     // Daft functions expand into DataFusion's before type coercion runs.
     state.register_function_rewrite(Arc::new(ketch_functions::function::ExpandDaftFunctions))?;
+    // Daft's supertypes where DataFusion's coercion differs (a boolean met with a number), before coercion.
+    state.register_function_rewrite(Arc::new(ketch_functions::supertype::DaftSupertypes))?;
     let ctx = SessionContext::new_with_state(state);
     for udf in ketch_functions::scalar_udfs() {
         ctx.register_udf(Arc::unwrap_or_clone(udf));

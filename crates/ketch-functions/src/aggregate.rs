@@ -46,7 +46,7 @@ impl AggregateUDFImpl for Product {
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         match &arg_types[0] {
             t if t.is_integer() => Ok(DataType::Int64),
-            t if t.is_numeric() || t.is_null() => Ok(DataType::Float64),
+            t if t.is_numeric() => Ok(DataType::Float64),
             t => plan_err!("product expects a numeric input, got {t}"),
         }
     }

@@ -8,7 +8,8 @@
 //! - `xor` (`^`), `and` (`&`), `or` (`|`): logical (Kleene) on booleans,
 //!   bitwise on integers (Daft: `col("a") & 3`).
 //! - `add` (`+`): numeric addition, string concatenation when either side
-//!   is a string (Daft: `col("a") + "x"`), and date + duration.
+//!   is a string (Daft: `col("a") + "x"`), byte concatenation of binary
+//!   values, and date + duration.
 //!
 //! During optimization [`ScalarUDFImpl::simplify`] rewrites each call to
 //! DataFusion's own operators once the types are known, so they cost nothing
@@ -27,6 +28,9 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility, binary_expr,
     expr_fn::cast as cast_expr,
 };
+
+use crate::multimodal::types::daft_name;
+use crate::supertype::{has_supertype, is_binary, is_numeric, is_primitive, is_temporal};
 
 /// Which Daft operator a [`DaftBinary`] implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +66,11 @@ impl DaftBinary {
     pub fn new(kind: BinaryKind) -> Self {
         Self { kind, signature: Signature::any(2, Volatility::Immutable) }
     }
+
+    /// Which operator this is.
+    pub fn kind(&self) -> BinaryKind {
+        self.kind
+    }
 }
 
 fn is_decimal(t: &DataType) -> bool {
@@ -78,6 +87,11 @@ fn is_duration(t: &DataType) -> bool {
 
 fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// `+` of binary values (or a binary and a null) concatenates bytes.
+fn binary_concat(l: &DataType, r: &DataType) -> bool {
+    (is_binary(l) && (is_binary(r) || r.is_null())) || (l.is_null() && is_binary(r))
 }
 
 fn numeric(t: &DataType) -> bool {
@@ -110,11 +124,51 @@ impl DaftBinary {
         }
     }
 
+    /// Daft's error for operand types it does not accept (both primitive):
+    /// `+` takes numbers, booleans, strings, binary and nulls with a common
+    /// type (binary and fixed-size binary join); `&`, `|`, `^` take booleans
+    /// with booleans or nulls, and integers with integers or nulls (not
+    /// UInt64 with a signed integer); `/` and `//` take numbers.
+    fn operand_error(&self, l: &DataType, r: &DataType) -> Option<String> {
+        if !is_primitive(l) || !is_primitive(r) {
+            return None;
+        }
+        let ok = match self.kind {
+            BinaryKind::Add => {
+                !is_temporal(l) && !is_temporal(r) && (has_supertype(l, r) || (is_binary(l) && is_binary(r)))
+            }
+            BinaryKind::Xor | BinaryKind::And | BinaryKind::Or => {
+                let signed = |t: &DataType| t.is_signed_integer();
+                let int_or_null = |t: &DataType| t.is_integer() || t.is_null();
+                let bool_or_null = |t: &DataType| matches!(t, DataType::Boolean | DataType::Null);
+                let mixed_u64 = (l == &DataType::UInt64 && signed(r)) || (r == &DataType::UInt64 && signed(l));
+                let integers = int_or_null(l) && int_or_null(r) && (l.is_integer() || r.is_integer()) && !mixed_u64;
+                let booleans =
+                    bool_or_null(l) && bool_or_null(r) && (l == &DataType::Boolean || r == &DataType::Boolean);
+                integers || booleans
+            }
+            BinaryKind::TrueDivide | BinaryKind::FloorDivide => is_numeric(l) && is_numeric(r),
+        };
+        let verb = match self.kind {
+            BinaryKind::Add => "add",
+            BinaryKind::TrueDivide | BinaryKind::FloorDivide => "divide",
+            _ => "perform logic on",
+        };
+        (!ok).then(|| format!("Cannot {verb} types: {}, {}", daft_name(l), daft_name(r)))
+    }
+
     fn result_type(&self, l: &DataType, r: &DataType) -> Result<DataType> {
+        if let Some(msg) = self.operand_error(l, r) {
+            return plan_err!("{msg}");
+        }
         match self.kind {
             BinaryKind::Add if is_string(l) || is_string(r) => Ok(DataType::Utf8),
+            BinaryKind::Add if binary_concat(l, r) => Ok(DataType::Binary),
             BinaryKind::Add if is_date(l) && is_duration(r) => Ok(l.clone()),
             BinaryKind::Add if is_duration(l) && is_date(r) => Ok(r.clone()),
+            // A boolean added to a number counts as that number's type (Daft's supertype).
+            BinaryKind::Add if l == &DataType::Boolean && r.is_numeric() => Ok(r.clone()),
+            BinaryKind::Add if r == &DataType::Boolean && l.is_numeric() => Ok(l.clone()),
             BinaryKind::Add => BinaryTypeCoercer::new(l, &Operator::Plus, r).get_result_type(),
             BinaryKind::Xor | BinaryKind::And | BinaryKind::Or => match (l, r) {
                 (DataType::Boolean | DataType::Null, DataType::Boolean | DataType::Null) => Ok(DataType::Boolean),
@@ -180,6 +234,12 @@ impl ScalarUDFImpl for DaftBinary {
                 if info.get_data_type(&concat)? == DataType::Utf8 { concat } else { cast_expr(concat, DataType::Utf8) }
             }
             // DataFusion adds intervals, not durations, to dates.
+            // Binary values join as bytes (Daft's `+` on binary).
+            BinaryKind::Add if binary_concat(&lt, &rt) => binary_expr(
+                cast_expr(left, DataType::Binary),
+                Operator::StringConcat,
+                cast_expr(right, DataType::Binary),
+            ),
             BinaryKind::Add if is_date(&lt) && is_duration(&rt) => coerced(left, Operator::Plus, as_interval(right))?,
             BinaryKind::Add if is_duration(&lt) && is_date(&rt) => coerced(right, Operator::Plus, as_interval(left))?,
             BinaryKind::Add => coerced(left, Operator::Plus, right)?,
@@ -317,7 +377,7 @@ mod tests {
         let ctx = SessionContext::new();
         ctx.register_udf(ScalarUDF::new_from_impl(DaftBinary::new(BinaryKind::TrueDivide)));
         let err = ctx.sql("select true_divide(1, 'x')").await.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("Cannot divide types: Int64, Utf8"), "{err}");
+        assert!(err.contains("Cannot divide types: Int64, String"), "{err}");
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ pub mod daft;
 pub mod function;
 pub mod multimodal;
 mod registry;
+pub mod supertype;
 
 pub use registry::{
     FunctionKind, aggregate, aggregate_udfs, daft_functions, daft_scalar_udfs, scalar, scalar_udfs, window,

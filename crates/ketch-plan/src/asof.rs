@@ -235,8 +235,11 @@ pub fn join_asof(
     let field = |row: &str, name: &str| -> Result<Expr> {
         Ok(crate::ops::builtin("get_field")?.call(vec![column(row), lit(name)]))
     };
+    // Null-typed keys match nothing: there is no gap to measure.
+    let null_keys = matched.schema().field_with_unqualified_name(KEY)?.data_type().is_null();
     let pick = match strategy {
         Strategy::Backward => column(BACK),
+        Strategy::Nearest if null_keys => column(BACK),
         Strategy::Forward => column(FWD),
         Strategy::Nearest => {
             let back_gap = try_cast(column(KEY) - field(BACK, PAYLOAD_ON)?, DataType::Float64);

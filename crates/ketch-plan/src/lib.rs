@@ -18,6 +18,7 @@ pub mod rules;
 pub mod sample;
 pub mod sql;
 pub mod sql_types;
+pub mod typing;
 pub mod udf;
 pub mod write;
 

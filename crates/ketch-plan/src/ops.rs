@@ -33,56 +33,6 @@ pub fn check_no_aggregation(method: &str, exprs: &[Expr]) -> Result<()> {
     Ok(())
 }
 
-/// Errors when an expression compares a string with a number: Daft does not
-/// compare them (DataFusion would cast the string to a number row by row and
-/// fail at execution on the first that is not one, naming no column).
-pub fn check_comparisons(plan: &LogicalPlan, exprs: &[Expr]) -> Result<()> {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::{BinaryExpr, Operator};
-    let schema = plan.schema();
-    let is_string = |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
-    let mut found = None;
-    for e in exprs {
-        e.apply(|node| {
-            if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = node
-                && matches!(
-                    op,
-                    Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
-                )
-                && let (Ok(l), Ok(r)) = (left.get_type(schema), right.get_type(schema))
-                && ((is_string(&l) && r.is_numeric()) || (l.is_numeric() && is_string(&r)))
-            {
-                let name = ketch_functions::multimodal::types::daft_name;
-                found = Some(format!(
-                    "Cannot perform comparison on types: {}, {} in {}",
-                    name(&l),
-                    name(&r),
-                    crate::display::display(node)
-                ));
-                return Ok(TreeNodeRecursion::Stop);
-            }
-            Ok(TreeNodeRecursion::Continue)
-        })?;
-        if let Some(msg) = found {
-            return plan_err!("{msg}");
-        }
-    }
-    Ok(())
-}
-
-/// [`check_comparisons`] for every node of `plan` over one input (a SQL
-/// query's projections, filters, aggregations and sorts).
-pub fn check_plan_comparisons(plan: &LogicalPlan) -> Result<()> {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    plan.apply(|node| {
-        if let [input] = node.inputs().as_slice() {
-            check_comparisons(input, &node.expressions())?;
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    Ok(())
-}
-
 /// Errors when two output columns would share a name.
 pub fn check_unique_names(exprs: &[Expr]) -> Result<()> {
     let mut seen = HashSet::new();
@@ -170,7 +120,8 @@ pub fn select(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
         }
     }
     check_no_aggregation("select", &out)?;
-    check_comparisons(&plan, &out)?;
+    let out = out.into_iter().map(|e| crate::typing::with_daft_supertypes(&plan, e)).collect::<Result<Vec<_>>>()?;
+    crate::typing::check_operand_types(&plan, &out)?;
     check_unique_names(&out)?;
     let projected = project(plan, out)?;
     let exploded = if exploded.is_empty() { projected } else { explode(projected, exploded, ignore_empty)? };
@@ -209,11 +160,14 @@ fn project(plan: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
 pub fn with_columns(plan: LogicalPlan, columns: Vec<(String, Expr)>) -> Result<LogicalPlan> {
     let columns = columns
         .into_iter()
-        .map(|(n, e)| Ok((n, e.resolve_lambda_variables(plan.schema())?.data)))
+        .map(|(n, e)| {
+            let e = e.resolve_lambda_variables(plan.schema())?.data;
+            Ok((n, crate::typing::with_daft_supertypes(&plan, e)?))
+        })
         .collect::<Result<Vec<_>>>()?;
     let new: Vec<Expr> = columns.iter().map(|(_, e)| e.clone()).collect();
     check_no_aggregation("with_columns", &new)?;
-    check_comparisons(&plan, &new)?;
+    crate::typing::check_operand_types(&plan, &new)?;
     let existing = field_names(&plan);
     let mut out: Vec<Expr> = Vec::with_capacity(existing.len() + columns.len());
     for name in &existing {
@@ -267,8 +221,9 @@ pub fn exclude(plan: LogicalPlan, names: Vec<String>) -> Result<LogicalPlan> {
 /// `WHERE predicate`; the predicate must be Boolean.
 pub fn filter(plan: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     let predicate = predicate.resolve_lambda_variables(plan.schema())?.data;
+    let predicate = crate::typing::with_daft_supertypes(&plan, predicate)?;
     check_no_aggregation("where", std::slice::from_ref(&predicate))?;
-    check_comparisons(&plan, std::slice::from_ref(&predicate))?;
+    crate::typing::check_operand_types(&plan, std::slice::from_ref(&predicate))?;
     let dtype = predicate.get_type(plan.schema())?;
     if !matches!(dtype, datafusion::arrow::datatypes::DataType::Boolean | datafusion::arrow::datatypes::DataType::Null)
     {

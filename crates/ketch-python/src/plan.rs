@@ -30,9 +30,9 @@ type R = PyResult<PyPlan>;
 
 #[pymethods]
 impl PyPlan {
-    /// The output schema as a `pyarrow.Schema`.
+    /// The output schema as a `pyarrow.Schema` (the types after coercion: those of the rows).
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.plan.schema().as_arrow().to_pyarrow(py)
+        ketch_plan::typing::coerced_schema(&self.plan).as_arrow().to_pyarrow(py)
     }
 
     fn select(&self, e: Vec<PyRef<'_, PyExpr>>) -> R {

@@ -447,9 +447,9 @@ impl PySession {
         let tables: Vec<SqlTable> = tables.into_iter().map(|(n, p)| (n, p.plan.clone())).collect();
         let state = self.ctx.state();
         let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err, None, None)?;
-        // A string compared with a number is a type error, as in Daft.
+        // Operators on types Daft does not accept (a string compared with a number, ...) are type errors.
         if let SqlOutcome::Query(plan) | SqlOutcome::CreateTable { plan, .. } = &outcome {
-            ketch_plan::ops::check_plan_comparisons(plan).map_err(to_sql_err)?;
+            ketch_plan::typing::check_plan_operand_types(plan).map_err(to_sql_err)?;
         }
         Ok(match outcome {
             SqlOutcome::Query(plan) => ("query".into(), PyPlan::from(plan).into_pyobject(py)?.into_any()),

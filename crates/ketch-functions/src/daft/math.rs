@@ -33,6 +33,12 @@ const UNARY_FLOAT: &[(&str, &str)] = &[
     ("radians", "radians"),
 ];
 
+/// Daft's numeric functions take integers, floats and decimals; a null-typed
+/// or boolean input is rejected (Daft: "Expected input to abs to be numeric").
+fn numeric_input(t: &DataType) -> bool {
+    t.is_numeric()
+}
+
 fn f64(e: Expr) -> Expr {
     cast(e, DataType::Float64)
 }
@@ -42,7 +48,7 @@ pub fn functions() -> Vec<DaftFunction> {
         .iter()
         .map(|&(name, df)| {
             DaftFunction::new(name, 1, move |a| {
-                expect(a, 0, is_numeric, "a numeric input")?;
+                expect(a, 0, numeric_input, "a numeric input")?;
                 call(df, vec![f64(a.arg(0))])
             })
         })
@@ -50,26 +56,26 @@ pub fn functions() -> Vec<DaftFunction> {
     v.extend([
         DaftFunction::new("sqrt", 1, |a| {
             // DataFusion's sqrt raises on negative input; Daft (IEEE 754) gives NaN.
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             let x = f64(a.arg(0));
             when(x.clone().lt(lit(0.0)), lit(f64::NAN)).otherwise(call("sqrt", vec![x])?)
         }),
         DaftFunction::new("abs", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             call("abs", vec![a.arg(0)])
         }),
         DaftFunction::new("negate", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             Ok(Expr::Negative(Box::new(a.arg(0))))
         }),
         DaftFunction::new("sign", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             Ok(cast(call("signum", vec![f64(a.arg(0))])?, a.ty(0).clone()))
         }),
         DaftFunction::new("ceil", 1, |a| rounding(a, "ceil")),
         DaftFunction::new("floor", 1, |a| rounding(a, "floor")),
         DaftFunction::new("round", 2, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             if let Some(d) = a.int(1)?
                 && d < 0
             {
@@ -80,24 +86,24 @@ pub fn functions() -> Vec<DaftFunction> {
             call("round", vec![x, decimals])
         }),
         DaftFunction::new("expm1", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             call("spark.expm1", vec![f64(a.arg(0))])
         }),
         DaftFunction::new("log1p", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             call("ln", vec![lit(1.0) + f64(a.arg(0))])
         }),
         DaftFunction::new("log", 2, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             let ln = call("ln", vec![f64(a.arg(0))])?;
             if a.is_none(1) { Ok(ln) } else { Ok(ln / call("ln", vec![f64(a.arg(1))])?) }
         }),
         DaftFunction::new("csc", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             Ok(lit(1.0) / call("sin", vec![f64(a.arg(0))])?)
         }),
         DaftFunction::new("sec", 1, |a| {
-            expect(a, 0, is_numeric, "a numeric input")?;
+            expect(a, 0, numeric_input, "a numeric input")?;
             Ok(lit(1.0) / call("cos", vec![f64(a.arg(0))])?)
         }),
         DaftFunction::new("arctan2", 2, |a| {
@@ -134,6 +140,14 @@ pub fn functions() -> Vec<DaftFunction> {
         }),
         DaftFunction::new("fill_nan", 2, |a| {
             expect(a, 0, is_float, "a float input")?;
+            // Daft: a float fill value for a float input; a null-typed input stays null.
+            if a.ty(0).is_null() {
+                return Ok(a.arg(0));
+            }
+            // A decimal fill value is a SQL literal (`0.0`).
+            if !a.ty(1).is_floating() && !matches!(a.ty(1), DataType::Decimal128(..) | DataType::Decimal256(..)) {
+                return a.type_error("a float input and fill value");
+            }
             call("nanvl", vec![a.arg(0), a.arg(1)])
         }),
         DaftFunction::new("clip", 3, |a| {
@@ -205,11 +219,11 @@ fn shift(a: &crate::function::Args, op: Operator) -> Result<Expr> {
 
 /// `ceil`/`floor`: integers unchanged with their own type, floats and decimals by DataFusion.
 fn rounding(a: &crate::function::Args, df: &str) -> Result<Expr> {
-    expect(a, 0, is_numeric, "a numeric input")?;
-    if a.ty(0).is_integer() || a.ty(0).is_null() { Ok(a.arg(0)) } else { call(df, vec![a.arg(0)]) }
+    expect(a, 0, numeric_input, "a numeric input")?;
+    if a.ty(0).is_integer() { Ok(a.arg(0)) } else { call(df, vec![a.arg(0)]) }
 }
 
 fn power(a: &crate::function::Args) -> Result<Expr> {
-    expect(a, 0, is_numeric, "a numeric input")?;
+    expect(a, 0, numeric_input, "a numeric input")?;
     call("power", vec![f64(a.arg(0)), f64(a.arg(1))])
 }

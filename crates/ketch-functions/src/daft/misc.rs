@@ -145,7 +145,25 @@ pub fn functions() -> Vec<DaftFunction> {
         DaftFunction::new("random_int", 3, random_int).volatile(),
         DaftFunction::new("length", 1, length),
         DaftFunction::variadic("coalesce", |a| call("coalesce", a.exprs.clone())),
-        DaftFunction::new("fill_null", 2, |a| call("coalesce", a.exprs.clone())),
+        DaftFunction::new("fill_null", 2, |a| {
+            // Daft's supertype: a boolean with a number is the number, with a
+            // string a string; a null-typed input takes the other's type.
+            let (mut l, mut r) = (a.arg(0), a.arg(1));
+            match (a.ty(0), a.ty(1)) {
+                (DataType::Null, t) if !t.is_null() => l = cast(l, t.clone()),
+                (t, DataType::Null) if !t.is_null() => r = cast(r, t.clone()),
+                (lt, rt) => {
+                    use crate::supertype::{Meet, daft_operand_type};
+                    if let Some(to) = daft_operand_type(lt, rt, Meet::Join) {
+                        l = cast(l, to);
+                    }
+                    if let Some(to) = daft_operand_type(rt, lt, Meet::Join) {
+                        r = cast(r, to);
+                    }
+                }
+            }
+            call("coalesce", vec![l, r])
+        }),
         DaftFunction::new("eq_null_safe", 2, |a| Ok(binary_expr(a.arg(0), Operator::IsNotDistinctFrom, a.arg(1)))),
         DaftFunction::new("is_null", 1, |a| Ok(a.arg(0).is_null())),
         DaftFunction::new("not_null", 1, |a| Ok(a.arg(0).is_not_null())),

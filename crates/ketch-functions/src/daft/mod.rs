@@ -92,8 +92,9 @@ pub(crate) fn is_list(t: &DataType) -> bool {
     matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) | DataType::Null)
 }
 
+/// Dates and timestamps (a null-typed input is rejected, as in Daft).
 pub(crate) fn is_temporal(t: &DataType) -> bool {
-    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) | DataType::Null)
+    matches!(t, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..))
 }
 
 /// Checks argument `i` has a type accepted by `ok`, else the Daft-style type error.

@@ -33,6 +33,45 @@ fn forward(name: &'static str, arity: usize, df: &'static str) -> DaftFunction {
     })
 }
 
+/// Daft's pattern functions (`contains`, `split`, `like`, ...) take strings
+/// for the input and the pattern: a number, a binary or a null-typed column is
+/// rejected, not cast.
+fn utf8_only(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Daft's counts and lengths (`left`, `repeat`, `substr`) take integers.
+fn integer_only(t: &DataType) -> bool {
+    t.is_integer()
+}
+
+/// `f` after checking that arguments `strings` are strings and `integers`
+/// (where given) integers.
+fn checked(
+    name: &'static str,
+    arity: usize,
+    strings: &'static [usize],
+    integers: &'static [usize],
+    f: impl Fn(&Args) -> Result<Expr> + Send + Sync + 'static,
+) -> DaftFunction {
+    DaftFunction::new(name, arity, move |a| {
+        for &i in strings {
+            expect(a, i, utf8_only, "string inputs")?;
+        }
+        for &i in integers {
+            if !a.is_none(i) {
+                expect(a, i, integer_only, "integer counts and positions")?;
+            }
+        }
+        f(a)
+    })
+}
+
+/// A pattern function: input and pattern strings, forwarded to DataFusion's `df`.
+fn pattern(name: &'static str, df: &'static str) -> DaftFunction {
+    checked(name, 2, &[0, 1], &[], move |a| call(df, a.exprs.clone()))
+}
+
 fn u64(e: Expr) -> Expr {
     cast(e, DataType::UInt64)
 }
@@ -53,7 +92,6 @@ fn capitalize(s: &str) -> String {
 }
 
 fn like(a: &Args, case_insensitive: bool) -> Result<Expr> {
-    expect(a, 0, is_string, "a string input")?;
     Ok(Expr::Like(Like::new(false, Box::new(a.arg(0)), Box::new(a.arg(1)), None, case_insensitive)))
 }
 
@@ -108,16 +146,16 @@ pub fn functions() -> Vec<DaftFunction> {
         forward("lstrip", 1, "ltrim"),
         forward("rstrip", 1, "rtrim"),
         forward("strip", 1, "btrim"),
-        forward("contains", 2, "contains"),
-        forward("startswith", 2, "starts_with"),
-        forward("endswith", 2, "ends_with"),
+        pattern("contains", "contains"),
+        pattern("startswith", "starts_with"),
+        pattern("endswith", "ends_with"),
         forward("translate", 3, "translate"),
         forward("ascii_func", 1, "ascii"),
         DaftFunction::new("chr_func", 1, |a| call("chr", vec![cast(a.arg(0), DataType::Int64)])),
-        string_fn("replace", 3, |a| call("replace", a.exprs.clone())),
-        string_fn("repeat", 2, |a| call("repeat", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
-        string_fn("left", 2, |a| call("left", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
-        string_fn("right", 2, |a| call("right", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
+        checked("replace", 3, &[0, 1, 2], &[], |a| call("replace", a.exprs.clone())),
+        checked("repeat", 2, &[0], &[1], |a| call("repeat", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
+        checked("left", 2, &[0], &[1], |a| call("left", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
+        checked("right", 2, &[0], &[1], |a| call("right", vec![a.arg(0), cast(a.arg(1), DataType::Int64)])),
         string_fn("lpad", 3, |a| call("lpad", vec![a.arg(0), cast(a.arg(1), DataType::Int64), a.arg(2)])),
         string_fn("rpad", 3, |a| call("rpad", vec![a.arg(0), cast(a.arg(1), DataType::Int64), a.arg(2)])),
         string_fn("split_part", 3, |a| call("split_part", vec![a.arg(0), a.arg(1), cast(a.arg(2), DataType::Int64)])),
@@ -125,8 +163,10 @@ pub fn functions() -> Vec<DaftFunction> {
             call("substr_index", vec![a.arg(0), a.arg(1), cast(a.arg(2), DataType::Int64)])
         }),
         string_fn("length_bytes", 1, |a| Ok(u64(call("octet_length", vec![a.arg(0)])?))),
-        string_fn("find", 2, |a| Ok(cast(call("strpos", vec![a.arg(0), a.arg(1)])?, DataType::Int64) - lit(1i64))),
-        string_fn("substr", 3, |a| {
+        checked("find", 2, &[0, 1], &[], |a| {
+            Ok(cast(call("strpos", vec![a.arg(0), a.arg(1)])?, DataType::Int64) - lit(1i64))
+        }),
+        checked("substr", 3, &[0], &[1, 2], |a| {
             // Daft: null when `start` is at or past the end, or `length` is 0.
             let start = cast(a.arg(1), DataType::Int64);
             let mut past_end = start.clone().gt_eq(cast(call("character_length", vec![a.arg(0)])?, DataType::Int64));
@@ -149,19 +189,21 @@ pub fn functions() -> Vec<DaftFunction> {
             expect(a, 0, is_string, "string or binary inputs")?;
             Ok(binary_expr(utf8(a.arg(0)), Operator::StringConcat, utf8(a.arg(1))))
         }),
-        DaftFunction::new("like", 2, |a| like(a, false)),
-        DaftFunction::new("ilike", 2, |a| like(a, true)),
-        forward("regexp", 2, "regexp_like"),
+        checked("like", 2, &[0, 1], &[], |a| like(a, false)),
+        checked("ilike", 2, &[0, 1], &[], |a| like(a, true)),
+        pattern("regexp", "regexp_like"),
         string_fn("regexp_count", 2, |a| Ok(u64(call("regexp_count", vec![a.arg(0), a.arg(1)])?))),
         string_fn("regexp_replace", 3, |a| call("regexp_replace", vec![a.arg(0), a.arg(1), a.arg(2), lit("g")])),
-        string_fn("regexp_extract", 3, |a| {
+        checked("regexp_extract", 3, &[0, 1], &[], |a| {
             Ok(kernels::regexp_extract().call(vec![utf8(a.arg(0)), utf8(a.arg(1)), group_index(a)]))
         }),
-        string_fn("regexp_extract_all", 3, |a| {
+        checked("regexp_extract_all", 3, &[0, 1], &[], |a| {
             Ok(kernels::regexp_extract_all().call(vec![utf8(a.arg(0)), utf8(a.arg(1)), group_index(a)]))
         }),
-        string_fn("regexp_split", 2, |a| Ok(kernels::split(true).call(vec![utf8(a.arg(0)), utf8(a.arg(1))]))),
-        string_fn("split", 2, |a| Ok(kernels::split(false).call(vec![utf8(a.arg(0)), utf8(a.arg(1))]))),
+        checked("regexp_split", 2, &[0, 1], &[], |a| {
+            Ok(kernels::split(true).call(vec![utf8(a.arg(0)), utf8(a.arg(1))]))
+        }),
+        checked("split", 2, &[0, 1], &[], |a| Ok(kernels::split(false).call(vec![utf8(a.arg(0)), utf8(a.arg(1))]))),
         string_fn("capitalize", 1, |a| {
             Ok(kernels::string_map("ketch_capitalize", capitalize).call(vec![utf8(a.arg(0))]))
         }),

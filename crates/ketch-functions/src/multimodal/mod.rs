@@ -13,6 +13,7 @@ pub mod image_hash;
 mod local;
 mod resize;
 mod sparse;
+pub mod tensor_math;
 pub mod types;
 pub mod vector;
 
@@ -203,5 +204,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     all.extend(vector::functions());
     all.extend(cast::functions());
     all.extend(file::functions());
+    all.extend(tensor_math::functions().into_iter().map(MediaFunction::udf));
     all
 }
