@@ -408,6 +408,7 @@ def test_vector_functions_match_daft_and_numpy():
     a = [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], None, [1.0, 0.0, 1.0], [0.5, -2.0, 0.0]]
     b = [[4.0, 5.0, 6.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.0, 0.0]]
     names = ["cosine_distance", "cosine_similarity", "dot_product", "euclidean_distance", "jaccard_similarity"]
+    names += ["pearson_correlation"]
     for dtype in ["float32", "float64"]:
 
         def run(m, dtype=dtype):

@@ -548,7 +548,7 @@ _METHOD_KEYWORDS = {
         for n in (
             "bitwise_and bitwise_or bitwise_xor concat cosine_distance cosine_similarity damerau_levenshtein_distance "
             "dot_product eq_null_safe euclidean_distance hamming_distance hamming_distance_str jaccard_similarity "
-            "jaro_similarity jaro_winkler_similarity levenshtein_distance"
+            "jaro_similarity jaro_winkler_similarity levenshtein_distance pearson_correlation"
         ).split()
     },
     "arctan2": {"other": "x"},

@@ -184,6 +184,19 @@ def jaccard_similarity(left: Expression, right: Expression) -> Expression:
     return _call("jaccard_similarity", left, right)
 
 
+def pearson_correlation(left: Expression, right: Expression) -> Expression:
+    """Pearson correlation of two vectors (``Float64``; null where either is constant, as Daft).
+
+    >>> import ketch
+    >>> vec3 = ketch.DataType.fixed_size_list(ketch.DataType.float64(), 3)
+    >>> df = ketch.from_pydict({"v": [[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]]}).select(ketch.col("v").cast(vec3))
+    >>> q = ketch.lit([1.0, 2.0, 3.0]).cast(vec3)
+    >>> df.select(pearson_correlation(ketch.col("v"), q).alias("r")).to_pydict()
+    {'r': [1.0, -1.0]}
+    """
+    return _call("pearson_correlation", left, right)
+
+
 def hamming_distance(left: Expression, right: Expression) -> Expression:
     """Differing bits of two integer or same-size fixed binary columns (``UInt32``; null for negatives)."""
     return _call("hamming_distance", left, right)
@@ -276,6 +289,7 @@ FUNCTIONS = {
         dot_product,
         euclidean_distance,
         jaccard_similarity,
+        pearson_correlation,
         hamming_distance,
         download,
         upload,

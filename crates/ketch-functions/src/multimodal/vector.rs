@@ -90,6 +90,23 @@ fn cosine_distance(x: &[f64], y: &[f64]) -> Option<f64> {
     Some(1.0 - dot(x, y) / (norm(x) * norm(y)))
 }
 
+/// Pearson correlation, `sum(dx dy) / sqrt(sum(dx^2) sum(dy^2))` over the
+/// deviations from the means (Daft's formula); null when either vector is
+/// constant (as Daft).
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    let d = (sxx * syy).sqrt();
+    (d != 0.0).then(|| sxy / d)
+}
+
 fn euclidean(x: &[f64], y: &[f64]) -> Option<f64> {
     Some(x.iter().zip(y).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt())
 }
@@ -161,6 +178,7 @@ pub fn functions() -> Vec<ScalarUDF> {
         pairwise("dot_product", |x, y| Some(dot(x, y))).udf(),
         pairwise("euclidean_distance", euclidean).udf(),
         pairwise("jaccard_similarity", jaccard).udf(),
+        pairwise("pearson_correlation", pearson).udf(),
         hamming().udf(),
     ]
 }
