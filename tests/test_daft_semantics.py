@@ -275,3 +275,36 @@ def test_series_namespaces_are_daft_classes():
         ]
 
     _both(build)
+
+
+def test_agg_takes_expressions_of_the_group_keys_and_any_value_ignore_nulls():
+    def build(m):
+        df = m.from_pydict({"g": [1, 1, 2, 2], "v": [None, 5, 7, None], "id": [1, 2, 3, 4]})
+        out = (
+            df.groupby("g")
+            .agg(
+                (m.col("g") + 1).alias("g1"),
+                (m.col("id").sum() + m.col("g")).alias("s"),
+                m.col("v").any_value(ignore_nulls=True).alias("any"),
+            )
+            .sort("g")
+        )
+        return out.to_pydict()
+
+    assert _both(build)["any"] == [5, 7]
+
+
+def test_timestamp_and_duration_of_different_units_do_not_add():
+    def build(m):
+        t = pa.table({"t": pa.array([1, 2], pa.timestamp("s")), "d": pa.array([1, 2], pa.duration("ms"))})
+        df = m.from_arrow(t)
+        outcomes = []
+        for e in (m.col("t") + m.col("d"), m.col("t") - m.col("d")):
+            try:
+                df.select(e).collect()
+                outcomes.append("ok")
+            except ValueError:
+                outcomes.append("error")
+        return outcomes
+
+    assert _both(build) == ["error", "error"]

@@ -427,7 +427,14 @@ class Expression:
         return self._agg("count", distinct=True).cast(DataType.uint64()).alias(self.name())
 
     def any_value(self, ignore_nulls: bool = False) -> Expression:
-        return self._agg("any_value")
+        """A value of each group (its first); with ``ignore_nulls``, a non-null one where the group has one.
+
+        >>> import ketch
+        >>> df = ketch.from_pydict({"k": [1, 1], "v": [None, 5]})
+        >>> df.groupby("k").agg(ketch.col("v").any_value(ignore_nulls=True)).to_pydict()
+        {'k': [1], 'v': [5]}
+        """
+        return Expression(PyExpr.agg("any_value", [self._expr], False, bool(ignore_nulls)))
 
     def list_agg(self) -> Expression:
         return self._agg("list_agg")

@@ -30,7 +30,7 @@ use datafusion::logical_expr::{
 };
 
 use crate::multimodal::types::daft_name;
-use crate::supertype::{has_supertype, is_binary, is_numeric, is_primitive, is_temporal};
+use crate::supertype::{has_supertype, is_binary, is_numeric, is_primitive, is_temporal, mismatched_time_units};
 
 /// Which Daft operator a [`DaftBinary`] implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,6 +130,9 @@ impl DaftBinary {
     /// with booleans or nulls, and integers with integers or nulls (not
     /// UInt64 with a signed integer); `/` and `//` take numbers.
     fn operand_error(&self, l: &DataType, r: &DataType) -> Option<String> {
+        if self.kind == BinaryKind::Add && mismatched_time_units(l, r) {
+            return Some(format!("Cannot add types: {}, {} (different time units)", daft_name(l), daft_name(r)));
+        }
         if !is_primitive(l) || !is_primitive(r) {
             return None;
         }

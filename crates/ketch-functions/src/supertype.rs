@@ -48,6 +48,17 @@ fn bitwidth_at_least_32(t: &DataType) -> bool {
     )
 }
 
+/// Whether `a` and `b` are a timestamp and a duration of different time
+/// units: Daft adds and subtracts them only in the same unit.
+pub fn mismatched_time_units(a: &DataType, b: &DataType) -> bool {
+    match (a, b) {
+        (DataType::Timestamp(t, _), DataType::Duration(d)) | (DataType::Duration(d), DataType::Timestamp(t, _)) => {
+            t != d
+        }
+        _ => false,
+    }
+}
+
 /// Whether Daft has a common type for `a` and `b` (both primitive).
 ///
 /// ```

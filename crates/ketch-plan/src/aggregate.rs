@@ -39,8 +39,8 @@ fn check_input_types(schema: &DFSchema, call: &Expr) -> Result<()> {
 /// `GROUP BY group_by` computing `aggs`; the output has the group columns
 /// first, then one column per entry of `aggs`, each named by Daft's rule.
 ///
-/// Errors: an entry of `aggs` that contains no aggregation and is not a group
-/// key raises a plan error naming it.
+/// Errors: an entry of `aggs` that contains no aggregation and is not an
+/// expression of the group keys raises a plan error naming it.
 pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Result<LogicalPlan> {
     let group_by: Vec<Expr> = group_by.into_iter().map(named).collect();
     let aggs: Vec<Expr> = aggs.into_iter().map(named).collect();
@@ -48,7 +48,9 @@ pub fn aggregate(plan: LogicalPlan, group_by: Vec<Expr>, aggs: Vec<Expr>) -> Res
     for agg in &aggs {
         if find_aggregate_exprs(std::iter::once(agg)).is_empty() {
             let name = output_name(agg);
-            if !group_names.contains(&name) {
+            // Daft takes expressions of the group keys alone (`col("key") + 1`): one value per group.
+            let of_keys = agg.column_refs().iter().all(|c| group_names.contains(&c.name));
+            if !group_names.contains(&name) && !of_keys {
                 return plan_err!(
                     "Expression {agg} in agg() contains no aggregation; use e.g. col(\"{name}\").sum() or add it to groupby()"
                 );

@@ -43,6 +43,9 @@ fn arithmetic_verb(op: &Operator) -> Option<&'static str> {
 
 /// The error for `l <op> r`, if Daft rejects those operand types.
 fn binary_error(l: &DataType, op: &Operator, r: &DataType) -> Option<String> {
+    if *op == Operator::Minus && ketch_functions::supertype::mismatched_time_units(l, r) {
+        return Some(format!("Cannot subtract types: {}, {} (different time units)", daft_name(l), daft_name(r)));
+    }
     if !is_primitive(l) || !is_primitive(r) {
         return None;
     }
