@@ -1,5 +1,6 @@
-//! Daft's operand typing for operators: which types `==`, `<`, `-`, `*`, `/`,
-//! `%` and unary `-` accept. DataFusion's coercion is more lenient (it casts a
+//! Daft's operand typing for operators: which types comparisons, `-`, `*`,
+//! `/`, `%`, `~`, unary `-` and the branches of a CASE (`when`) accept, and
+//! timestamp - duration only in one time unit. DataFusion's coercion is more lenient (it casts a
 //! string or a boolean to a number, a null to anything), and Daft rejects
 //! those expressions when they are built; ketch rejects them when a plan is
 //! built, with Daft's message. The rules are Daft's `supertype.rs` as its

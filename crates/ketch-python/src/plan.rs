@@ -14,11 +14,13 @@ use crate::expr::PyExpr;
 #[derive(Clone)]
 pub struct PyPlan {
     pub plan: LogicalPlan,
+    /// The coerced output schema, computed on first use (the plan never changes).
+    schema: std::sync::OnceLock<datafusion::common::DFSchemaRef>,
 }
 
 impl From<LogicalPlan> for PyPlan {
     fn from(plan: LogicalPlan) -> Self {
-        Self { plan }
+        Self { plan, schema: std::sync::OnceLock::new() }
     }
 }
 
@@ -32,7 +34,7 @@ type R = PyResult<PyPlan>;
 impl PyPlan {
     /// The output schema as a `pyarrow.Schema` (the types after coercion: those of the rows).
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ketch_plan::typing::coerced_schema(&self.plan).as_arrow().to_pyarrow(py)
+        self.schema.get_or_init(|| ketch_plan::typing::coerced_schema(&self.plan)).as_arrow().to_pyarrow(py)
     }
 
     fn select(&self, e: Vec<PyRef<'_, PyExpr>>) -> R {
