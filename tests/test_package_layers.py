@@ -35,6 +35,9 @@ OPTIONAL_DEPENDENCIES = {
     "PIL",
     "torch",
     "ray",
+    "sqlalchemy",
+    "sqlglot",
+    "connectorx",
 }
 
 # Function-local imports of ketch modules allowed: (module, function,

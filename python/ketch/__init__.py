@@ -12,7 +12,9 @@ DataFusion.
 # layer 1 subscribers: subscribers.events subscribers.abc subscribers.event_log subscribers.dashboard subscribers
 # layer 2 expressions: expressions window multimodal functions
 # layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
-# layer 4 sources: table_formats io catalog session sql
+# layer 3 tables: memory recordbatch recordbatch.micropartition recordbatch.recordbatch
+# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql
+# layer 4 catalogs: catalog session sql sql.sql_connection
 # layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy
 # layer 5 package: ketch
 #
@@ -64,6 +66,7 @@ from ketch.io import (
     read_csv,
     read_json,
     read_parquet,
+    read_sql,
     read_text,
 )
 from ketch.io_config import IOConfig
@@ -130,6 +133,7 @@ __all__ = [
     "read_iceberg",
     "read_lance",
     "read_parquet",
+    "read_sql",
     "planning_config_ctx",
     "set_execution_config",
     "set_planning_config",

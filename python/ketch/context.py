@@ -50,6 +50,9 @@ class ExecutionConfig:
       estimated as that many bytes times ``<format>_inflation_factor`` of
       in-memory (Arrow) data; Parquet row groups likewise hold about
       ``parquet_target_row_group_size`` bytes.
+    - ``read_sql_partition_size_bytes`` (512 MiB): ``read_sql`` with a
+      ``partition_col`` and no ``num_partitions`` runs one query per this
+      many estimated bytes of rows.
     - ``maintain_order`` (True): ketch always returns rows in the
       DataFrame's order, which is also a valid answer when ``False`` asks
       for none.
@@ -70,8 +73,7 @@ class ExecutionConfig:
       (``partial_aggregation_threshold``: DataFusion decides from
       ``high_cardinality_aggregation_threshold`` above); the choice of
       Parquet writer (``native_parquet_writer``: ketch has one writer, the
-      files are the same); ``text_inflation_factor`` and
-      ``read_sql_partition_size_bytes`` (no text writer, no SQL reader yet);
+      files are the same); ``text_inflation_factor`` (no text writer);
       dynamic UDF batching (``enable_dynamic_batching``,
       ``dynamic_batching_strategy``: UDF batches are the morsel size or the
       UDF's ``batch_size``). None of them changes a result.

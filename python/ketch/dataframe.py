@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 
@@ -268,6 +268,13 @@ class DataFrame:
         return self._new(self._plan.sample(fraction, size, bool(with_replacement), seed))
 
     # --- partitions ---------------------------------------------------
+    def _add_monotonically_increasing_id(self, column_name: str | None = None) -> DataFrame:
+        """The rows with a first UInt64 column ``column_name`` (default ``id``)
+        of :func:`ketch.functions.monotonically_increasing_id` (Daft's
+        internal method, which Daft's own tests use)."""
+        name = "id" if column_name is None else column_name
+        return self.select(F.monotonically_increasing_id().alias(name), *[col(c) for c in self.column_names])
+
     def into_batches(self, batch_size: int) -> DataFrame:
         """The rows, in order, regrouped into batches of exactly ``batch_size`` rows
         (the last one holds the rest): small batches are coalesced, large ones
@@ -869,6 +876,64 @@ class DataFrame:
             self, table, mode=mode, io_config=io_config, snapshot_properties=snapshot_properties
         )
 
+    def write_sql(
+        self,
+        table_name: str,
+        conn: str | Callable[[], Any],
+        write_mode: Literal["append", "overwrite", "fail"] = "append",
+        column_types: dict[str, Any] | None = None,
+        non_primitive_handling: Literal["bytes", "str", "error"] | None = None,
+    ) -> DataFrame:
+        """Writes the rows to the SQL table ``table_name`` through SQLAlchemy and
+        pandas' ``to_sql`` (Daft's ``write_sql``).
+
+        Args:
+            table_name (str): the table; created when missing.
+            conn (str | Callable): a SQLAlchemy URL or a function returning a
+                SQLAlchemy ``Connection``.
+            write_mode (str): ``"append"``, ``"overwrite"`` (the table is
+                replaced) or ``"fail"`` (raise if the table exists).
+            column_types (dict | None): SQLAlchemy types by column name, for
+                the created table.
+            non_primitive_handling (str | None): lists, structs, maps, tensors,
+                images and Python objects are written as JSON/str text
+                (``"str"``, the default), as its UTF-8 bytes (``"bytes"``), or
+                refused (``"error"``).
+
+        Returns:
+            DataFrame: one row, ``total_written_rows`` and
+            ``total_written_bytes`` (Int64).
+
+        Raises:
+            ValueError: a bad ``write_mode``/``non_primitive_handling``, the
+                table exists with ``"fail"``, or non-primitive columns with
+                ``"error"``.
+            RuntimeError: the database rejected the write; the whole write is
+                one transaction, so the table is left as it was.
+
+        >>> import ketch, os, tempfile
+        >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "db.sqlite")
+        >>> ketch.from_pydict({"id": [1, 2]}).write_sql("t", url).to_pydict()["total_written_rows"]
+        [2]
+        >>> ketch.read_sql("SELECT * FROM t", url).to_pydict()
+        {'id': [1, 2]}
+        """
+        return _table_writers["sql"](self, table_name, conn, write_mode, column_types, non_primitive_handling)
+
+    def write_sink(self, sink: Any) -> DataFrame:
+        """Writes the rows to a user-defined :class:`ketch.io.sink.DataSink`
+        (Daft's ``write_sink``): ``sink.start()``, then ``sink.write`` over the
+        partitions as they are computed, then ``sink.finalize(results)``.
+        Blocking; returns the finalized partition as a DataFrame.
+
+        Raises:
+            TypeError: ``sink`` is not a DataSink.
+            RuntimeError: ``sink.write`` raised (the message names the sink and
+                the original exception).
+            ValueError: the finalized partition's schema is not ``sink.schema()``.
+        """
+        return _table_writers["sink"](self, sink)
+
     def write_lance(
         self,
         uri: str | os.PathLike,
@@ -1118,7 +1183,9 @@ def _from_table(table: pa.Table, num_partitions: int = 1) -> DataFrame:
 
 # ``DataFrame.write_deltalake``, ``write_iceberg`` and ``write_lance``: set by
 # :mod:`ketch.table_formats` (a higher module: its readers build DataFrames)
-# when it is imported; keyed ``deltalake``, ``iceberg``, ``lance``.
+# when it is imported; keyed ``deltalake``, ``iceberg``, ``lance``; and
+# ``write_sink``, keyed ``sink``, set by :mod:`ketch.io.sink`, and
+# ``write_sql``, keyed ``sql``, set by :mod:`ketch.io._sql`.
 _table_writers: dict[str, Callable[..., DataFrame]] = {}
 
 # ``DataFrame.skip_existing``'s readers (``parquet``, ``csv``, ``json``): set

@@ -105,6 +105,13 @@ pub fn new_session(config: &ExecConfig) -> Result<SessionContext> {
     // come in file order on every run (Daft's order); DataFusion's sibling
     // work stealing hands files to whichever partition is idle first.
     opts.execution.enable_file_stream_work_stealing = false;
+    // Likewise a round-robin repartition deals one partition's batches out
+    // to several, and the rows come back grouped by partition, out of order
+    // (a Python source, or a window over all rows, feeding a filter). Scans
+    // split themselves in order instead: file scans by byte ranges, in-memory
+    // tables into consecutive batches (`scan_arrow`); UDF and media
+    // projections run their calls concurrently within a partition.
+    opts.optimizer.enable_round_robin_repartition = false;
     opts.optimizer.hash_join_single_partition_threshold = config.broadcast_join_threshold;
     opts.execution.skip_partial_aggregation_probe_ratio_threshold = config.high_cardinality_aggregation_threshold;
     let caches = CacheManagerConfig::default().with_list_files_cache_limit(0);

@@ -365,6 +365,14 @@ impl PyExpr {
         }
     }
 
+    /// The names of the columns the expression reads, sorted.
+    fn column_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.expr.column_refs().into_iter().map(|c| c.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     fn __repr__(&self) -> String {
         ketch_plan::display::display(&self.expr)
     }

@@ -263,7 +263,8 @@ impl PySession {
     /// `__arrow_c_stream__` (pyarrow Table, RecordBatchReader, ...), cut into
     /// batches of at most the session's batch size (zero-copy slices, so a
     /// query streams and can be cancelled between batches) and split into
-    /// `num_partitions` partitions of consecutive batches.
+    /// `num_partitions` partitions of consecutive batches (at least as many
+    /// as run in parallel when there is more than a batch of rows).
     #[pyo3(signature = (data, num_partitions = 1))]
     fn scan_arrow(&self, py: Python<'_>, data: &Bound<'_, PyAny>, num_partitions: usize) -> PyResult<PyPlan> {
         let reader = ArrowArrayStreamReader::from_pyarrow_bound(data)?;
@@ -278,11 +279,20 @@ impl PySession {
                 (0..b.num_rows().div_ceil(size)).map(move |i| b.slice(i * size, size.min(b.num_rows() - i * size)))
             })
             .collect();
-        let n = num_partitions.max(1);
+        // DataFusion spreads the batches of a table with fewer partitions than
+        // it runs in parallel over more partitions, balancing sizes rather
+        // than keeping consecutive batches together, which would reorder the
+        // rows: more than a batch of rows is split here, in order, instead.
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let target = self.ctx.state().config().target_partitions();
+        let n = if rows > size { num_partitions.max(target.min(batches.len())) } else { num_partitions }.max(1);
         let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; n];
-        let per = batches.len().div_ceil(n).max(1);
-        for (i, b) in batches.into_iter().enumerate() {
-            partitions[(i / per).min(n - 1)].push(b);
+        let mut start = 0;
+        for b in batches {
+            // The partition of the batch's first row: rows split evenly.
+            let k = (start * n / rows.max(1)).min(n - 1);
+            start += b.num_rows();
+            partitions[k].push(b);
         }
         let table = MemTable::try_new(schema, partitions).py_err()?;
         let plan = LogicalPlanBuilder::scan("data", provider_as_source(Arc::new(table)), None)

@@ -14,7 +14,7 @@ import inspect
 from ketch.context import _session
 from ketch.dataframe import DataFrame
 from ketch.expressions import Expression
-from ketch.io import from_pydict
+from ketch.memory import from_pydict
 from ketch.session import _run_sql, current_session
 
 

@@ -21,6 +21,11 @@ from ketch.dataframe import DataFrame, _from_table
 from ketch.datatype import DataType, _as_dtype
 from ketch.exceptions import DaftCoreException, expect_type
 from ketch.expressions import col
+from ketch.io._generator import read_generator as read_generator
+from ketch.io._sql import read_sql as read_sql
+from ketch.io.sink import DataSink as DataSink
+from ketch.io.source import DataSource as DataSource
+from ketch.io.source import DataSourceTask as DataSourceTask
 from ketch.io_config import AzureConfig as AzureConfig
 from ketch.io_config import GCSConfig as GCSConfig
 from ketch.io_config import HTTPConfig as HTTPConfig
@@ -28,8 +33,10 @@ from ketch.io_config import IOConfig as IOConfig
 from ketch.io_config import S3Config as S3Config
 from ketch.io_config import S3Credentials as S3Credentials
 from ketch.io_config import io_config_json
-from ketch.logical_values import _normalize_column
-from ketch.series import Series
+from ketch.memory import from_arrow as from_arrow
+from ketch.memory import from_pandas as from_pandas
+from ketch.memory import from_pydict as from_pydict
+from ketch.memory import from_pylist as from_pylist
 from ketch.table_formats import read_deltalake as read_deltalake
 from ketch.table_formats import read_iceberg as read_iceberg
 from ketch.table_formats import read_lance as read_lance
@@ -223,62 +230,7 @@ def read_text(
     return df
 
 
-# --- in-memory sources -------------------------------------------------
-
-
-def from_arrow(data: Any) -> DataFrame:
-    """A DataFrame over Arrow data: a ``pyarrow.Table``, a ``RecordBatch``, a
-    list of Tables (same schema, one partition each) or any object with
-    ``__arrow_c_stream__``. The data is not copied."""
-    if isinstance(data, (list, tuple)):
-        if not data:
-            raise ValueError("from_arrow() needs at least one table")
-        tables = [t if isinstance(t, pa.Table) else pa.table(t) for t in data]
-        table = pa.concat_tables(tables)
-        return _from_table(table, len(tables))
-    if isinstance(data, pa.RecordBatch):
-        return _from_table(pa.Table.from_batches([data]))
-    if isinstance(data, pa.Table):
-        return _from_table(data)
-    if hasattr(data, "__arrow_c_stream__"):
-        return _from_table(pa.table(data))
-    raise TypeError(
-        f"from_arrow() expects a pyarrow Table, a list of Tables or an Arrow stream, got {type(data).__name__}"
-    )
-
-
-def from_pydict(data: dict[str, Any]) -> DataFrame:
-    """A DataFrame from ``{column name: list | numpy array | pyarrow array | Series}``
-    (a Series keeps its dtype, as in Daft)."""
-    if not isinstance(data, dict):
-        raise TypeError(f"from_pydict() expects a dict, got {type(data).__name__}")
-    columns = {k: _normalize_column(k, v.to_arrow() if isinstance(v, Series) else v) for k, v in data.items()}
-    lengths = {k: len(a) for k, (a, _) in columns.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValueError(f"from_pydict: columns have different lengths: {lengths}")
-    if not columns:
-        return _from_table(pa.table({}))
-    schema = pa.schema([f for _, f in columns.values()])
-    return _from_table(pa.Table.from_arrays([a for a, _ in columns.values()], schema=schema))
-
-
-def from_pylist(data: list[dict[str, Any]]) -> DataFrame:
-    """A DataFrame from a list of row dicts (missing keys are null)."""
-    if not isinstance(data, list):
-        raise TypeError(f"from_pylist() expects a list of dicts, got {type(data).__name__}")
-    names: dict[str, None] = {}
-    for row in data:
-        if not isinstance(row, dict):
-            raise TypeError(f"from_pylist() expects a list of dicts, found {type(row).__name__}")
-        names.update(dict.fromkeys(row))
-    return from_pydict({n: [row.get(n) for row in data] for n in names})
-
-
-def from_pandas(data: Any) -> DataFrame:
-    """A DataFrame from a pandas DataFrame (or a list of them, one partition each)."""
-    if isinstance(data, list):
-        return from_arrow([pa.Table.from_pandas(d, preserve_index=False) for d in data])
-    return from_arrow(pa.Table.from_pandas(data, preserve_index=False))
+# --- in-memory sources: ketch.memory (re-exported) ---------------------
 
 
 def range(start: int, end: int | None = None, step: int = 1, partitions: int = 1) -> DataFrame:  # noqa: A001

@@ -1,9 +1,20 @@
-"""Daft's ``MicroPartition``/``RecordBatch`` (internal, eager tables) over ketch.
+"""Daft's ``RecordBatch``/``MicroPartition``: an eager, in-memory table.
 
-Daft's tests build inputs and expected values with these. Here a partition is
-an Arrow table (with ketch's logical-type field metadata) and each operation
-runs through ketch's public DataFrame API, so what the tests check is still
-ketch's engine.
+These are the values that cross ketch's Python extension points as Daft's
+do: a :class:`ketch.io.source.DataSourceTask` yields ``RecordBatch``es, a
+:class:`ketch.io.sink.DataSink` receives ``MicroPartition``s and returns one
+from ``finalize``, and :func:`ketch.io._generator.read_generator` takes
+generators of them. Here both are one class over a ``pyarrow.Table`` (with
+ketch's logical-type field metadata); operations run through ketch's
+DataFrame API, so they have the engine's semantics.
+
+>>> from ketch.recordbatch import RecordBatch
+>>> rb = RecordBatch.from_pydict({"x": [1, 2, 3]})
+>>> len(rb), rb.column_names()
+(3, ['x'])
+>>> from ketch import col
+>>> rb.filter(col("x") > 1).to_pydict()
+{'x': [2, 3]}
 """
 
 from __future__ import annotations
@@ -13,8 +24,10 @@ from typing import Any
 
 import pyarrow as pa
 
-import ketch
+from ketch.context import _session
+from ketch.dataframe import DataFrame, _from_table
 from ketch.expressions import Expression, col
+from ketch.memory import from_arrow, from_pandas, from_pydict
 from ketch.schema import Schema
 from ketch.series import Series
 
@@ -26,6 +39,10 @@ def _exprs(exprs) -> list:
 
 
 class MicroPartition:
+    """An eager table of rows (Daft's ``MicroPartition``): a ``pyarrow.Table``
+    with ketch's logical types, made with :meth:`from_pydict`,
+    :meth:`from_arrow`, :meth:`from_pandas` or :meth:`empty`."""
+
     def __init__(self, table: pa.Table) -> None:
         self._table = table
 
@@ -34,13 +51,13 @@ class MicroPartition:
     def from_pydict(cls, data: dict[str, Any]) -> MicroPartition:
         if not data:
             return cls(pa.table({}))
-        return cls._from_df(ketch.from_pydict(data))
+        return cls._from_df(from_pydict(data))
 
     @classmethod
     def from_arrow(cls, data: pa.Table | pa.RecordBatch) -> MicroPartition:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
-        return cls._from_df(ketch.from_arrow(data))
+        return cls._from_df(from_arrow(data))
 
     from_arrow_table = from_arrow
 
@@ -50,7 +67,7 @@ class MicroPartition:
 
     @classmethod
     def from_pandas(cls, df) -> MicroPartition:
-        return cls._from_df(ketch.from_pandas(df))
+        return cls._from_df(from_pandas(df))
 
     @classmethod
     def from_arrays(cls, arrays, names) -> MicroPartition:
@@ -75,17 +92,17 @@ class MicroPartition:
 
     @classmethod
     def read_parquet(cls, path: str, columns: list[str] | None = None, **_: Any) -> MicroPartition:
-        df = ketch.read_parquet(path)
+        df = DataFrame(_session().scan("parquet", [str(path)], True, None))
         if columns is not None:
             df = df.select(*columns)
         return cls._from_df(df)
 
     @classmethod
-    def _from_df(cls, df) -> MicroPartition:
+    def _from_df(cls, df: DataFrame) -> MicroPartition:
         return cls(df.to_arrow())
 
-    def _df(self):
-        return ketch.from_arrow(self._table)
+    def _df(self) -> DataFrame:
+        return _from_table(self._table)
 
     # --- inspection -------------------------------------------------------
     def schema(self) -> Schema:
@@ -153,7 +170,7 @@ class MicroPartition:
     def argsort(self, sort_keys, descending=None, nulls_first=None) -> Series:
         keys = _exprs(sort_keys)
         index = "__ketch_argsort_index"
-        df = ketch.from_arrow(self._table.append_column(index, pa.array(range(len(self)), pa.uint64())))
+        df = from_arrow(self._table.append_column(index, pa.array(range(len(self)), pa.uint64())))
         order = df.sort(keys, desc=descending or False, nulls_first=nulls_first).select(index).to_arrow()
         return Series.from_arrow(order.column(0).combine_chunks(), name="argsort")
 
@@ -191,6 +208,9 @@ class MicroPartition:
 
 
 class RecordBatch(MicroPartition):
+    """Daft's ``RecordBatch``: the same eager table as :class:`MicroPartition`
+    (Daft's micro-partition is a list of record batches; ketch's is one)."""
+
     @classmethod
     def _from_pyrecordbatch(cls, batch) -> RecordBatch:
         return batch if isinstance(batch, MicroPartition) else cls.from_arrow(batch)

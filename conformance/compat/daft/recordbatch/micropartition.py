@@ -1,3 +1,0 @@
-from daft.recordbatch import MicroPartition
-
-__all__ = ["MicroPartition"]

@@ -1,3 +1,0 @@
-from daft.recordbatch import RecordBatch
-
-__all__ = ["RecordBatch"]

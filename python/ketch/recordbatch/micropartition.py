@@ -1,0 +1,3 @@
+from ketch.recordbatch import MicroPartition
+
+__all__ = ["MicroPartition"]

@@ -1,0 +1,3 @@
+from ketch.recordbatch import RecordBatch
+
+__all__ = ["RecordBatch"]
