@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import daft
 import pyarrow as pa
@@ -314,3 +315,67 @@ def test_write_sql_failure_leaves_table_unchanged(tmp_path) -> None:
     with pytest.raises(Exception, match="bad row"):
         big.write_sql("w", url, write_mode="overwrite")
     assert _sqlite(url, "SELECT id FROM w ORDER BY id") == [(1,), (2,)]
+
+
+# --- WARC --------------------------------------------------------------------
+
+WARC_ASSETS = Path(__file__).resolve().parents[2] / "shared" / "daft-tests" / "tests" / "assets"
+
+
+@pytest.mark.parametrize("name", ["example.warc", "example.warc.gz"])
+def test_read_warc_matches_daft(name) -> None:
+    path = str(WARC_ASSETS / name)
+    df = ketch.read_warc(path)
+    ref = daft.read_warc(path)
+    assert str(df.schema()) == str(ref.schema())
+    assert df.to_pydict() == ref.to_pydict()
+    responses = df.where(col("WARC-Type") == "response").select("WARC-Target-URI", "Content-Length")
+    assert (
+        responses.to_pydict()
+        == ref.where(daft.col("WARC-Type") == "response").select("WARC-Target-URI", "Content-Length").to_pydict()
+    )
+
+
+def test_read_warc_path_column_and_errors(tmp_path) -> None:
+    import shutil
+
+    for i in range(2):
+        shutil.copy(WARC_ASSETS / "example.warc", tmp_path / f"part{i}.warc")
+    df = ketch.read_warc(str(tmp_path / "*.warc"), file_path_column="src")
+    assert df.count_rows() == 60
+    assert sorted(set(df.to_pydict()["src"])) == [f"file://{tmp_path}/part{i}.warc" for i in range(2)]
+    with pytest.raises(ValueError, match="empty list of Warc filepaths"):
+        ketch.read_warc([])
+    with pytest.raises(NotImplementedError, match="checkpoint"):
+        ketch.read_warc(str(tmp_path / "*.warc"), checkpoint=object())
+    with pytest.raises(FileNotFoundError):
+        ketch.read_warc(str(tmp_path / "none*.warc"))
+
+
+# --- files -------------------------------------------------------------------
+
+
+def test_from_files_and_open_file(tmp_path) -> None:
+    for name, text in (("a.txt", "alpha\nbeta\n"), ("b.txt", "gamma\n")):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "c.bin").write_bytes(b"\x00\x01")
+    df = ketch.from_files(str(tmp_path / "*.txt"))
+    assert df.column_names == ["file"]
+    files = df.to_pydict()["file"]
+    assert [f.path for f in files] == [f"file://{tmp_path}/a.txt", f"file://{tmp_path}/b.txt"]
+    assert [f.read() for f in files] == [b"alpha\nbeta\n", b"gamma\n"]
+    assert ketch.from_files(str(tmp_path / "*.none")).count_rows() == 0  # nothing matches: no rows (Daft's docs)
+
+    with ketch.open_file(str(tmp_path / "a.txt")) as f:
+        assert f.readlines() == ["alpha\n", "beta\n"]
+    with ketch.open_file(f"file://{tmp_path}/c.bin", "rb") as f:
+        f.seek(1)
+        assert f.read() == b"\x01"
+    with ketch.open_file(str(tmp_path / "c.bin"), "rb", buffering=0) as f:
+        assert f.read() == b"\x00\x01"
+    with pytest.raises(ValueError, match="Only read modes"):
+        ketch.open_file(str(tmp_path / "a.txt"), "w")
+    with pytest.raises(ValueError, match="Buffering must be enabled"):
+        ketch.open_file(str(tmp_path / "a.txt"), "r", buffering=0)
+    with pytest.raises(FileNotFoundError):
+        ketch.open_file(str(tmp_path / "missing.txt"))

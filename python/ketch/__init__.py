@@ -13,9 +13,9 @@ DataFusion.
 # layer 2 expressions: expressions window multimodal functions
 # layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
 # layer 3 tables: memory recordbatch recordbatch.micropartition recordbatch.recordbatch
-# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql
+# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql io._warc
 # layer 4 catalogs: catalog session sql sql.sql_connection
-# layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy
+# layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy udf.udaf
 # layer 5 package: ketch
 #
 # Core is values, types and settings; expressions build expression trees; plans
@@ -54,9 +54,10 @@ from ketch.context import (
 from ketch.dataframe import DataFrame, GroupedDataFrame, concat
 from ketch.datatype import DataType, TimeUnit
 from ketch.expressions import Expression, col, element, interval, lit
-from ketch.file import File
+from ketch.file import File, open_file
 from ketch.io import (
     from_arrow,
+    from_files,
     from_glob_path,
     from_pandas,
     from_pydict,
@@ -68,6 +69,7 @@ from ketch.io import (
     read_parquet,
     read_sql,
     read_text,
+    read_warc,
 )
 from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
@@ -78,7 +80,7 @@ from ketch.session import FORWARDED as _FORWARDED
 from ketch.session import Session, current_session, set_session
 from ketch.sql import sql, sql_expr
 from ketch.table_formats import read_deltalake, read_iceberg, read_lance
-from ketch.udf import cls, func, method, udf
+from ketch.udf import cls, func, method, udaf, udf
 from ketch.window import Window
 
 globals().update({_n: getattr(_session_module, _n) for _n in _FORWARDED})
@@ -98,7 +100,9 @@ __all__ = [
     "File",
     "ImageFormat",
     "ImageMode",
+    "from_files",
     "from_glob_path",
+    "open_file",
     "read_blob",
     "Expression",
     "Field",
@@ -134,12 +138,14 @@ __all__ = [
     "read_lance",
     "read_parquet",
     "read_sql",
+    "read_warc",
     "planning_config_ctx",
     "set_execution_config",
     "set_planning_config",
     "set_runner_native",
     "get_or_create_runner",
     "get_or_infer_runner_type",
+    "udaf",
     "udf",
     "attach_subscriber",
     "detach_subscriber",

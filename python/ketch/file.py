@@ -119,3 +119,53 @@ class File:
 
     def __repr__(self) -> str:
         return f"File({self._url!r})"
+
+
+def open_file(
+    url: str,
+    mode: str = "r",
+    buffering: int = -1,
+    encoding: str | None = None,
+    io_config: Any = None,
+) -> io.IOBase:
+    """Opens the file at ``url`` for reading (Daft's ``open_file``): a local
+    path or ``file://`` URL is opened directly (streamed), another URL
+    (``s3://``, ``gs://``, ``az://``, ``http(s)://``) is fetched through the
+    engine's object stores with ``io_config``. For custom DataSources and
+    DataSinks, not for expressions.
+
+    Args:
+        url (str): the file.
+        mode (str): ``"r"``/``"rt"`` (text, the default) or ``"rb"`` (bytes).
+        buffering (int): -1 the default buffer, 0 unbuffered (binary only),
+            1 line buffering (text), > 1 a buffer of that many bytes.
+        encoding (str | None): the text encoding (None: the locale's).
+        io_config (IOConfig | None): object-store settings.
+
+    Returns:
+        A readable, seekable file object (use it in a ``with`` block).
+
+    Raises:
+        ValueError: another mode, or ``buffering=0`` in text mode.
+        FileNotFoundError: no such file.
+
+    >>> import os, tempfile
+    >>> from ketch import open_file
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> _ = open(path, "w").write("one\\ntwo\\n")
+    >>> with open_file(path) as f:
+    ...     f.readlines()
+    ['one\\n', 'two\\n']
+    """
+    if mode not in ("r", "rt", "rb"):
+        raise ValueError(f"Invalid file open mode `{mode}`. Only read modes `r`, `rt`, and `rb` are supported.")
+    text = mode in ("r", "rt")
+    if buffering == 0 and text:
+        raise ValueError("Buffering must be enabled (not 0) when reading in text mode.")
+    local = _local(url)
+    handle: Any = open(local, "rb", buffering=0) if local is not None else File(url, io_config).open()  # noqa: SIM115
+    if buffering != 0 or text:
+        handle = io.BufferedReader(handle, buffering if buffering > 1 else io.DEFAULT_BUFFER_SIZE)
+    if not text:
+        return handle
+    return io.TextIOWrapper(handle, encoding=encoding, line_buffering=buffering in (1, -1))

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from ketch.catalog import Catalog, Identifier, MemoryCatalog, MemoryTable, Table, View, _as_dataframe, _matches
 from ketch.context import _session
 from ketch.dataframe import DataFrame
 from ketch.exceptions import DaftCoreException
+from ketch.expressions import Expression
+from ketch.udf.hints import infer_return_dtype
 
 if TYPE_CHECKING:
     from ketch.schema import Schema
@@ -26,6 +30,54 @@ class Session:
         self._tables: dict[str, Table] = {}  # temporary tables and attached tables
         self._catalog: str | None = None
         self._namespace: Identifier | None = None
+        self._functions: dict[str, Any] = {}  # attached functions (SQL UDFs), by alias
+
+    # --- functions --------------------------------------------------------
+    def attach_function(self, function: Any, alias: str | None = None) -> None:
+        """Attaches a UDF (``@ketch.func``, ``@ketch.func.batch``, ``@ketch.udf``)
+        so SQL can call it by ``alias`` (default: the function's name), as
+        Daft's ``Session.attach_function``. In SQL, positional arguments are
+        expressions and ``name := value`` arguments literal keyword arguments;
+        names resolve case-insensitively (two functions whose names differ
+        only in case make a call ambiguous). Attaching again replaces.
+
+        >>> import ketch
+        >>> @ketch.func.batch(return_dtype=ketch.DataType.int64())
+        ... def times(x, n):
+        ...     return [v * n for v in x.to_pylist()]
+        >>> ketch.attach_function(times)
+        >>> ketch.sql("SELECT times(a, n := 10) AS b FROM df", df=ketch.from_pydict({"a": [1, 2]})).to_pydict()
+        {'b': [10, 20]}
+        >>> ketch.detach_function("times")
+
+        Raises:
+            AttributeError: ``function`` has no name and no ``alias`` is given
+                (Daft's error for a plain Python function).
+        """
+        # Daft's name of a UDF is its Python function's (ketch's ``Func.name``
+        # is module-qualified, for plans).
+        fn = getattr(function, "fn", None) or getattr(function, "func", None)
+        name = alias if alias else getattr(fn, "__name__", None) or function.name
+        if not isinstance(name, str):
+            raise TypeError(f"attach_function: alias must be a str, got {type(name).__name__}")
+        self._functions[name] = function
+
+    def detach_function(self, alias: str) -> None:
+        """Detaches the function attached as ``alias`` (nothing when there is none, as in Daft)."""
+        self._functions.pop(alias, None)
+
+    def get_function(self, name: str, *args: Any) -> Any:
+        """Daft's lookup of a *native extension* function by name, called on
+        ``args``. ketch loads no native extensions, so, as Daft does for every
+        name that is not one: raises ``ValueError`` for an attached Python
+        function and ``DaftCoreException`` otherwise."""
+        if name in self._functions:
+            raise ValueError("get_function only supports native extension functions")
+        raise DaftCoreException(f"DaftError::CatalogError Function with name {name} not found!")
+
+    def _sql_functions(self) -> list[tuple[str, pa.Field, Any]]:
+        """The attached functions as the planner takes them: name, return field, builder."""
+        return [(name, _return_field(name, f), _builder(f)) for name, f in self._functions.items()]
 
     # --- attach / detach ------------------------------------------------
     def attach(self, object: Catalog | Table | DataFrame, alias: str | None = None) -> None:
@@ -242,12 +294,37 @@ class Session:
         return _run_sql(self, sql, {})
 
 
+def _return_field(name: str, function: Any) -> pa.Field:
+    """What ``function`` returns, as the field a SQL call of it produces."""
+    fn = getattr(function, "fn", None) or getattr(function, "func", None) or function
+    generator = bool(getattr(function, "is_generator", False)) and not getattr(function, "is_batch", False)
+    dtype = infer_return_dtype(fn, getattr(function, "return_dtype", None), generator=generator)
+    field = dtype._field(name)
+    return field.with_type(pa.list_(field.type)) if generator else field
+
+
+def _builder(function: Any) -> Any:
+    """``(args, named) -> PyExpr``: a SQL call of ``function`` (positional
+    arguments as expressions, named ones as the literals' Python values)."""
+
+    def build(args: list[Any], named: list[tuple[str, Any]]) -> Any:
+        kwargs = {}
+        for key, value in named:
+            array = value.literal_value()
+            kwargs[key] = array[0].as_py() if array is not None else None
+        return function(*[Expression(a) for a in args], **kwargs)._expr
+
+    return build
+
+
 def _run_sql(session: Session, text: str, frames: dict[str, DataFrame]) -> DataFrame | None:
     if not isinstance(text, str):
         raise TypeError(f"sql() expects a SQL string, got {type(text).__name__}")
     tables = session._sql_tables()
     tables.update(frames)
-    kind, payload = _session().sql(text, [(name.split("."), df._plan) for name, df in tables.items()])
+    kind, payload = _session().sql(
+        text, [(name.split("."), df._plan) for name, df in tables.items()], session._sql_functions()
+    )
     if kind == "query":
         return DataFrame(payload)
     if kind == "create_table":
@@ -311,6 +388,9 @@ FORWARDED = [
     "list_tables",
     "read_table",
     "write_table",
+    "attach_function",
+    "detach_function",
+    "get_function",
 ]
 
 for _name in FORWARDED:

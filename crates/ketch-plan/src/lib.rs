@@ -17,6 +17,7 @@ pub mod ops;
 pub mod rules;
 pub mod sample;
 pub mod sql;
+pub mod sql_functions;
 pub mod sql_types;
 pub mod typing;
 pub mod udf;

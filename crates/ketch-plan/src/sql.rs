@@ -19,6 +19,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Statement, Use};
 
 use crate::naming::output_name;
+use crate::sql_functions::{self, SqlFunction};
 
 /// The catalog and schema unqualified table names resolve in (ketch's
 /// sessions set these as DataFusion's defaults).
@@ -228,11 +229,24 @@ fn describe_values(d: &datafusion::logical_expr::DescribeTable) -> Result<Logica
 /// the tables that exist; statements other than queries, `CREATE TABLE AS`
 /// and `USE` are reported as unsupported.
 pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Result<SqlOutcome> {
-    let state = state_with_tables(base, tables)?;
+    plan_sql_with_functions(base, sql, tables, &[]).await
+}
+
+/// [`plan_sql`], where the statement may also call `functions` (attached to
+/// the session: see [`crate::sql_functions`]).
+pub async fn plan_sql_with_functions(
+    base: &SessionState,
+    sql: &str,
+    tables: &[SqlTable],
+    functions: &[SqlFunction],
+) -> Result<SqlOutcome> {
+    let mut state = state_with_tables(base, tables)?;
+    sql_functions::register(&mut state, functions)?;
     let mut statement =
         state.sql_to_statement(sql, &state.config().options().sql_parser.dialect).map_err(|e| syntax_error(sql, &e))?;
     if let DFStatement::Statement(s) = &mut statement {
         substr_calls(s.as_mut());
+        sql_functions::rewrite_calls(s.as_mut(), functions)?;
     }
     // DataFusion refuses `CREATE TEMP TABLE`; the session decides where a
     // created table lives, so plan it as a plain CREATE TABLE and remember.
@@ -260,7 +274,10 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
         LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) => Ok(SqlOutcome::CreateTable {
             name: create.name.to_string(),
             temporary: temporary || create.temporary,
-            plan: daft_names(daft_casts(Arc::unwrap_or_clone(create.input))?)?,
+            plan: {
+                let (plan, generated) = sql_functions::expand(Arc::unwrap_or_clone(create.input), functions)?;
+                daft_names(daft_casts(plan)?, &generated)?
+            },
         }),
         LogicalPlan::Ddl(ddl) => not_impl_err!("SQL {} statements", ddl.name()),
         LogicalPlan::Dml(dml) => not_impl_err!("SQL {} statements", dml.op),
@@ -270,7 +287,8 @@ pub async fn plan_sql(base: &SessionState, sql: &str, tables: &[SqlTable]) -> Re
         query => {
             check_plannable(&state, &query)?;
             let query = snapshot_information_schema(&state, query).await?;
-            Ok(SqlOutcome::Query(daft_names(daft_casts(query)?)?))
+            let (query, generated) = sql_functions::expand(query, functions)?;
+            Ok(SqlOutcome::Query(daft_names(daft_casts(query)?, &generated)?))
         }
     }
 }
@@ -366,6 +384,13 @@ fn with_known_tables(e: DataFusionError, tables: &[SqlTable]) -> DataFusionError
         let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
         return DataFusionError::Plan(format!("{msg}. Tables that exist: {known}"));
     }
+    // DataFusion: "Invalid function 'f'.\nDid you mean 'g'?"; Daft: "Function `f` not found".
+    let root = e.find_root().message().to_string();
+    if let Some(rest) = root.split_once("Invalid function '").map(|(_, rest)| rest)
+        && let Some((name, hint)) = rest.split_once("'.")
+    {
+        return DataFusionError::Plan(format!("Function `{name}` not found{}", hint.trim_end()));
+    }
     e
 }
 
@@ -398,8 +423,10 @@ pub fn plan_sql_expr(base: &SessionState, sql: &str) -> Result<Expr> {
 
 /// Renames a query's output columns by Daft's rule (`SELECT v * 2` yields a
 /// column named `v`), where the planner's names differ and the new names are
-/// unique.
-fn daft_names(plan: LogicalPlan) -> Result<LogicalPlan> {
+/// unique. `generated` are names the planner made up for expressions since
+/// rewritten (see [`sql_functions::expand`]): such a column is named after
+/// the expression it now holds.
+fn daft_names(plan: LogicalPlan, generated: &std::collections::HashSet<String>) -> Result<LogicalPlan> {
     let mut node = &plan;
     let projection = loop {
         match node {
@@ -441,6 +468,7 @@ fn daft_names(plan: LogicalPlan) -> Result<LogicalPlan> {
             },
             // The planner names `count(*)` itself; Daft calls it `count`.
             Expr::Alias(a) if a.name == "count(*)" => "count".to_string(),
+            Expr::Alias(a) if generated.contains(&a.name) => output_name(&a.expr),
             _ => output_name(e),
         })
         .collect();

@@ -1,6 +1,8 @@
 //! `PyExpr`: a DataFusion `Expr` built from Python. The Python `Expression`
 //! class wraps it and owns the Daft-facing API; this type only builds trees.
 
+use std::sync::Arc;
+
 use arrow::array::{Array, ArrayData, make_array};
 use arrow::datatypes::DataType;
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
@@ -9,7 +11,7 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{
     AggregateFunction, HigherOrderFunction, InList, Lambda, LambdaVariable, Sort, WindowFunction,
 };
-use datafusion::logical_expr::{Expr, Operator, binary_expr, cast, try_cast, when};
+use datafusion::logical_expr::{AggregateUDF, Expr, Operator, binary_expr, cast, try_cast, when};
 use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -177,6 +179,29 @@ impl PyExpr {
         let field = arrow::datatypes::Field::from_pyarrow_bound(field)?;
         let udf = crate::udf::PythonUdf::new(name, runner, field, batch_rows.filter(|&n| n > 0), concurrency.max(1));
         Ok(udf.call(exprs(args)).into())
+    }
+
+    /// A call of a Python aggregate (`ketch.udaf`) on `args`: `runner` has
+    /// `aggregate`, `combine` and `finalize` over pyarrow arrays (see
+    /// [`crate::udaf`]); `field` the result's `pyarrow.Field`, `state` the
+    /// partial state's fields.
+    #[staticmethod]
+    fn python_udaf(
+        name: String,
+        runner: Py<PyAny>,
+        args: Vec<PyRef<'_, PyExpr>>,
+        field: &Bound<'_, PyAny>,
+        state: Vec<Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let field = Arc::new(arrow::datatypes::Field::from_pyarrow_bound(field)?);
+        let state = state
+            .iter()
+            .map(|f| Ok(Arc::new(arrow::datatypes::Field::from_pyarrow_bound(f)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let udaf = AggregateUDF::new_from_impl(crate::udaf::PythonUdaf::new(name, runner, field, state));
+        let e =
+            Expr::AggregateFunction(AggregateFunction::new_udf(Arc::new(udaf), exprs(args), false, None, vec![], None));
+        Ok(e.into())
     }
 
     /// An aggregate function call by its registry name.

@@ -12,6 +12,7 @@ mod plan;
 mod progress;
 mod python_scan;
 mod session;
+mod udaf;
 mod udf;
 
 /// Every Daft function name in the native registry, as `(name, kind)` pairs

@@ -23,7 +23,8 @@ use ketch_exec::runtime::runtime;
 use ketch_exec::{ExecConfig, new_session};
 use ketch_io::formats::{CsvDialect, Format};
 use ketch_io::scan::ScanOptions;
-use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql, plan_sql_expr};
+use ketch_plan::sql::{SqlOutcome, SqlTable, plan_sql_expr, plan_sql_with_functions};
+use ketch_plan::sql_functions::{SqlFunction, SqlFunctionBuilder};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -448,15 +449,36 @@ impl PySession {
     /// Plans a SQL statement over `tables` (name parts and plan each).
     /// Returns `("query", plan)`, `("create_table", (name, temporary, plan))`
     /// or `("use", name)`; errors raise `InvalidSQLException`.
+    ///
+    /// `functions` are the session's attached functions the statement may
+    /// call: `(name, return field as a pyarrow Field, build)`, where
+    /// `build(args: list[PyExpr], named: list[tuple[str, PyExpr]])` returns
+    /// the call's `PyExpr` (positional arguments are expressions, named
+    /// ones literals; see `ketch_plan::sql_functions`).
+    #[pyo3(signature = (sql, tables, functions = vec![]))]
     fn sql<'py>(
         &self,
         py: Python<'py>,
         sql: String,
         tables: Vec<(Vec<String>, PyRef<'_, PyPlan>)>,
+        functions: Vec<(String, Bound<'py, PyAny>, Py<PyAny>)>,
     ) -> PyResult<(String, Bound<'py, PyAny>)> {
         let tables: Vec<SqlTable> = tables.into_iter().map(|(n, p)| (n, p.plan.clone())).collect();
+        let functions = functions
+            .into_iter()
+            .map(|(name, field, build)| {
+                let field = Arc::new(arrow::datatypes::Field::from_pyarrow_bound(&field)?);
+                Ok(SqlFunction { name, return_field: field, build: python_builder(Arc::new(build)) })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let state = self.ctx.state();
-        let outcome = wait_with(py, async move { plan_sql(&state, &sql, &tables).await }, to_sql_err, None, None)?;
+        let outcome = wait_with(
+            py,
+            async move { plan_sql_with_functions(&state, &sql, &tables, &functions).await },
+            to_sql_err,
+            None,
+            None,
+        )?;
         // Operators on types Daft does not accept (a string compared with a number, ...) are type errors.
         if let SqlOutcome::Query(plan) | SqlOutcome::CreateTable { plan, .. } = &outcome {
             ketch_plan::typing::check_plan_operand_types(plan).map_err(to_sql_err)?;
@@ -499,4 +521,19 @@ impl PySession {
         let (runner, plan) = (self.runner.clone(), plan.plan.clone());
         wait(py, async move { runner.explain(&plan, physical).await })
     }
+}
+
+/// A session function's builder that calls the Python callable `build` with
+/// the call's arguments as `PyExpr`s (see `PySession::sql`).
+fn python_builder(build: Arc<Py<PyAny>>) -> SqlFunctionBuilder {
+    Arc::new(move |args, named| {
+        Python::attach(|py| {
+            let args: Vec<PyExpr> = args.into_iter().map(PyExpr::from).collect();
+            let named: Vec<(String, PyExpr)> = named.into_iter().map(|(n, v)| (n, PyExpr::from(v))).collect();
+            let out = build.call1(py, (args, named))?;
+            let expr = out.extract::<PyRef<'_, PyExpr>>(py)?;
+            Ok(expr.expr.clone())
+        })
+        .map_err(|e: PyErr| DataFusionError::External(Box::new(crate::udf::PythonError(e))))
+    })
 }

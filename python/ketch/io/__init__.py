@@ -23,6 +23,7 @@ from ketch.exceptions import DaftCoreException, expect_type
 from ketch.expressions import col
 from ketch.io._generator import read_generator as read_generator
 from ketch.io._sql import read_sql as read_sql
+from ketch.io._warc import read_warc as read_warc
 from ketch.io.sink import DataSink as DataSink
 from ketch.io.source import DataSource as DataSource
 from ketch.io.source import DataSourceTask as DataSourceTask
@@ -319,6 +320,23 @@ def read_blob(
     df = from_glob_path(path, io_config=io_config)
     content = col("path").download(max_connections=max_connections, on_error=on_error, io_config=io_config)
     return df.select(col("path"), col("size"), content.alias("content"))
+
+
+def from_files(path: str | list[str], io_config: Any = None) -> DataFrame:
+    """A DataFrame with one ``file`` column (``File``) of the files matching
+    ``path`` (a glob, folder or file, or a list of them; local or on an
+    object store), as Daft's ``from_files``. Lazy; files are referenced, not
+    read. A pattern matching nothing gives no rows.
+
+    >>> import os, tempfile, ketch
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("a.txt", "b.txt"):
+    ...     _ = open(os.path.join(folder, name), "w").write(name)
+    >>> files = ketch.from_files(os.path.join(folder, "*.txt")).to_pydict()["file"]
+    >>> [f.read() for f in files]
+    [b'a.txt', b'b.txt']
+    """
+    return from_glob_path(path, io_config=io_config).select(F.file(col("path"), io_config=io_config).alias("file"))
 
 
 def _read_remote_file(url: str, io_config: Any, fn: str) -> Any:

@@ -4,5 +4,6 @@ UDFs) and the legacy ``udf`` decorator. See ``execution`` for how batches run.""
 
 from ketch.udf.func import Func, cls, func, method
 from ketch.udf.legacy import UDF, udf
+from ketch.udf.udaf import udaf
 
-__all__ = ["UDF", "Func", "cls", "func", "method", "udf"]
+__all__ = ["UDF", "Func", "cls", "func", "method", "udaf", "udf"]
