@@ -308,3 +308,10 @@ def test_timestamp_and_duration_of_different_units_do_not_add():
         return outcomes
 
     assert _both(build) == ["error", "error"]
+
+
+@pytest.mark.parametrize(
+    "obj", [1, 1.5, "a", b"x", True, None, [1, 2], {"a": 1.5}, [{"a": 1}], [[1.0], None], object()]
+)
+def test_datatype_infer_from_object(obj):
+    assert _both(lambda m: repr(m.DataType.infer_from_object(obj)))

@@ -386,6 +386,19 @@ class DataType:
         raise TypeError("DataType._infer expects a DataType, string, or type")
 
     @classmethod
+    def infer_from_object(cls, obj: Any) -> DataType:
+        """The DataType a column holding ``obj`` gets (Daft's
+        ``DataType.infer_from_object``): the rules of ``from_pydict``/
+        ``Series.from_pylist``, so a list is a ``List``, a dict a ``Struct``,
+        a numpy array a tensor and anything else ``Python``.
+
+        >>> from ketch import DataType
+        >>> DataType.infer_from_object([1, 2]), DataType.infer_from_object({"a": 1.5})
+        (List[Int64], Struct[a: Float64])
+        """
+        return _infer_object(obj)
+
+    @classmethod
     def infer_from_type(cls, t: type) -> DataType:
         """The DataType of a Python type (``int``, ``float``, ``str``, ``bool``, ``bytes``)."""
         return _as_dtype(t)
@@ -641,6 +654,12 @@ class DataType:
 
     def __hash__(self) -> int:
         return hash((str(_canonical(self._arrow)), repr(self)))
+
+
+# ``DataType.infer_from_object``: set by :mod:`ketch.logical_values` (a
+# higher module: it knows how Python values become columns) when imported.
+def _infer_object(obj: Any) -> DataType:
+    raise RuntimeError("ketch.logical_values sets this when it is imported (import ketch)")
 
 
 class _DaftExtension(pa.ExtensionType):

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ketch import logical as lg
+from ketch import datatype as _datatype
 from ketch.datatype import _DaftExtension
 from ketch.file import File
 from ketch.io_config import IOConfig
@@ -322,3 +323,12 @@ def _mixed_column(values: list[Any]) -> tuple[pa.Array, Any]:
         strings = [None if v is None else str(v).lower() if isinstance(v, bool) else str(v) for v in values]
         return pa.array(strings, pa.string()), None
     return python_array(values)
+
+
+def _infer_object(obj: Any) -> Any:
+    """``DataType.infer_from_object``: the type of a one-value column of ``obj``."""
+    _, field = _normalize_column("object", [obj])
+    return _datatype.DataType._from_field(field)
+
+
+_datatype._infer_object = _infer_object

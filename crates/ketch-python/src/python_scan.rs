@@ -178,8 +178,15 @@ impl HostStream for PythonPartition {
         // The factory and the stream's batches run Python (or Rust behind the
         // C stream interface): on a blocking thread, never a runtime worker.
         builder.spawn_blocking(move || {
-            let reader = this.open()?;
-            for batch in reader {
+            let mut reader = this.open()?;
+            loop {
+                // A consumer that stopped (a limit reached, a cancelled
+                // query) gets no more Python calls made for it: the source
+                // is not pulled again once nobody reads.
+                if tx.is_closed() {
+                    break;
+                }
+                let Some(batch) = reader.next() else { break };
                 let batch = batch.map_err(DataFusionError::from).and_then(|b| conform(b, &schema));
                 let failed = batch.is_err();
                 if tx.blocking_send(batch).is_err() || failed {

@@ -157,18 +157,38 @@ pub(crate) fn byte(name: &str, value: Option<String>, default: Option<u8>) -> Py
 }
 
 /// Streams batches of a running query to Python as a `pyarrow.RecordBatchReader`.
+///
+/// pyarrow calls it without the GIL, possibly on a thread where pyo3 counts
+/// the GIL as held (a Python UDF's call, whose garbage collection closes an
+/// abandoned reader): there, dropping a Python object (an exception inside
+/// an error, in the stream's buffers) would decref it without the GIL. So
+/// errors leave as text and the stream is dropped on the runtime's blocking
+/// threads, where pyo3 defers such decrefs until a thread holds the GIL.
 struct StreamReader {
     schema: SchemaRef,
-    stream: SendableRecordBatchStream,
+    stream: Option<SendableRecordBatchStream>,
     runtime: &'static tokio::runtime::Runtime,
 }
 
 impl Iterator for StreamReader {
     type Item = std::result::Result<RecordBatch, arrow::error::ArrowError>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.runtime
-            .block_on(self.stream.next())
-            .map(|r| r.map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e))))
+        let stream = self.stream.as_mut()?;
+        self.runtime.block_on(stream.next()).map(|r| {
+            r.map_err(|e| {
+                let message = e.to_string();
+                self.runtime.spawn_blocking(move || drop(e));
+                arrow::error::ArrowError::ExternalError(message.into())
+            })
+        })
+    }
+}
+
+impl Drop for StreamReader {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            self.runtime.spawn_blocking(move || drop(stream));
+        }
     }
 }
 
@@ -435,7 +455,7 @@ impl PySession {
         let runtime = runtime().py_err()?;
         // Planned and started on the runtime: the partitions' tasks live there.
         let stream = wait(py, async move { runner.stream(&plan, &progress).await })?;
-        let reader = StreamReader { schema: stream.schema(), stream, runtime };
+        let reader = StreamReader { schema: stream.schema(), stream: Some(stream), runtime };
         let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
         reader.into_pyarrow(py)
     }
