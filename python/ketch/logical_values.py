@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ketch import logical as lg
 from ketch import datatype as _datatype
+from ketch import logical as lg
 from ketch.datatype import _DaftExtension
 from ketch.file import File
 from ketch.io_config import IOConfig
