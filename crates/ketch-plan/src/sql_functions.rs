@@ -18,7 +18,7 @@
 //! use std::sync::Arc;
 //! use arrow::datatypes::{DataType, Field};
 //! use datafusion::prelude::*;
-//! use ketch_plan::sql::plan_sql_with_functions;
+//! use ketch_plan::sql::{SqlOutcome, plan_sql_with_functions};
 //! use ketch_plan::sql_functions::SqlFunction;
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! // `twice(x)` builds `x * 2`; `twice(x, by := 3)` builds `x * 3`.
@@ -32,7 +32,8 @@
 //! };
 //! let state = SessionContext::new().state();
 //! let outcome = plan_sql_with_functions(&state, "SELECT twice(3, by := 5) AS v", &[], &[twice]).await.unwrap();
-//! assert!(format!("{outcome:?}").contains("Int64(3) * Int64(5)"));
+//! let SqlOutcome::Query(plan) = outcome else { panic!("a query") };
+//! assert!(plan.display_indent().to_string().contains("Int64(3) * Int64(5)"), "{}", plan.display_indent());
 //! # });
 //! ```
 

@@ -521,6 +521,8 @@ class SQLDataSink(DataSink[None]):
         connection.commit()  # ends the transaction the inspection began
         if self.write_mode == "fail" and exists:
             connection.close()
+            if engine is not None:
+                engine.dispose()
             raise ValueError(f"Table {self.table_name!r} already exists, cannot write with write_mode='fail'.")
         # A new or replaced table is written as a staging table and renamed at
         # the end; appended rows go in one transaction. Either way a failed
