@@ -379,3 +379,55 @@ def test_from_files_and_open_file(tmp_path) -> None:
         ketch.open_file(str(tmp_path / "a.txt"), "r", buffering=0)
     with pytest.raises(FileNotFoundError):
         ketch.open_file(str(tmp_path / "missing.txt"))
+
+
+# --- read_mcap ---------------------------------------------------------------------------
+
+
+def _write_mcap(path, n: int = 60) -> None:
+    """A ROS 2 MCAP file (as Daft's tests write theirs): two topics, log times i * 100."""
+    from mcap_ros2.writer import Writer
+
+    with open(path, "wb") as f:
+        w = Writer(f)
+        schema = w.register_msgdef(datatype="std_msgs/msg/String", msgdef_text="string data")
+        for i in range(n):
+            topic = "/other" if i % 3 == 0 else "/chatter"
+            w.write_message(
+                topic=topic,
+                schema=schema,
+                message={"data": f"Chatter #{i}"},
+                log_time=i * 100,
+                publish_time=i * 100 + 1,
+                sequence=i,
+            )
+        w.finish()
+
+
+def test_read_mcap_matches_daft(tmp_path) -> None:
+    path = tmp_path / "a.mcap"
+    _write_mcap(path)
+    for kwargs in ({}, {"start_time": 500, "end_time": 3000, "topics": ["/chatter"]}, {"batch_size": 7}):
+        got = ketch.read_mcap(str(path), **kwargs)
+        want = daft.read_mcap(str(path), **kwargs)
+        assert [(f.name, repr(f.dtype)) for f in got.schema()] == [(f.name, repr(f.dtype)) for f in want.schema()]
+        assert got.to_pydict() == want.to_pydict()
+    rows = ketch.read_mcap(str(path), start_time=500, end_time=3000, topics=["/chatter"]).to_pydict()
+    assert rows["log_time"] == [i * 100 for i in range(5, 30) if i % 3]
+    assert rows["data"][0].startswith("b'") and "Chatter #5" in rows["data"][0]
+
+
+def test_read_mcap_folder_resolver_and_errors(tmp_path) -> None:
+    _write_mcap(tmp_path / "a.mcap", 30)
+    _write_mcap(tmp_path / "b.mcap", 30)
+    assert ketch.read_mcap(str(tmp_path)).count_rows() == 60
+    # One task per topic, each from its own start (daft 0.7.26 deadlocks on this case).
+    starts = {"/chatter": 2500, "/other": 2700}
+    out = ketch.read_mcap(str(tmp_path / "a.mcap"), topic_start_time_resolver=lambda url: starts).to_pydict()
+    assert out["log_time"] == [2500, 2600, 2800, 2900, 2700]
+    # A resolver that raises reads the whole file, as in Daft.
+    assert ketch.read_mcap(str(tmp_path / "a.mcap"), topic_start_time_resolver=lambda url: 1 / 0).count_rows() == 30
+    with pytest.raises(FileNotFoundError):
+        ketch.read_mcap(str(tmp_path / "missing.mcap"))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        ketch.read_mcap(str(tmp_path), batch_size=0)

@@ -35,6 +35,8 @@ OPTIONAL_DEPENDENCIES = {
     "PIL",
     "torch",
     "ray",
+    "dask",
+    "mcap",
     "sqlalchemy",
     "sqlglot",
     "connectorx",

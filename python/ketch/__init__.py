@@ -13,7 +13,7 @@ DataFusion.
 # layer 2 expressions: expressions window multimodal functions
 # layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
 # layer 3 tables: memory recordbatch recordbatch.micropartition recordbatch.recordbatch
-# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql io._warc
+# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql io._warc io._mcap
 # layer 4 catalogs: catalog session sql sql.sql_connection
 # layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy udf.udaf
 # layer 5 package: ketch
@@ -52,7 +52,7 @@ from ketch.context import (
     with_subscriber,
 )
 from ketch.dataframe import DataFrame, GroupedDataFrame, concat
-from ketch.datatype import DataType, TimeUnit
+from ketch.datatype import DataType, TimeUnit, UnionMode
 from ketch.expressions import Expression, col, element, interval, lit
 from ketch.file import File, open_file
 from ketch.io import (
@@ -66,6 +66,7 @@ from ketch.io import (
     read_blob,
     read_csv,
     read_json,
+    read_mcap,
     read_parquet,
     read_sql,
     read_text,
@@ -73,6 +74,7 @@ from ketch.io import (
 )
 from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
+from ketch.memory import from_dask_dataframe, from_ray_dataset
 from ketch.runners import get_or_create_runner, get_or_infer_runner_type, set_runner_native
 from ketch.schema import Field, Schema
 from ketch.series import Series
@@ -111,6 +113,7 @@ __all__ = [
     "Schema",
     "Series",
     "TimeUnit",
+    "UnionMode",
     "Window",
     "__version__",
     "col",
@@ -122,6 +125,8 @@ __all__ = [
     "execution_config_ctx",
     "from_arrow",
     "from_pandas",
+    "from_dask_dataframe",
+    "from_ray_dataset",
     "from_pydict",
     "from_pylist",
     "func",
@@ -138,6 +143,7 @@ __all__ = [
     "read_lance",
     "read_parquet",
     "read_sql",
+    "read_mcap",
     "read_warc",
     "planning_config_ctx",
     "set_execution_config",

@@ -7,6 +7,7 @@ nothing runs until ``collect``, ``show``, ``to_*``, iteration or a write.
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +28,9 @@ from ketch.runners import get_or_create_runner
 from ketch.schema import Schema
 
 if TYPE_CHECKING:
+    import dask.dataframe
     import pandas
+    import ray.data
 
 
 def _exprs(items: Iterable[Expression | str]) -> list[Expression]:
@@ -646,6 +649,55 @@ class DataFrame:
     def to_arrow(self) -> pa.Table:
         """The result as a ``pyarrow.Table`` (no copy)."""
         return self._run()
+
+    def to_ray_dataset(self) -> ray.data.Dataset:
+        """The result as a Ray Dataset (``ray.data.Dataset``), one Arrow block per
+        result batch, for training or processing on Ray (Daft's native-runner path).
+        Columns of Python objects make a Dataset of row dicts
+        (``ray.data.from_items``), as in Daft. Runs the query first.
+
+        Raises ``ImportError`` when Ray is not installed (``pip install
+        'ketch[ray]'``).
+
+        >>> import ray  # doctest: +SKIP
+        >>> from ketch.memory import from_pydict
+        >>> from_pydict({"x": [1, 2]}).to_ray_dataset().take_all()  # doctest: +SKIP
+        [{'x': 1}, {'x': 2}]
+        """
+        ray_data = _optional("ray.data", "DataFrame.to_ray_dataset", "ray")
+        table = self._run()
+        if any(logical.of_field(f)[1] == "Python" for f in table.schema):
+            return ray_data.from_items(pyvalues.to_pylist(table))
+        blocks = [pa.Table.from_batches([b], table.schema) for b in table.to_batches()]
+        return ray_data.from_arrow(blocks or [table])
+
+    def to_dask_dataframe(self, meta: Any = None) -> dask.dataframe.DataFrame:
+        """The result as a Dask DataFrame (``dask.dataframe.DataFrame``), one
+        partition per result batch, each a pandas DataFrame converted as
+        :meth:`to_pandas` converts. ``meta`` (an empty pandas DataFrame, a
+        ``{name: dtype}`` dict or ``(name, dtype)`` pairs) overrides the column
+        types Dask is told; by default they are the result's own. Runs the query
+        first.
+
+        Unlike Daft, which needs its Ray runner here (and switches Dask's global
+        scheduler to Ray's), this works on the native runner and leaves Dask's
+        scheduler as the caller set it.
+
+        Raises ``ImportError`` when ``dask[dataframe]`` is not installed.
+
+        >>> from ketch.memory import from_pydict
+        >>> ddf = from_pydict({"x": [1, 2, 3]}).to_dask_dataframe()
+        >>> int(ddf["x"].sum().compute())
+        6
+        """
+        dask = _optional("dask", "DataFrame.to_dask_dataframe", "dask[dataframe]")
+        dd = _optional("dask.dataframe", "DataFrame.to_dask_dataframe", "dask[dataframe]")
+        table = self._run()
+        batches = table.to_batches() or [table.slice(0, 0)]
+        parts = [dask.delayed(_batch_to_pandas)(b, table.schema) for b in batches]
+        if meta is None:
+            meta = pyvalues.to_pandas(table.slice(0, 0))
+        return dd.from_delayed(parts, meta=meta)
 
     def to_arrow_iter(self, results_buffer_size: int | str | None = "num_cpus") -> Iterator[pa.RecordBatch]:
         """Result batches as the query produces them."""
@@ -1307,6 +1359,20 @@ class GroupedDataFrame:
 
 
 __all__ = ["DataFrame", "GroupedDataFrame", "DataType"]
+
+
+def _optional(module: str, feature: str, install: str) -> Any:
+    """The optional package ``module``, imported; ``ImportError`` naming
+    ``feature`` and what to install when it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(f"{feature} needs the `{install}` package: pip install '{install}'") from e
+
+
+def _batch_to_pandas(batch: pa.RecordBatch, schema: pa.Schema) -> Any:
+    """One Dask partition: ``batch`` as a pandas DataFrame (as ``to_pandas`` converts)."""
+    return pyvalues.to_pandas(pa.Table.from_batches([batch], schema))
 
 
 def _preview_columns(table: pa.Table, html: bool) -> list[list[Any]]:

@@ -11,12 +11,15 @@ are an Arrow storage type plus Daft's logical description (see
 
 from __future__ import annotations
 
+import builtins
+import enum
 import json
 from typing import Any
 
 import pyarrow as pa
 
 from ketch import logical as _lg
+from ketch._native import map_type
 from ketch.context import _session
 from ketch.logical import ImageMode, mode_of
 
@@ -68,23 +71,56 @@ class TimeUnit:
         return hash(self.value)
 
 
+class UnionMode(enum.Enum):
+    """How a union stores its values (Daft's ``daft.datatype.UnionMode``): every
+    child as long as the union (``Sparse``) or children holding only their own
+    values with offsets (``Dense``)."""
+
+    Sparse = "sparse"
+    Dense = "dense"
+
+    @classmethod
+    def from_mode_string(cls, mode: str) -> UnionMode:
+        """``"sparse"`` or ``"dense"``; ``ValueError`` for anything else (as in Daft)."""
+        for m in cls:
+            if mode == m.value:
+                return m
+        raise ValueError(f"Union mode {mode} is not supported; only sparse and dense mode are supported")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"UnionMode.{self.name}"
+
+
+def _canonical_child(f: pa.Field, name: str | None = None) -> pa.Field:
+    """A child field for :func:`_canonical`: canonical type, and only the
+    metadata that names a type (``ARROW:extension:*``)."""
+    md = {k: v for k, v in (f.metadata or {}).items() if k in (_lg.EXTENSION_NAME, _lg.EXTENSION_METADATA)}
+    return pa.field(f.name if name is None else name, _canonical(f.type), metadata=md or None)
+
+
 def _canonical(t: pa.DataType) -> pa.DataType:
-    """One Arrow type per Daft logical type, for equality and hashing."""
+    """One Arrow type per Daft type, for equality (with ``check_metadata``) and hashing."""
     if pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return pa.string()
     if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
         return pa.binary()
-    if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
-        return pa.list_(_canonical(t.value_type))
-    if pa.types.is_list(t):
-        return pa.list_(_canonical(t.value_type))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+        return pa.list_(_canonical_child(t.value_field, "item"))
     if pa.types.is_fixed_size_list(t):
-        return pa.list_(_canonical(t.value_type), t.list_size)
+        return pa.list_(_canonical_child(t.value_field, "item"), t.list_size)
     if pa.types.is_struct(t):
-        return pa.struct([pa.field(f.name, _canonical(f.type)) for f in t])
+        return pa.struct([_canonical_child(f) for f in t])
     if pa.types.is_dictionary(t):
         return _canonical(t.value_type)
     return t
+
+
+def _child_name(f: pa.Field) -> str:
+    """The display name of a nested type's child (an extension type by its metadata)."""
+    return repr(DataType._from_field(f)) if f.metadata else _name(f.type)
 
 
 def _name(t: pa.DataType) -> str:
@@ -123,15 +159,18 @@ def _name(t: pa.DataType) -> str:
     if pa.types.is_interval(t):
         return "Interval"
     if pa.types.is_fixed_size_list(t):
-        return f"List[{_name(t.value_type)}; {t.list_size}]"
+        return f"List[{_child_name(t.value_field)}; {t.list_size}]"
     if pa.types.is_list(t):
-        return f"List[{_name(t.value_type)}]"
+        return f"List[{_child_name(t.value_field)}]"
     if pa.types.is_map(t):
         return f"Map[{_name(t.key_type)}: {_name(t.item_type)}]"
     if pa.types.is_struct(t):
-        return "Struct[" + ", ".join(f"{f.name}: {_name(f.type)}" for f in t) + "]"
+        return "Struct[" + ", ".join(f"{f.name}: {_child_name(f)}" for f in t) + "]"
     if pa.types.is_fixed_size_binary(t):
         return f"Binary[{t.byte_width}]"
+    if pa.types.is_union(t):
+        members = ", ".join(f"{f.name}: {DataType._from_field(f)}" for f in t)
+        return f"Union[{members}; type_ids: {list(t.type_codes)}; mode: {t.mode.capitalize()}]"
     return str(t)
 
 
@@ -149,7 +188,7 @@ class DataType:
         if not isinstance(arrow_type, pa.DataType):
             raise TypeError(f"DataType wraps a pyarrow.DataType, got {type(arrow_type).__name__}")
         if logical is None:
-            arrow_type, logical = _lg.of_type(arrow_type)
+            arrow_type, logical = _lg.extension_of_type(arrow_type) or _lg.of_type(arrow_type)
         self._arrow = arrow_type
         #: Daft's description of a multimodal type (``{"Image": "RGB"}``, ...), else None.
         self._logical = logical
@@ -162,6 +201,8 @@ class DataType:
     def _from_field(cls, field: pa.Field) -> DataType:
         """The DataType of an Arrow field (its extension metadata names a logical type)."""
         storage, logical = _lg.of_field(field)
+        if logical is None and (extension := _lg.extension_of_field(field)) is not None:
+            return cls(storage, extension)
         return cls(storage, logical)
 
     # --- constructors -------------------------------------------------
@@ -265,21 +306,23 @@ class DataType:
 
     @classmethod
     def list(cls, dtype: DataType) -> DataType:
-        return cls(pa.list_(_as_dtype(dtype)._arrow))
+        return cls(pa.list_(_as_dtype(dtype)._child("item")))
 
     @classmethod
     def fixed_size_list(cls, dtype: DataType, size: int) -> DataType:
         if not isinstance(size, int) or size <= 0:
             raise ValueError(f"fixed_size_list size must be a positive int, got {size!r}")
-        return cls(pa.list_(_as_dtype(dtype)._arrow, size))
+        return cls(pa.list_(_as_dtype(dtype)._child("item"), size))
 
     @classmethod
     def struct(cls, fields: dict[str, DataType]) -> DataType:
-        return cls(pa.struct([pa.field(k, _as_dtype(v)._arrow) for k, v in fields.items()]))
+        return cls(pa.struct([_as_dtype(v)._child(k) for k, v in fields.items()]))
 
     @classmethod
     def map(cls, key_type: DataType, value_type: DataType) -> DataType:
-        return cls(pa.map_(_as_dtype(key_type)._arrow, _as_dtype(value_type)._arrow))
+        """A map from ``key_type`` to ``value_type`` (Arrow's ``map``; ``Map[Null: Null]`` included)."""
+        key, value = _as_dtype(key_type)._arrow, _as_dtype(value_type)._arrow
+        return cls(map_type(key, value) if pa.types.is_null(key) else pa.map_(key, value))
 
     @classmethod
     def image(
@@ -353,6 +396,55 @@ class DataType:
         return cls._logical_type("Python")
 
     @classmethod
+    def extension(cls, name: str, storage_dtype: DataType, metadata: str | None = None) -> DataType:
+        """An Arrow extension type: values of ``storage_dtype`` labelled ``name``
+        (with optional ``metadata``), Daft's ``Extension[name; storage]``. Its
+        Arrow type is the class registered with pyarrow under ``name`` if any,
+        else a generic extension type of that name; in the engine and in files
+        it is the storage type with Arrow's ``ARROW:extension:*`` field metadata.
+        Types with different metadata are different types, as in Daft.
+
+        Raises ``TypeError`` for a name or metadata that is not a string, or a
+        storage that is not a plain Arrow type (a multimodal type).
+
+        >>> t = DataType.extension("my.tags", DataType.string())
+        >>> t, t.is_extension()
+        (Extension[my.tags; String], True)
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"DataType.extension: name must be a str, got {type(name).__name__}")
+        if metadata is not None and not isinstance(metadata, str):
+            raise TypeError(f"DataType.extension: metadata must be a str or None, got {type(metadata).__name__}")
+        storage = _as_dtype(storage_dtype)
+        if storage._logical is not None:
+            raise TypeError(f"DataType.extension: storage_dtype must be a plain Arrow type, got {storage}")
+        return cls(storage._arrow, {_lg.EXTENSION: [name, metadata]})
+
+    @classmethod
+    def union(
+        cls, fields: dict[str, DataType], type_ids: builtins.list[int], mode: str | UnionMode = "sparse"
+    ) -> DataType:
+        """A union of named fields, each value one of them (Arrow's sparse or
+        dense union; Daft's ``Union[name: type, ...; type_ids: [...]; mode: ...]``).
+        ``type_ids`` gives each field's type id, in order.
+
+        Raises ``ValueError`` when ``type_ids`` and ``fields`` differ in length
+        or ``mode`` is neither ``"sparse"`` nor ``"dense"``.
+
+        >>> u = DataType.union({"i": DataType.int32(), "f": DataType.float64()}, type_ids=[0, 1], mode="dense")
+        >>> u, u.union_mode, u.type_ids
+        (Union[i: Int32, f: Float64; type_ids: [0, 1]; mode: Dense], UnionMode.Dense, [0, 1])
+        """
+        if isinstance(mode, str):
+            mode = UnionMode.from_mode_string(mode)
+        if len(type_ids) != len(fields):
+            raise ValueError(
+                f"The number of type IDs ({len(type_ids)}) must match the number of fields ({len(fields)})"
+            )
+        arrow_fields = [_as_dtype(t)._field(n) for n, t in fields.items()]
+        return cls(pa.union(arrow_fields, mode.name.lower(), list(type_ids)))
+
+    @classmethod
     def from_arrow_type(cls, arrow_type: pa.DataType) -> DataType:
         return cls(arrow_type)
 
@@ -414,6 +506,8 @@ class DataType:
         metadata (Arrow's ``fixed_shape_tensor`` for a fixed-shape tensor)."""
         if self._logical is None:
             return self._arrow
+        if self._kind() == _lg.EXTENSION:
+            return _lg.extension_type(self._arrow, *self._logical[_lg.EXTENSION])
         if isinstance(self._logical, dict) and "FixedShapeTensor" in self._logical:
             return pa.fixed_shape_tensor(self._arrow.value_type, self._logical["FixedShapeTensor"][1])
         return _DaftExtension(self._arrow, self._logical)
@@ -422,7 +516,14 @@ class DataType:
         """An Arrow field of this type (extension metadata for multimodal types)."""
         if self._logical is None:
             return pa.field(name, self._arrow)
+        if self._kind() == _lg.EXTENSION:
+            return pa.field(name, self._arrow, metadata=_lg.extension_metadata(*self._logical[_lg.EXTENSION]))
         return _lg.field(name, self._logical)
+
+    def _child(self, name: str) -> pa.Field:
+        """The child field of a nested type holding this type: extension types
+        keep their field metadata there (multimodal types their storage only)."""
+        return self._field(name) if self._kind() == _lg.EXTENSION else pa.field(name, self._arrow)
 
     def _is(self, pred) -> bool:
         return self._logical is None and bool(pred(_canonical(self._arrow)))
@@ -468,10 +569,28 @@ class DataType:
         return self._kind() == "Python"
 
     def is_logical(self) -> bool:
-        return self._kind() not in (None, "Python")
+        return self._kind() not in (None, "Python", _lg.EXTENSION)
 
     def is_extension(self) -> bool:
-        return False
+        """An Arrow extension type other than Daft's own (:meth:`extension`)."""
+        return self._kind() == _lg.EXTENSION
+
+    def is_union(self) -> bool:
+        return self._logical is None and pa.types.is_union(self._arrow)
+
+    @property
+    def union_mode(self) -> UnionMode:
+        """A union's mode; ``AttributeError`` for other types."""
+        if not self.is_union():
+            raise AttributeError(f"DataType {self} does not have a `union_mode` property")
+        return UnionMode.from_mode_string(self._arrow.mode)
+
+    @property
+    def type_ids(self) -> builtins.list[int]:
+        """A union's type ids, one per field; ``AttributeError`` for other types."""
+        if not self.is_union():
+            raise AttributeError(f"DataType {self} does not have a `type_ids` property")
+        return list(self._arrow.type_codes)
 
     @property
     def image_mode(self) -> ImageMode | None:
@@ -626,7 +745,7 @@ class DataType:
             return DataType(_lg.element_type(arg if isinstance(arg, str) else arg[0]))
         if self._logical is not None:
             raise AttributeError(f"DataType {self} does not have a `dtype` property")
-        return DataType(self._arrow.value_type)
+        return DataType._from_field(self._arrow.value_field)
 
     @property
     def key_type(self) -> DataType:
@@ -638,9 +757,11 @@ class DataType:
 
     @property
     def fields(self) -> dict[str, DataType]:
-        return {f.name: DataType(f.type) for f in self._arrow}
+        return {f.name: DataType._from_field(f) for f in self._arrow}
 
     def __repr__(self) -> str:
+        if self._kind() == _lg.EXTENSION:
+            return f"Extension[{self._logical[_lg.EXTENSION][0]}; {_name(self._arrow)}]"
         return _name(self._arrow) if self._logical is None else _lg.name(self._logical)
 
     __str__ = __repr__
@@ -649,7 +770,7 @@ class DataType:
         return (
             isinstance(other, DataType)
             and self._logical == other._logical
-            and _canonical(self._arrow) == _canonical(other._arrow)
+            and _canonical(self._arrow).equals(_canonical(other._arrow), check_metadata=True)
         )
 
     def __hash__(self) -> int:

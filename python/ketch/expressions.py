@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ketch import logical as _lg
 from ketch._native import PyExpr, function_names
 from ketch.datatype import DataType, _as_dtype
 from ketch.exceptions import APITypeError
@@ -356,6 +357,12 @@ class Expression:
         return self._cast(_as_dtype(dtype, sql_names=True), False)
 
     def _cast(self, dtype: DataType, strict: bool) -> Expression:
+        if dtype.is_extension():
+            # The storage cast, labelled with the extension's field metadata.
+            name, meta = dtype._logical["Extension"]
+            storage = self._cast(DataType(dtype._arrow), strict)._expr
+            md = {k.decode(): v.decode() for k, v in _lg.extension_metadata(name, meta).items()}
+            return Expression(storage.with_field_metadata(md))
         if dtype._logical is not None:
             target = lit(json.dumps(dtype._logical))._expr
             return Expression(PyExpr.call("ketch_cast", [self._expr, target]))

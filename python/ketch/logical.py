@@ -200,3 +200,87 @@ def of_field(f: pa.Field) -> tuple[pa.DataType, Any]:
     if ext.decode() == FIXED_SHAPE_TENSOR and pa.types.is_fixed_size_list(t):
         return t, {"FixedShapeTensor": [element_name(t.value_type), meta.get("shape")]}
     return t, None
+
+
+# --- Arrow extension types other than Daft's (``DataType.extension``) --------------------------------
+#
+# Daft keeps any other Arrow extension type as ``Extension[name; storage]``:
+# the logical type ``{"Extension": [name, metadata or None]}`` over the
+# storage type. In the engine it is the storage type plus the field metadata
+# ``ARROW:extension:name`` / ``ARROW:extension:metadata`` (arrow-rs' form of
+# an extension type), which DataFusion carries through column references.
+
+EXTENSION = "Extension"
+
+
+class ForeignExtension(pa.ExtensionType):
+    """An Arrow extension type that pyarrow has no registered class for:
+    ``name`` and ``metadata`` kept, values of ``storage``. ``to_arrow`` gives
+    arrays of this type for an unregistered ``DataType.extension`` (Daft wraps
+    them in its own ``daft.super_extension`` instead)."""
+
+    def __init__(self, storage: pa.DataType, name: str, metadata: str | None = None) -> None:
+        self._metadata = metadata
+        super().__init__(storage, name)
+
+    def __arrow_ext_serialize__(self) -> bytes:
+        return (self._metadata or "").encode()
+
+    @classmethod
+    def __arrow_ext_deserialize__(cls, storage_type: pa.DataType, serialized: bytes) -> ForeignExtension:
+        raise TypeError("ForeignExtension is never registered with pyarrow")
+
+    def __reduce__(self) -> tuple:
+        return ForeignExtension, (self.storage_type, self.extension_name, self._metadata)
+
+
+def extension_of_type(t: pa.DataType) -> tuple[pa.DataType, Any] | None:
+    """``(storage type, {"Extension": [name, metadata]})`` for a Python-defined
+    pyarrow extension type other than Daft's; else None (Arrow's built-in
+    extension types such as ``arrow.uuid`` are types of their own in Daft)."""
+    if not isinstance(t, pa.ExtensionType) or t.extension_name == DAFT_EXTENSION:
+        return None
+    meta = t._metadata if isinstance(t, ForeignExtension) else t.__arrow_ext_serialize__().decode()
+    return t.storage_type, {EXTENSION: [t.extension_name, meta]}
+
+
+def extension_of_field(f: pa.Field) -> Any:
+    """``{"Extension": [name, metadata]}`` when ``f``'s metadata names an
+    extension type other than Daft's and Arrow's fixed-shape tensor; else None."""
+    md = f.metadata or {}
+    name_ = md.get(EXTENSION_NAME)
+    if name_ is None or name_.decode() in (DAFT_EXTENSION, FIXED_SHAPE_TENSOR):
+        return None
+    raw = md.get(EXTENSION_METADATA)
+    return {EXTENSION: [name_.decode(), None if raw is None else raw.decode()]}
+
+
+def extension_metadata(name_: str, meta: str | None) -> dict[bytes, bytes]:
+    """The field metadata of an extension type (no metadata key when ``meta`` is None)."""
+    out = {EXTENSION_NAME: name_.encode()}
+    if meta is not None:
+        out[EXTENSION_METADATA] = meta.encode()
+    return out
+
+
+def extension_type(storage: pa.DataType, name_: str, meta: str | None) -> pa.DataType:
+    """The pyarrow type of an extension: the class registered with pyarrow under
+    ``name_`` (found by pyarrow's own import of a field with that metadata),
+    else a :class:`ForeignExtension`."""
+    f = pa.field("x", storage, metadata=extension_metadata(name_, meta if meta is not None else ""))
+    try:
+        t = pa.Field._import_from_c_capsule(f.__arrow_c_schema__()).type
+    except (pa.ArrowException, TypeError, ValueError):
+        t = None
+    if isinstance(t, pa.BaseExtensionType) and t.extension_name == name_:
+        return t
+    return ForeignExtension(storage, name_, meta)
+
+
+def wrap_extension(array: pa.Array, name_: str, meta: str | None) -> pa.Array:
+    """``array`` (storage values) as an array of the extension type ``name_``,
+    its storage cast to the registered class' storage type where they differ
+    (the engine reads strings and binaries as views)."""
+    t = extension_type(array.type, name_, meta)
+    storage = array if array.type == t.storage_type else array.cast(t.storage_type)
+    return pa.ExtensionArray.from_storage(t, storage)

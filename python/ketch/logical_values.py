@@ -230,15 +230,16 @@ def infer(items: list[Any]) -> tuple[pa.Array, Any] | None:
     return None
 
 
-def as_extension(array: pa.Array, name: str, meta: str) -> pa.Array:
-    """``array`` (storage) as the extension array its field metadata names, so a
-    UDF's :class:`ketch.Series` knows its logical type."""
+def as_extension(array: pa.Array, name: str, meta: str | None) -> pa.Array:
+    """``array`` (storage) as the extension array its field metadata names
+    (``meta``: the ``ARROW:extension:metadata`` value, None when absent), so a
+    :class:`ketch.Series` knows its logical or extension type."""
     if name == lg.FIXED_SHAPE_TENSOR:
-        shape = json.loads(meta)["shape"]
+        shape = json.loads(meta or "{}")["shape"]
         return pa.ExtensionArray.from_storage(pa.fixed_shape_tensor(array.type.value_type, shape), array)
     if name == lg.DAFT_EXTENSION:
-        return pa.ExtensionArray.from_storage(_DaftExtension(array.type, json.loads(meta)["datatype"]), array)
-    return array
+        return pa.ExtensionArray.from_storage(_DaftExtension(array.type, json.loads(meta or "{}")["datatype"]), array)
+    return lg.wrap_extension(array, name, meta)
 
 
 def from_python(items: Any, logical: Any) -> pa.Array:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ketch.dataframe import DataFrame, _from_table
+from ketch.dataframe import DataFrame, _from_table, _optional
 from ketch.logical_values import _normalize_column
 from ketch.series import Series
 
@@ -71,3 +71,45 @@ def from_pandas(data: Any) -> DataFrame:
     if isinstance(data, list):
         return from_arrow([pa.Table.from_pandas(d, preserve_index=False) for d in data])
     return from_arrow(pa.Table.from_pandas(data, preserve_index=False))
+
+
+def from_ray_dataset(ds: Any) -> DataFrame:
+    """A DataFrame over a Ray Dataset (``ray.data.Dataset``): its blocks as
+    Arrow tables (``Dataset.to_arrow_refs``), fetched from Ray's object store
+    into this process, one partition each.
+
+    Unlike Daft, which needs its Ray runner for this, it works on the native
+    runner. Raises ``TypeError`` when ``ds`` is not a Ray Dataset and
+    ``ImportError`` when Ray is not installed.
+
+    >>> import ray  # doctest: +SKIP
+    >>> from_ray_dataset(ray.data.from_items([{"a": 1}, {"a": 2}])).to_pydict()  # doctest: +SKIP
+    {'a': [1, 2]}
+    """
+    ray = _optional("ray", "from_ray_dataset", "ray")
+    if not isinstance(ds, ray.data.Dataset):
+        raise TypeError(f"from_ray_dataset expects a ray.data.Dataset, got {type(ds).__name__}")
+    tables = [t for t in ray.get(ds.to_arrow_refs()) if t.num_rows > 0]
+    return from_arrow(tables) if tables else from_arrow(ds.schema().base_schema.empty_table())
+
+
+def from_dask_dataframe(ddf: Any) -> DataFrame:
+    """A DataFrame over a Dask DataFrame: its partitions computed with the
+    scheduler Dask is configured with, as pandas DataFrames converted by
+    :func:`from_pandas` (index dropped), one partition each.
+
+    Unlike Daft, which needs its Ray runner (and Dask-on-Ray) for this, it works
+    on the native runner. Raises ``TypeError`` when ``ddf`` is not a Dask
+    DataFrame and ``ImportError`` when Dask is not installed.
+
+    >>> import dask.dataframe as dd
+    >>> import pandas as pd
+    >>> from_dask_dataframe(dd.from_pandas(pd.DataFrame({"a": [1, 2]}), npartitions=2)).to_pydict()
+    {'a': [1, 2]}
+    """
+    dask = _optional("dask", "from_dask_dataframe", "dask[dataframe]")
+    dd = _optional("dask.dataframe", "from_dask_dataframe", "dask[dataframe]")
+    if not isinstance(ddf, dd.DataFrame):
+        raise TypeError(f"from_dask_dataframe expects a dask.dataframe.DataFrame, got {type(ddf).__name__}")
+    parts = dask.compute(*ddf.to_delayed())
+    return from_pandas(list(parts))

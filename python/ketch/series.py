@@ -190,8 +190,14 @@ class Series:
         [1, 2, None]
         """
 
+        # CASE drops field metadata: an extension type both sides share is put back.
+        both = isinstance(if_true, Series) and isinstance(if_false, Series)
+        dtype = if_true.datatype() if both else None
+        keep = both and dtype.is_extension() and if_false.datatype() == dtype
+
         def pick(e: Any, c: dict) -> Any:
-            return functions.when(e.is_null(), None).when(e, c["t"]).otherwise(c["f"])
+            out = functions.when(e.is_null(), None).when(e, c["t"]).otherwise(c["f"])
+            return out.cast(dtype) if keep else out
 
         return self._apply_with({"t": if_true, "f": if_false}, pick)
 
@@ -676,7 +682,8 @@ def _with_field(array: pa.Array, field: pa.Field) -> pa.Array:
     ext = md.get(b"ARROW:extension:name")
     if ext is None or isinstance(array.type, pa.ExtensionType):
         return array
-    return as_extension(array, ext.decode(), md.get(b"ARROW:extension:metadata", b"").decode())
+    meta = md.get(b"ARROW:extension:metadata")
+    return as_extension(array, ext.decode(), None if meta is None else meta.decode())
 
 
 def coerce(values: list, arrow_type: pa.DataType) -> pa.Array:

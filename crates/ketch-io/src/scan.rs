@@ -209,6 +209,10 @@ async fn infer_schema(session: &dyn Session, options: &ListingOptions, urls: &[L
             Ok(schema) => schema,
             Err(e) => return Err(name_file_error(session, options, url, e).await),
         };
+        let inferred = match options.format.get_ext().as_str() {
+            "parquet" => crate::formats::parquet::keep_extension_storage(session, url, inferred).await?,
+            _ => inferred,
+        };
         schemas.push(Schema::new(inferred.fields().clone()));
     }
     Ok(Arc::new(Schema::try_merge(schemas)?))

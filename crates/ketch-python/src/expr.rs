@@ -11,6 +11,7 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::{
     AggregateFunction, HigherOrderFunction, InList, Lambda, LambdaVariable, Sort, WindowFunction,
 };
+use datafusion::logical_expr::expr::FieldMetadata;
 use datafusion::logical_expr::{AggregateUDF, Expr, Operator, binary_expr, cast, try_cast, when};
 use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -112,12 +113,24 @@ impl PyExpr {
         self.expr.clone().is_not_null().into()
     }
 
+    /// `self AS name`; field metadata set by [`Self::with_field_metadata`] stays.
     fn alias(&self, name: &str) -> Self {
-        let inner = match &self.expr {
-            Expr::Alias(a) => a.expr.as_ref().clone(),
-            e => e.clone(),
+        let (inner, metadata) = match &self.expr {
+            Expr::Alias(a) => (a.expr.as_ref().clone(), a.metadata.clone()),
+            e => (e.clone(), None),
         };
-        inner.alias(name).into()
+        inner.alias_with_metadata(name, metadata).into()
+    }
+
+    /// `self` with `metadata` on its output field, name unchanged: how a cast
+    /// to an Arrow extension type (`ARROW:extension:name` / `:metadata`, the
+    /// storage type cast first) labels its result.
+    fn with_field_metadata(&self, metadata: std::collections::HashMap<String, String>) -> Self {
+        let (inner, name) = match &self.expr {
+            Expr::Alias(a) => (a.expr.as_ref().clone(), a.name.clone()),
+            e => (e.clone(), ketch_plan::naming::output_name(e)),
+        };
+        inner.alias_with_metadata(name, Some(FieldMetadata::from(metadata))).into()
     }
 
     /// `CAST(self AS dtype)`; with `strict=False`, `TRY_CAST` (null on failure).

@@ -73,6 +73,21 @@ fn logical_layout<'py>(py: Python<'py>, logical: &str) -> PyResult<(Bound<'py, P
     Ok((logical.storage().to_pyarrow(py)?, metadata))
 }
 
+/// Arrow's `Map<key, value>` type as a `pyarrow.MapType`: entries named
+/// `entries` with a non-nullable `key` and a nullable `value`, keys unsorted.
+/// Also for a `Null` key type (Daft's `Map[Null: Null]`), which pyarrow's own
+/// `map_` refuses because a `Null` field must be nullable.
+///
+/// Errors: `TypeError` when `key` or `value` is not a `pyarrow.DataType`.
+#[pyfunction]
+fn map_type<'py>(py: Python<'py>, key: &Bound<'py, PyAny>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    use arrow::datatypes::{DataType, Field, Fields};
+    use arrow_pyarrow::{FromPyArrow, ToPyArrow};
+    let (key, value) = (DataType::from_pyarrow_bound(key)?, DataType::from_pyarrow_bound(value)?);
+    let entries = Fields::from(vec![Field::new("key", key, false), Field::new("value", value, true)]);
+    DataType::Map(std::sync::Arc::new(Field::new("entries", DataType::Struct(entries), false)), false).to_pyarrow(py)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<expr::PyExpr>()?;
@@ -82,6 +97,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     m.add_function(wrap_pyfunction!(io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(logical_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(map_type, m)?)?;
     m.add_function(wrap_pyfunction!(progress::record_udf_failed_rows, m)?)?;
     m.add_function(wrap_pyfunction!(reset_io_stats, m)?)?;
     m.add_function(wrap_pyfunction!(runtime_stats, m)?)?;

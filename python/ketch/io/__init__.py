@@ -22,6 +22,7 @@ from ketch.datatype import DataType, _as_dtype
 from ketch.exceptions import DaftCoreException, expect_type
 from ketch.expressions import col
 from ketch.io._generator import read_generator as read_generator
+from ketch.io._mcap import read_mcap as read_mcap
 from ketch.io._sql import read_sql as read_sql
 from ketch.io._warc import read_warc as read_warc
 from ketch.io.sink import DataSink as DataSink
