@@ -431,3 +431,80 @@ def test_read_mcap_folder_resolver_and_errors(tmp_path) -> None:
         ketch.read_mcap(str(tmp_path / "missing.mcap"))
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         ketch.read_mcap(str(tmp_path), batch_size=0)
+
+
+# --- read_webdataset ------------------------------------------------------------------------
+
+
+def _write_shard(path, start: int, n: int) -> None:
+    """A WebDataset shard: per sample an image-named blob, JSON, text, class and a binary member."""
+    import io
+    import json
+    import tarfile
+
+    with tarfile.open(path, "w") as tar:
+        for i in range(start, start + n):
+            members = [
+                ("jpg", bytes([i]) * (i + 1)),
+                ("json", json.dumps({"i": i, "tags": ["a"] * (i % 3 + 1)}).encode()),
+                ("txt", f"caption {i}".encode()),
+                ("cls", str(i % 5).encode()),
+                ("bin", b"\x07" * i),
+            ]
+            for ext, data in members:
+                info = tarfile.TarInfo(f"s/sample{i:04d}.{ext}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+
+
+def test_read_webdataset_matches_daft(tmp_path) -> None:
+    _write_shard(tmp_path / "a.tar", 0, 7)
+    got, want = (
+        ketch.read_webdataset(str(tmp_path / "a.tar"), batch_size=3),
+        daft.read_webdataset(str(tmp_path / "a.tar"), batch_size=3),
+    )
+    assert [(f.name, repr(f.dtype)) for f in got.schema()] == [(f.name, repr(f.dtype)) for f in want.schema()]
+    g, w = got.to_pydict(), want.to_pydict()
+    for name in ("__key__", "__url__", "json", "txt", "cls"):
+        assert g[name] == w[name], name
+    for name in ("jpg", "bin"):
+        assert [(f.path, f.position) for f in g[name]] == [(f.path, f.position) for f in w[name]]
+        # (daft 0.7.26 fails to size an empty member: an invalid empty range request)
+        assert [f.size() for f in g[name][1:]] == [f.size() for f in w[name][1:]]
+    assert g["bin"][0].size() == 0 and g["bin"][0].read() == b""
+    assert g["__key__"][:2] == ["s/sample0000", "s/sample0001"]
+
+
+def test_read_webdataset_byte_ranges_and_shards(tmp_path) -> None:
+    _write_shard(tmp_path / "a.tar", 0, 7)
+    (tmp_path / "more").mkdir()
+    _write_shard(tmp_path / "more" / "b.tar", 7, 5)
+    df = ketch.read_webdataset(str(tmp_path))  # folders are searched recursively (daft 0.7.26 hangs on two shards)
+    assert df.count_rows() == 12
+    out = df.select(
+        "__key__",
+        ketch.col("jpg").download().alias("jpg"),
+        ketch.col("bin").download().alias("bin"),
+        ketch.functions.file_size(ketch.col("jpg")).alias("n"),
+    ).to_pydict()
+    assert out["jpg"] == [bytes([i]) * (i + 1) for i in range(12)]
+    assert out["bin"] == [b"\x07" * i for i in range(12)]
+    assert out["n"] == [i + 1 for i in range(12)]
+    files = df.select("jpg").to_pydict()["jpg"]
+    assert [f.read() for f in files[:3]] == [b"\x00", b"\x01\x01", b"\x02\x02\x02"]
+    assert df.where(ketch.col("cls") == 2).select("__key__").to_pydict() == {
+        "__key__": ["s/sample0002", "s/sample0007"]
+    }
+    assert df.limit(2).select("txt").to_pydict() == {"txt": ["caption 0", "caption 1"]}
+
+
+def test_read_webdataset_errors(tmp_path) -> None:
+    with pytest.raises(ValueError, match="Compressed WebDataset shards are not supported"):
+        ketch.read_webdataset(str(tmp_path / "a.tar.gz"))
+    with pytest.raises(FileNotFoundError, match="No uncompressed WebDataset TAR shards"):
+        ketch.read_webdataset(str(tmp_path / "none" / "*.tar"))
+    with pytest.raises(ValueError, match="batch_size must be greater than zero"):
+        ketch.read_webdataset(str(tmp_path), batch_size=0)
+    (tmp_path / "bad.tar").write_bytes(b"not a tar" * 100)
+    with pytest.raises(ValueError, match="as an uncompressed TAR archive"):
+        ketch.read_webdataset(str(tmp_path / "bad.tar"))

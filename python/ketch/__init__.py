@@ -13,7 +13,8 @@ DataFusion.
 # layer 2 expressions: expressions window multimodal functions
 # layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
 # layer 3 tables: memory recordbatch recordbatch.micropartition recordbatch.recordbatch
-# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql io._warc io._mcap
+# layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql
+# layer 4 file-formats: io._warc io._mcap io._webdataset
 # layer 4 catalogs: catalog session sql sql.sql_connection
 # layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy udf.udaf
 # layer 5 package: ketch
@@ -52,7 +53,7 @@ from ketch.context import (
     with_subscriber,
 )
 from ketch.dataframe import DataFrame, GroupedDataFrame, concat
-from ketch.datatype import DataType, TimeUnit, UnionMode
+from ketch.datatype import DataType, MediaType, TimeUnit, UnionMode
 from ketch.expressions import Expression, col, element, interval, lit
 from ketch.file import File, open_file
 from ketch.io import (
@@ -71,6 +72,7 @@ from ketch.io import (
     read_sql,
     read_text,
     read_warc,
+    read_webdataset,
 )
 from ketch.io_config import IOConfig
 from ketch.logical import ImageFormat, ImageMode
@@ -114,6 +116,7 @@ __all__ = [
     "Series",
     "TimeUnit",
     "UnionMode",
+    "MediaType",
     "Window",
     "__version__",
     "col",
@@ -145,6 +148,7 @@ __all__ = [
     "read_sql",
     "read_mcap",
     "read_warc",
+    "read_webdataset",
     "planning_config_ctx",
     "set_execution_config",
     "set_planning_config",

@@ -71,6 +71,49 @@ class TimeUnit:
         return hash(self.value)
 
 
+class MediaType:
+    """What a ``File`` column's files hold (Daft's ``daft.datatype.MediaType``):
+    ``DataType.file(MediaType.image())`` is ``File[Image]``.
+
+    >>> DataType.file(MediaType.image())
+    File[Image]
+    """
+
+    __slots__ = ("_media_type",)
+
+    def __init__(self, kind: str) -> None:
+        self._media_type = kind
+
+    @staticmethod
+    def unknown() -> MediaType:
+        return MediaType("Unknown")
+
+    @staticmethod
+    def image() -> MediaType:
+        return MediaType("Image")
+
+    @staticmethod
+    def audio() -> MediaType:
+        return MediaType("Audio")
+
+    @staticmethod
+    def video() -> MediaType:
+        return MediaType("Video")
+
+    @staticmethod
+    def hdf5() -> MediaType:
+        return MediaType("Hdf5")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MediaType) and other._media_type == self._media_type
+
+    def __hash__(self) -> int:
+        return hash(self._media_type)
+
+    def __repr__(self) -> str:
+        return f"MediaType.{self._media_type.lower()}()"
+
+
 class UnionMode(enum.Enum):
     """How a union stores its values (Daft's ``daft.datatype.UnionMode``): every
     child as long as the union (``Sparse``) or children holding only their own

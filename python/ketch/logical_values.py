@@ -27,7 +27,7 @@ from ketch import datatype as _datatype
 from ketch import logical as lg
 from ketch.datatype import _DaftExtension
 from ketch.file import File
-from ketch.io_config import IOConfig
+from ketch.io_config import IOConfig, io_config_json
 
 _PIL_MODES = {"L": lg.ImageMode.L, "LA": lg.ImageMode.LA, "RGB": lg.ImageMode.RGB, "RGBA": lg.ImageMode.RGBA}
 
@@ -84,11 +84,33 @@ def _tensors(arr: pa.StructArray) -> list[Any]:
     ]
 
 
-def _files(arr: pa.StructArray) -> list[Any]:
+def _files(arr: pa.StructArray, kind: str = "Unknown") -> list[Any]:
+    """:class:`File` objects of a ``File[kind]`` column (URL, storage config, byte range)."""
     urls = arr.field("url").to_pylist()
     configs = [None if c is None else IOConfig._from_json(c) for c in arr.field("io_config").to_pylist()]
+    positions, sizes = arr.field("position").to_pylist(), arr.field("size").to_pylist()
     valid = arr.is_valid().to_pylist()
-    return [File(u, io_config=c) if ok and u is not None else None for u, c, ok in zip(urls, configs, valid)]
+    media = _datatype.MediaType(kind)
+    return [
+        File(u, io_config=c, media_type=media, position=p, size=s) if ok and u is not None else None
+        for u, c, p, s, ok in zip(urls, configs, positions, sizes, valid)
+    ]
+
+
+def file_array(items: list[Any], logical: Any) -> pa.StructArray:
+    """The storage of a ``File`` column of :class:`File` objects (or None): URL,
+    storage config (``IOConfig`` JSON), byte range."""
+    configs = [None if v is None or v._io_config is None else io_config_json(v._io_config) for v in items]
+    return pa.StructArray.from_arrays(
+        [
+            pa.array([None if v is None else v.path for v in items], pa.large_string()),
+            pa.array([None if c is None else c.encode() for c in configs], pa.large_binary()),
+            pa.array([None if v is None else v.position for v in items], pa.int64()),
+            pa.array([None if v is None else v._size for v in items], pa.int64()),
+        ],
+        fields=list(lg.storage(logical)),
+        mask=pa.array([v is None for v in items]),
+    )
 
 
 def _sparse(arr: pa.StructArray, shape: list[int] | None) -> list[Any]:
@@ -129,7 +151,7 @@ def values(array: pa.Array, logical: Any) -> list[Any]:
     if kind == "Embedding":
         return _fixed(array, [arg[1]])
     if kind == "File":
-        return _files(array)
+        return _files(array, arg)
     if kind in ("SparseTensor", "FixedShapeSparseTensor"):
         return _sparse(array, list(arg[1]) if kind == "FixedShapeSparseTensor" else None)
     return array.to_pylist()
@@ -216,15 +238,10 @@ def infer(items: list[Any]) -> tuple[pa.Array, Any] | None:
             return python_array(items)
         return image_array(items, _PIL_MODES[modes.pop()] if len(modes) == 1 else None)
     if all(isinstance(v, File) for v in present):
-        logical = {"File": "Unknown"}
-        urls = pa.array([None if v is None else v.path for v in items], pa.large_string())
-        none = pa.nulls(len(items))
-        storage = pa.StructArray.from_arrays(
-            [urls, none.cast(pa.large_binary()), none.cast(pa.int64()), none.cast(pa.int64())],
-            fields=list(lg.storage(logical)),
-            mask=pa.array([v is None for v in items]),
-        )
-        return storage, logical
+        # File[kind] when every file names the same media type (as Daft infers it).
+        kinds = {getattr(v._media_type, "_media_type", None) or "Unknown" for v in present}
+        logical = {"File": kinds.pop() if len(kinds) == 1 else "Unknown"}
+        return file_array(items, logical), logical
     if any(isinstance(v, np.ndarray) or _is_pil(v) for v in present):
         return python_array(items)
     return None
@@ -280,6 +297,12 @@ def from_python(items: Any, logical: Any) -> pa.Array:
     if kind == "Image":
         # 8-bit images of any mode; each image keeps its own mode byte.
         return image_array(list(items), None)[0]
+    if kind == "File":
+        rows = [File(v) if isinstance(v, str) else v for v in items]
+        if any(v is not None and not isinstance(v, File) for v in rows):
+            bad = next(v for v in rows if v is not None and not isinstance(v, File))
+            raise TypeError(f"cannot make {lg.name(logical)} values from {type(bad).__name__} (expected File or str)")
+        return file_array(rows, logical)
     raise TypeError(f"cannot make {lg.name(logical)} values from Python objects")
 
 

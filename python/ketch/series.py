@@ -56,7 +56,8 @@ class Series:
         if not isinstance(data, list):
             raise TypeError(f"expected a python list, got {type(data)}")
         if dtype is not None:
-            return cls._make(coerce(data, _as_dtype(dtype).to_arrow_dtype()), name)
+            dtype = _as_dtype(dtype)
+            return cls._make(_with_field(coerce(data, dtype.to_arrow_dtype()), dtype._field(name)), name)
         # Inferred as `from_pydict` infers a column (tensors, images, Python objects, ...).
         array, field = _normalize_column(name, data)
         return cls._make(_with_field(array, field), name)
@@ -110,6 +111,9 @@ class Series:
         """The values cast to ``dtype`` by the engine, with Daft's cast rules
         (multimodal types included)."""
         dtype = _as_dtype(dtype)
+        if dtype.is_python():
+            # Daft's cast to Python: each value as the Python object to_pylist gives.
+            return Series.from_pylist(self.to_pylist(), self._name, dtype=dtype)
         return self._apply(lambda e: e.cast(dtype))
 
     def _apply(self, fn: Any) -> Series:

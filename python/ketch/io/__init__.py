@@ -25,6 +25,7 @@ from ketch.io._generator import read_generator as read_generator
 from ketch.io._mcap import read_mcap as read_mcap
 from ketch.io._sql import read_sql as read_sql
 from ketch.io._warc import read_warc as read_warc
+from ketch.io._webdataset import read_webdataset as read_webdataset
 from ketch.io.sink import DataSink as DataSink
 from ketch.io.source import DataSource as DataSource
 from ketch.io.source import DataSourceTask as DataSourceTask

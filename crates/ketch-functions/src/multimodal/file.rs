@@ -15,7 +15,7 @@ use arrow::array::{
     StringBuilder, StructArray,
 };
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer};
-use arrow::datatypes::{DataType, Field};
+use arrow::datatypes::{DataType, Field, Int64Type};
 use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::ScalarUDF;
 use futures::{StreamExt, TryStreamExt};
@@ -85,6 +85,29 @@ fn urls(c: &Call, a: &ArrayRef, i: usize) -> Result<LargeStringArray> {
     }
 }
 
+/// Each row's byte range (a `File` column's `position` and `size`; `None`:
+/// the whole file, and for every row of a string column).
+fn row_ranges(c: &Call, a: &ArrayRef, i: usize) -> Result<Vec<Option<super::local::ByteRange>>> {
+    let Some(Logical::File(_)) = c.logical(i) else { return Ok(vec![None; a.len()]) };
+    let s = a.as_struct();
+    let position = arrow::compute::cast(s.column(2), &DataType::Int64)?;
+    let size = arrow::compute::cast(s.column(3), &DataType::Int64)?;
+    let (position, size) = (position.as_primitive::<Int64Type>(), size.as_primitive::<Int64Type>());
+    (0..a.len())
+        .map(|row| {
+            let p = position.is_valid(row).then(|| position.value(row));
+            let n = size.is_valid(row).then(|| size.value(row));
+            match (p, n) {
+                (None, None) => Ok(None),
+                (p, n) if p.unwrap_or(0) < 0 || n.unwrap_or(0) < 0 => {
+                    exec_err!("{}: row {row}: a File's position and size must not be negative", c.name)
+                }
+                (p, n) => Ok(Some((p.unwrap_or(0) as u64, n.map(|n| n as u64)))),
+            }
+        })
+        .collect()
+}
+
 /// Each row's own storage config (the `io_config` field of a File column,
 /// `IOConfig` JSON) or, for other columns and rows without one, `default`.
 fn row_configs(c: &Call, a: &ArrayRef, i: usize, default: Option<String>) -> Vec<Option<String>> {
@@ -117,18 +140,30 @@ fn download() -> MediaFunction {
             let (limit, null_on_error) = (max_connections(c, 1)?, c.null_on_error(2)?);
             let configs = row_configs(c, &a[0], 0, c.str(3)?);
             let urls = urls(c, &a[0], 0)?;
+            let ranges = row_ranges(c, &a[0], 0)?;
             if urls.iter().flatten().all(|u| super::local::local_path(u).is_some()) {
-                return super::local::read_files(&urls, null_on_error);
+                return super::local::read_files(&urls, &ranges, null_on_error);
             }
             let fetches = (0..urls.len()).map(|i| {
                 let url = (!urls.is_null(i)).then(|| urls.value(i).to_string());
                 let config = configs[i].clone();
+                let range = ranges[i];
                 async move {
                     let Some(url) = url else { return Ok(None) };
+                    if let Some((_, Some(0))) = range {
+                        return Ok(Some(vec![])); // an empty member: no (invalid, empty) range request
+                    }
                     let fetched = async {
                         let (store, path) = resolve(&url, config.as_deref())?;
+                        let options = object_store::GetOptions {
+                            range: range.map(|(start, size)| match size {
+                                Some(n) => object_store::GetRange::Bounded(start..start + n),
+                                None => object_store::GetRange::Offset(start),
+                            }),
+                            ..Default::default()
+                        };
                         // The body's chunks as received (not yet copied into one buffer).
-                        let got = store.get(&path).await.map_err(object_store_error)?;
+                        let got = store.get_opts(&path, options).await.map_err(object_store_error)?;
                         got.into_stream().try_collect::<Vec<bytes::Bytes>>().await.map_err(object_store_error)
                     }
                     .await;
@@ -338,10 +373,24 @@ fn file_size() -> MediaFunction {
             Ok(Field::new("file_size", DataType::UInt64, true))
         },
         |c, a, _| {
-            let sizes = heads(&urls(c, &a[0], 0)?, &row_configs(c, &a[0], 0, None), 32, false)?;
+            // A File with a byte range has that range's size (no request when its size is given).
+            let ranges = row_ranges(c, &a[0], 0)?;
+            let urls = urls(c, &a[0], 0)?;
+            let unsized_urls: LargeStringArray = (0..urls.len())
+                .map(|i| match ranges[i] {
+                    Some((_, Some(_))) => None,
+                    _ => (!urls.is_null(i)).then(|| urls.value(i)),
+                })
+                .collect();
+            let sizes = heads(&unsized_urls, &row_configs(c, &a[0], 0, None), 32, false)?;
             let mut b = arrow::array::UInt64Builder::with_capacity(sizes.len());
-            for s in sizes {
-                b.append_option(s.flatten());
+            for (i, s) in sizes.into_iter().enumerate() {
+                b.append_option(match ranges[i] {
+                    _ if urls.is_null(i) => None,
+                    Some((_, Some(n))) => Some(n),
+                    Some((start, None)) => s.flatten().map(|len| len.saturating_sub(start)),
+                    None => s.flatten(),
+                });
             }
             Ok(Arc::new(b.finish()))
         },
