@@ -37,6 +37,7 @@ OPTIONAL_DEPENDENCIES = {
     "ray",
     "dask",
     "mcap",
+    "datasets",
     "sqlalchemy",
     "sqlglot",
     "connectorx",

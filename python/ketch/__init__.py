@@ -14,7 +14,7 @@ DataFusion.
 # layer 3 plans: runners runners.progress_bar runners.observe runners.runner runners.native dataframe series
 # layer 3 tables: memory recordbatch recordbatch.micropartition recordbatch.recordbatch
 # layer 4 sources: table_formats io io.pushdowns io.source io.sink io._generator io._sql
-# layer 4 file-formats: io._warc io._mcap io._webdataset
+# layer 4 file-formats: io._warc io._mcap io._webdataset io._huggingface
 # layer 4 catalogs: catalog session sql sql.sql_connection
 # layer 4 udfs: udf udf.convert udf.hints udf.execution udf.process udf.func udf.legacy udf.udaf
 # layer 5 package: ketch
@@ -66,6 +66,7 @@ from ketch.io import (
     range,
     read_blob,
     read_csv,
+    read_huggingface,
     read_json,
     read_mcap,
     read_parquet,
@@ -139,6 +140,7 @@ __all__ = [
     "method",
     "range",
     "read_csv",
+    "read_huggingface",
     "read_json",
     "read_text",
     "read_deltalake",

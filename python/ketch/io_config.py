@@ -203,6 +203,27 @@ class HTTPConfig(_Config):
     _SECRET = ("bearer_token",)
 
 
+class HuggingFaceConfig(_Config):
+    """Hugging Face Hub access (``hf`` in :class:`IOConfig`): ``token`` (a
+    user access token, sent as a bearer token) or ``anonymous=True`` (send
+    none). ``use_xet`` and the write settings (``use_content_defined_chunking``,
+    ``row_group_size``, ``target_filesize``, ``max_operations_per_commit``) are
+    kept for Daft compatibility and do not change what ketch reads: ketch
+    downloads over plain HTTPS (the same bytes Xet would give) and has no Hub
+    writer yet."""
+
+    _FIELDS: ClassVar[dict[str, Any]] = {
+        "token": None,
+        "anonymous": False,
+        "use_xet": True,
+        "use_content_defined_chunking": None,
+        "row_group_size": None,
+        "target_filesize": 512 * 1024 * 1024,
+        "max_operations_per_commit": 100,
+    }
+    _SECRET = ("token",)
+
+
 class IOConfig(_Config):
     """Per-service storage configuration: ``s3`` for ``s3://``, ``gcs`` for
     ``gs://``/``gcs://``, ``azure`` for ``az://``/``abfs[s]://``, ``http``
@@ -226,7 +247,13 @@ class IOConfig(_Config):
         "opendal_backends": {},
         "protocol_aliases": {},
     }
-    _PARTS: ClassVar[dict[str, type]] = {"s3": S3Config, "azure": AzureConfig, "gcs": GCSConfig, "http": HTTPConfig}
+    _PARTS: ClassVar[dict[str, type]] = {
+        "s3": S3Config,
+        "azure": AzureConfig,
+        "gcs": GCSConfig,
+        "http": HTTPConfig,
+        "hf": HuggingFaceConfig,
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         for k, cls in self._PARTS.items():

@@ -56,13 +56,21 @@ pub async fn list_files(session: &dyn Session, path: &str) -> Result<(ListingTab
     // path that is not a folder has none; a remote prefix may be one).
     let local = url.scheme() == "file";
     let local_folder = local && std::path::Path::new(&format!("/{}", url.prefix())).is_dir();
-    if url.is_collection() || url.get_glob().is_some() || !local || local_folder {
+    // Nothing writes to HTTP(S) URLs (and an HTTP server need not answer the
+    // listing request: WebDAV's PROPFIND, retried with backoff), so nothing to recover there.
+    // (A URL with its own storage config has the config's tag in its scheme: `https+k1f..://`.)
+    let http = matches!(url.scheme().split('+').next(), Some("http" | "https"));
+    if !http && (url.is_collection() || url.get_glob().is_some() || !local || local_folder) {
         crate::commit::recover(&store, url.prefix(), local)
             .await
             .map_err(|e| e.context(format!("reading {}", crate::stores::display_location(path))))?;
     }
     let listed: Vec<_> = match url.get_glob() {
         Some(glob) => list_glob(store.as_ref(), &url, glob).await.map_err(|e| listing_error(path, e))?,
+        // One HTTP(S) file: its HEAD (listing it would send PROPFIND, which most servers refuse).
+        None if http && !url.is_collection() => {
+            vec![store.head(url.prefix()).await.map_err(|e| listing_error(path, e))?]
+        }
         None => match url.list_all_files(session, store.as_ref(), "").await {
             Ok(stream) => match stream.try_collect().await {
                 Ok(files) => files,

@@ -8,10 +8,10 @@ use arrow::datatypes::DataType;
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::expr::FieldMetadata;
 use datafusion::logical_expr::expr::{
     AggregateFunction, HigherOrderFunction, InList, Lambda, LambdaVariable, Sort, WindowFunction,
 };
-use datafusion::logical_expr::expr::FieldMetadata;
 use datafusion::logical_expr::{AggregateUDF, Expr, Operator, binary_expr, cast, try_cast, when};
 use datafusion::logical_expr::{WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition};
 use pyo3::exceptions::{PyTypeError, PyValueError};

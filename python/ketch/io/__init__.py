@@ -21,6 +21,7 @@ from ketch.dataframe import DataFrame, _from_table
 from ketch.datatype import DataType, _as_dtype
 from ketch.exceptions import DaftCoreException, expect_type
 from ketch.expressions import col
+from ketch.io import _huggingface
 from ketch.io._generator import read_generator as read_generator
 from ketch.io._mcap import read_mcap as read_mcap
 from ketch.io._sql import read_sql as read_sql
@@ -32,6 +33,7 @@ from ketch.io.source import DataSourceTask as DataSourceTask
 from ketch.io_config import AzureConfig as AzureConfig
 from ketch.io_config import GCSConfig as GCSConfig
 from ketch.io_config import HTTPConfig as HTTPConfig
+from ketch.io_config import HuggingFaceConfig as HuggingFaceConfig
 from ketch.io_config import IOConfig as IOConfig
 from ketch.io_config import S3Config as S3Config
 from ketch.io_config import S3Credentials as S3Credentials
@@ -353,3 +355,36 @@ _file._read_remote = _read_remote_file
 
 
 _dataframe._file_readers.update(parquet=read_parquet, csv=read_csv, json=read_json)
+
+
+def read_huggingface(repo: str, io_config: IOConfig | None = None, format: str | None = None) -> DataFrame:
+    """A DataFrame of a Hugging Face dataset (Daft's ``read_huggingface``), read
+    over HTTPS from ``$HF_ENDPOINT`` (default ``https://huggingface.co``).
+
+    Args:
+        repo (str): the dataset, ``"user/dataset_name"``.
+        io_config (IOConfig | None): ``hf=HuggingFaceConfig(token=...)`` for
+            private or gated datasets (or ``http.bearer_token``); default the
+            planning config's ``default_io_config``.
+        format (str | None): ``None`` or ``"parquet"``: the Hub's Parquet
+            conversion of the dataset (every config and split, in the Hub's
+            listing order); ``"webdataset"``: the repository's uncompressed
+            ``.tar`` shards, read as :func:`read_webdataset` reads them.
+
+    Returns:
+        DataFrame: lazy; the Parquet files' columns. A dataset the Hub has no
+        Parquet conversion for is loaded with the ``datasets`` library, as in
+        Daft.
+
+    Raises:
+        ValueError: another ``format``, or a ``repo`` not of the form ``user/name``.
+        PermissionError: the Hub refused the token (HTTP 401/403).
+        ImportError: no Parquet conversion and ``datasets`` is not installed.
+        FileNotFoundError: no such dataset, or (webdataset) no ``.tar`` shard in it.
+    """
+    kind, files, config = _huggingface.resolve(repo, io_config, format)
+    if kind == "webdataset":
+        return read_webdataset(files, io_config=config)
+    if kind == "parquet":
+        return read_parquet(files, io_config=config)
+    return _huggingface.from_datasets_library(repo)

@@ -112,16 +112,14 @@ pub fn read_files(urls: &LargeStringArray, ranges: &[Option<ByteRange>], null_on
         .into_par_iter()
         .zip(paths.par_iter())
         .enumerate()
-        .map(|(i, (dst, p))| match p {
-            Some(p) if sizes[i].is_some() => match {
-                let range = ranges.get(i).copied().flatten();
-                read_exact(p, range.map_or(0, |r| r.0), range.is_none(), dst)
-            } {
+        .map(|(i, (dst, p))| {
+            let Some(p) = p.as_ref().filter(|_| sizes[i].is_some()) else { return Ok(false) };
+            let range = ranges.get(i).copied().flatten();
+            match read_exact(p, range.map_or(0, |r| r.0), range.is_none(), dst) {
                 Ok(()) => Ok(true),
                 Err(_) if null_on_error => Ok(false),
                 Err(e) => Err(row_error(i, urls.value(i), e)),
-            },
-            _ => Ok(false),
+            }
         })
         .collect::<Result<Vec<bool>>>()?;
     // A row whose read failed (with null_on_error) keeps its bytes' slot but is null.
