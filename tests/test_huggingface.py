@@ -47,9 +47,11 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
         self.send_error(401)
         return False
 
-    def _json(self, value) -> None:
+    def _json(self, value, next_page: str | None = None) -> None:
         body = json.dumps(value).encode()
         self.send_response(200)
+        if next_page is not None:
+            self.send_header("Link", f'<{next_page}>; rel="next"')
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -114,7 +116,11 @@ class HubHandler(http.server.BaseHTTPRequestHandler):
                 }
                 for p in sorted(main.rglob("*"))
             ]
-            self._json(items)
+            # Pages of two entries, the next one named by a Link header (as the Hub pages its trees).
+            cursor = int(urllib.parse.parse_qs(url.query).get("cursor", ["0"])[0])
+            more = cursor + 2 < len(items)
+            following = f"{base}{url.path}?recursive=true&cursor={cursor + 2}" if more else None
+            self._json(items[cursor : cursor + 2], following)
         elif m := re.fullmatch(r"/datasets/([^/]+/[^/]+)/resolve/(refs/convert/parquet|main)/(.+)", path):
             self._file(self.root / m.group(1) / m.group(2) / m.group(3), head)
         else:
@@ -199,22 +205,23 @@ def test_read_huggingface_token(hub) -> None:
 
 def test_read_huggingface_webdataset(hub) -> None:
     root, start = hub
-    shard = root / REPO / "main" / "data" / "shard-000.tar"
-    shard.parent.mkdir(parents=True)
-    with tarfile.open(shard, "w") as tar:
-        for i in range(3):
-            for ext, data in (("txt", f"caption {i}".encode()), ("png", bytes([i]) * 5)):
-                info = tarfile.TarInfo(f"{i:03d}.{ext}")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
+    (root / REPO / "main" / "data").mkdir(parents=True)
+    for shard, keys in (("shard-000.tar", range(3)), ("shard-001.tar", range(3, 5))):
+        with tarfile.open(root / REPO / "main" / "data" / shard, "w") as tar:
+            for i in keys:
+                for ext, data in (("txt", f"caption {i}".encode()), ("png", bytes([i]) * 5)):
+                    info = tarfile.TarInfo(f"{i:03d}.{ext}")
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
     (root / REPO / "main" / "README.md").write_text("not a shard")
     start()
+    # The tree (README.md, data/, two shards) comes in two pages.
     df = ketch.read_huggingface(REPO, format="webdataset")
     out = df.select("__key__", "txt", ketch.col("png").download().alias("png")).to_pydict()
     assert out == {
-        "__key__": ["000", "001", "002"],
-        "txt": [f"caption {i}" for i in range(3)],
-        "png": [bytes([i]) * 5 for i in range(3)],
+        "__key__": ["000", "001", "002", "003", "004"],
+        "txt": [f"caption {i}" for i in range(5)],
+        "png": [bytes([i]) * 5 for i in range(5)],
     }
 
 

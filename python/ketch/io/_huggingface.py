@@ -34,23 +34,27 @@ def _http_config(io_config: IOConfig | None) -> tuple[IOConfig, str | None]:
     """``io_config`` with the Hub token as the HTTP bearer token (Daft's rule:
     ``hf.anonymous`` sends none, else ``hf.token``, else ``http.bearer_token``), and the token."""
     io_config = io_config if io_config is not None else _planning_io_config()
-    hf, http = io_config.hf, io_config.http
-    token = None if (hf is not None and hf.anonymous) else (hf.token if hf is not None and hf.token else None)
-    if token is None and not (hf is not None and hf.anonymous):
-        token = http.bearer_token
-    http = HTTPConfig(**{**http._set, "bearer_token": token})
+    hf = io_config.hf
+    token = None if hf.anonymous else hf.token or io_config.http.bearer_token
+    http = HTTPConfig(**{**io_config.http._set, "bearer_token": token})
     return io_config.replace(http=http), token
 
 
-def _get_json(url: str, token: str | None, what: str) -> Any:
-    """The JSON at ``url``; ``None`` on 404 or 400 (no such listing), errors naming ``what`` otherwise."""
+def _get_json(url: str, token: str | None, what: str) -> tuple[Any, str | None]:
+    """The JSON at ``url`` and the next page's URL (the ``Link: <...>; rel="next"``
+    header the Hub's tree listing pages with); ``(None, None)`` on 404 or 400 (no
+    such listing), errors naming ``what`` otherwise."""
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+            links = response.headers.get("Link") or ""
+            following = next(
+                (part.split(";")[0].strip(" <>") for part in links.split(",") if 'rel="next"' in part), None
+            )
+            return json.load(response), following
     except urllib.error.HTTPError as e:
         if e.code in (400, 404):
-            return None
+            return None, None
         if e.code in (401, 403):
             raise PermissionError(f"Hugging Face refused access to {what} (HTTP {e.code}): check the token") from e
         raise OSError(f"Hugging Face request for {what} failed: HTTP {e.code} {e.reason}") from e
@@ -63,7 +67,7 @@ def _quote(repo: str) -> str:
 def _parquet_files(repo: str, token: str | None) -> list[str] | None:
     """The URLs of the Hub's Parquet conversion of ``repo``, configs and splits
     in the listing's order; None when the Hub has none."""
-    listing = _get_json(f"{_endpoint()}/api/datasets/{_quote(repo)}/parquet", token, f"dataset {repo!r}")
+    listing, _ = _get_json(f"{_endpoint()}/api/datasets/{_quote(repo)}/parquet", token, f"dataset {repo!r}")
     if not listing:
         return None
     return [url for splits in listing.values() for urls in splits.values() for url in urls]
@@ -71,10 +75,13 @@ def _parquet_files(repo: str, token: str | None) -> list[str] | None:
 
 def _tar_files(repo: str, token: str | None) -> list[str]:
     """The resolve URLs of every ``.tar`` file in ``repo`` (main revision), in the tree's order."""
-    base = f"{_endpoint()}/api/datasets/{_quote(repo)}/tree/main?recursive=true"
-    tree = _get_json(base, token, f"dataset {repo!r}")
-    if tree is None:
-        raise FileNotFoundError(f"Hugging Face dataset not found: {repo}")
+    page: str | None = f"{_endpoint()}/api/datasets/{_quote(repo)}/tree/main?recursive=true"
+    tree: list[dict[str, Any]] = []
+    while page is not None:
+        items, page = _get_json(page, token, f"dataset {repo!r}")
+        if items is None:
+            raise FileNotFoundError(f"Hugging Face dataset not found: {repo}")
+        tree.extend(items)
     paths = [item["path"] for item in tree if item.get("type") == "file" and item["path"].lower().endswith(".tar")]
     if not paths:
         raise FileNotFoundError(f"No .tar shards found in Hugging Face dataset {repo}")
