@@ -267,9 +267,15 @@ class _SQLSource(DataSource):
             yield _SQLTask(self, pushdowns, None)
             return
         column = self.partition_col
-        for i in range(tasks):
-            upper = "<" if i < tasks - 1 else "<="
-            yield _SQLTask(self, pushdowns, (f"{column} >= {literals[i]}", f"{column} {upper} {literals[i + 1]}"))
+        for i in range(tasks - 1):
+            yield _SQLTask(self, pushdowns, (f"{column} >= {literals[i]}", f"{column} < {literals[i + 1]}"))
+        # The last partition also takes the rows whose partition column is NULL
+        # (Daft's bounds drop them: a partitioned read then loses rows a plain one returns).
+        last = (
+            f"({column} >= {literals[-2]} OR {column} IS NULL)",
+            f"({column} <= {literals[-1]} OR {column} IS NULL)",
+        )
+        yield _SQLTask(self, pushdowns, last)
 
     def _count(self) -> int:
         table = self.conn.execute_sql_query(self.conn.construct_sql_query(self.sql, projection=["COUNT(*)"]))
@@ -343,12 +349,17 @@ class _SQLTask(DataSourceTask):
                 predicate = None  # ketch filters the rows after the read anyway
         # A limit is only pushed when every filter is (a limit before a filter drops rows).
         limit = pushdowns.limit if (pushdowns.filters is None or predicate is not None) else None
+        # No column wanted (a count): one constant column, so each row still comes back.
+        projection = pushdowns.columns if pushdowns.columns != [] else ["1 AS __ketch_row"]
         query = conn.construct_sql_query(
-            self.source.sql, pushdowns.columns, predicate=predicate, limit=limit, partition_bounds=self.bounds
+            self.source.sql, projection, predicate=predicate, limit=limit, partition_bounds=self.bounds
         )
         arrow_schema = self.source.schema.to_pyarrow_schema()
         table = conn.execute_sql_query(query)
         wanted = pushdowns.columns if pushdowns.columns is not None else arrow_schema.names
+        if not wanted:
+            yield table.select([])  # (a cast to the empty schema would drop the row count)
+            return
         yield table.select(wanted).cast(pa.schema([arrow_schema.field(c) for c in wanted]))
 
 
@@ -371,7 +382,8 @@ def read_sql(
             ``"postgresql://user@host/db"``) or a function returning a
             SQLAlchemy ``Connection``.
         partition_col (str | None): a numeric or temporal column to split the
-            read on: one query per range of its values.
+            read on: one query per range of its values; rows where it is NULL
+            are read with the last range (Daft's ranges leave them out).
         num_partitions (int | None): how many ranges (needs
             ``partition_col``); default: the row count times the row size
             over ``read_sql_partition_size_bytes`` of the execution config.
