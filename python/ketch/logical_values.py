@@ -87,7 +87,10 @@ def _tensors(arr: pa.StructArray) -> list[Any]:
 def _files(arr: pa.StructArray, kind: str = "Unknown") -> list[Any]:
     """:class:`File` objects of a ``File[kind]`` column (URL, storage config, byte range)."""
     urls = arr.field("url").to_pylist()
-    configs = [None if c is None else IOConfig._from_json(c) for c in arr.field("io_config").to_pylist()]
+    raw = arr.field("io_config").to_pylist()
+    # Rows of one column mostly share a config: parse each distinct one once.
+    parsed = {c: IOConfig._from_json(c) for c in set(raw) if c is not None}
+    configs = [None if c is None else parsed[c] for c in raw]
     positions, sizes = arr.field("position").to_pylist(), arr.field("size").to_pylist()
     valid = arr.is_valid().to_pylist()
     media = _datatype.MediaType(kind)
@@ -100,7 +103,10 @@ def _files(arr: pa.StructArray, kind: str = "Unknown") -> list[Any]:
 def file_array(items: list[Any], logical: Any) -> pa.StructArray:
     """The storage of a ``File`` column of :class:`File` objects (or None): URL,
     storage config (``IOConfig`` JSON), byte range."""
-    configs = [None if v is None or v._io_config is None else io_config_json(v._io_config) for v in items]
+    # Files of one column mostly share a config object: serialise each distinct one once.
+    by_id = {id(v._io_config): v._io_config for v in items if v is not None and v._io_config is not None}
+    text = {k: io_config_json(c) for k, c in by_id.items()}
+    configs = [None if v is None or v._io_config is None else text[id(v._io_config)] for v in items]
     return pa.StructArray.from_arrays(
         [
             pa.array([None if v is None else v.path for v in items], pa.large_string()),
